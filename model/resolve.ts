@@ -1,0 +1,166 @@
+/**
+ * resolveCluster: validate once, derive everything generators need, freeze it.
+ * Generators read a ResolvedCluster and never re-derive names, ports or secret ids.
+ */
+import { nodeHostsOf } from './derive';
+import { SpecError, type Problem } from './problems';
+import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets';
+import type { ClusterSpec, ParsedSpec, PartitionHandlingMode, PolicySpec, QueueType } from './spec';
+import { validateSpec } from './validate';
+import { featuresOf, parseVersion, type RabbitmqVersion, type VersionFeatures } from './version';
+
+export interface ResolvedNode {
+  /** 1-based position in the cluster. */
+  readonly index: number;
+  readonly host: string;
+  /** Erlang node name, `rabbit@<host>`. */
+  readonly nodeName: string;
+  readonly address?: string;
+}
+
+export interface ResolvedPorts {
+  readonly amqp: number;
+  readonly amqps: number;
+  readonly management: number;
+  readonly prometheus: number;
+  readonly stream: number;
+  readonly epmd: number;
+  readonly distribution: number;
+  /** Ports the CLI tools use, distribution + 10000 .. + 10010. */
+  readonly cliRange: readonly [number, number];
+}
+
+export type ResourceLimit = { readonly relative: number } | { readonly absolute: string };
+
+export interface ResolvedLoadBalancerHost {
+  readonly host: string;
+  readonly address: string;
+  /** VRRP priority: as written, or 100, 90, 80... in the order of hosts. */
+  readonly priority: number;
+}
+
+export interface ResolvedLoadBalancer {
+  readonly balance: 'leastconn' | 'roundrobin';
+  readonly hosts: readonly ResolvedLoadBalancerHost[];
+  readonly virtualIp?: { readonly address: string; readonly prefixLength: number };
+}
+
+export interface ResolvedCluster {
+  readonly name: string;
+  readonly version: RabbitmqVersion;
+  readonly features: VersionFeatures;
+  readonly image: string;
+  readonly nodes: readonly ResolvedNode[];
+  readonly ports: ResolvedPorts;
+  readonly heartbeatSeconds: number;
+  readonly partitionHandling: {
+    readonly mode: PartitionHandlingMode;
+    /** Node names (rabbit@host) that must stay reachable, for pause_if_all_down. */
+    readonly pauseIfAllDown?: { readonly nodes: readonly string[]; readonly recover: 'ignore' | 'autoheal' };
+    /** False where the metadata store ignores the setting (Khepri, 4.2+). */
+    readonly honoured: boolean;
+  };
+  /** Sorted, without duplicates. */
+  readonly plugins: readonly string[];
+  readonly defaultUser: { readonly name: string; readonly tags: readonly string[]; readonly password: SecretRef };
+  readonly erlangCookie: SecretRef;
+  readonly resources: { readonly memoryHighWatermark: ResourceLimit; readonly diskFreeLimit: ResourceLimit };
+  readonly defaultQueueType: QueueType;
+  readonly loadBalancer?: ResolvedLoadBalancer;
+  readonly compose: { readonly bindAddress: string; readonly hostPortOffset: number };
+  readonly topology: { readonly policies: readonly PolicySpec[] };
+  /** Every secret the cluster needs. */
+  readonly secrets: readonly SecretRef[];
+  /** Facts the user should hear about (settings without effect on this version). */
+  readonly notices: readonly string[];
+  readonly warnings: readonly Problem[];
+}
+
+/** Validates `spec` and derives the cluster; throws SpecError listing every problem. */
+export function resolveCluster(spec: ClusterSpec | ParsedSpec): ResolvedCluster {
+  const validation = validateSpec(spec);
+  if (!validation.ok) throw new SpecError(validation.problems);
+  return deepFreeze(derive(validation.spec, validation.warnings));
+}
+
+function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster {
+  const version = parseVersion(spec.rabbitmq.version)!;
+  const features = featuresOf(version);
+  const nodes = nodeHostsOf(spec).map((node, i) => ({ index: i + 1, nodeName: `rabbit@${node.host}`, ...node }));
+  const erlangCookie: SecretRef = {
+    id: 'erlang-cookie',
+    description: 'Erlang cookie shared by every node',
+    source: parseSecretSource(spec.erlangCookie, GENERATED_LENGTH.cookie),
+  };
+  const password: SecretRef = {
+    id: 'default-user-password',
+    description: `password of the default user "${spec.defaultUser.name}"`,
+    source: parseSecretSource(spec.defaultUser.password, GENERATED_LENGTH.password),
+  };
+  const notices: string[] = [];
+  if (!features.partitionHandlingHonoured) {
+    notices.push(
+      `partitionHandling "${spec.partitionHandling.mode}" has no effect on RabbitMQ ${version.line}: its Khepri metadata store uses Raft and needs no partition handling, so the key is not written`,
+    );
+  }
+  if (!features.nodeDefaultQueueType && !features.vhostDefaultQueueType && spec.queues.defaultType !== 'classic') {
+    notices.push(
+      `queues.defaultType "${spec.queues.defaultType}" cannot be set on RabbitMQ ${version.line}; clients must declare x-queue-type themselves`,
+    );
+  }
+  const { pauseIfAllDown } = spec.partitionHandling;
+  return {
+    name: spec.name,
+    version,
+    features,
+    image: spec.rabbitmq.image ?? `rabbitmq:${version.text}-management`,
+    nodes,
+    ports: { ...spec.ports, cliRange: [spec.ports.distribution + 10000, spec.ports.distribution + 10010] },
+    heartbeatSeconds: spec.heartbeatSeconds,
+    partitionHandling: {
+      mode: spec.partitionHandling.mode,
+      ...(pauseIfAllDown && {
+        pauseIfAllDown: {
+          nodes: pauseIfAllDown.nodes.map((n) => (n.startsWith('rabbit@') ? n : `rabbit@${n}`)),
+          recover: pauseIfAllDown.recover,
+        },
+      }),
+      honoured: features.partitionHandlingHonoured,
+    },
+    plugins: [...new Set(spec.plugins)].sort(),
+    defaultUser: { name: spec.defaultUser.name, tags: spec.defaultUser.tags, password },
+    erlangCookie,
+    resources: {
+      memoryHighWatermark: toLimit(spec.resources.memoryHighWatermark),
+      diskFreeLimit: toLimit(spec.resources.diskFreeLimit),
+    },
+    defaultQueueType: spec.queues.defaultType,
+    ...(spec.loadBalancer && { loadBalancer: resolveLoadBalancer(spec.loadBalancer) }),
+    compose: spec.compose,
+    topology: spec.topology,
+    secrets: [erlangCookie, password],
+    notices,
+    warnings,
+  };
+}
+
+function resolveLoadBalancer(lb: NonNullable<ParsedSpec['loadBalancer']>): ResolvedLoadBalancer {
+  const [address, prefix] = lb.virtualIp?.split('/') ?? [];
+  return {
+    balance: lb.balance,
+    hosts: lb.hosts.map((h, i) => ({ host: h.host, address: h.address, priority: h.priority ?? 100 - 10 * i })),
+    ...(address && { virtualIp: { address, prefixLength: Number(prefix) } }),
+  };
+}
+
+function toLimit(value: number | string): ResourceLimit {
+  return typeof value === 'number' ? { relative: value } : { absolute: value };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,109 @@
+/**
+ * validateSpec: every problem in a spec at once, shape first (zod), then the rules that relate fields.
+ */
+import { z } from 'zod';
+import { clusterSpecSchema, type ParsedSpec } from './spec';
+import { closest, formatPath, type Problem } from './problems';
+import { specRules } from './rules';
+
+export type Validation =
+  | { readonly ok: true; readonly spec: ParsedSpec; readonly warnings: readonly Problem[] }
+  | { readonly ok: false; readonly problems: readonly Problem[] };
+
+export function validateSpec(input: unknown): Validation {
+  const parsed = clusterSpecSchema.safeParse(input, { reportInput: true, error: describeIssue });
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.flatMap((issue) => toProblems(issue, input)) };
+  }
+  const problems = specRules(parsed.data);
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) return { ok: false, problems };
+  return { ok: true, spec: parsed.data, warnings: problems };
+}
+
+type Issue = z.core.$ZodIssue;
+
+function toProblems(issue: Issue, input: unknown): Problem[] {
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(issue.path);
+    return issue.keys.map((key) => {
+      const suggestion = closest(key, known);
+      return {
+        severity: 'error',
+        path: formatPath([...issue.path, key]),
+        message: suggestion
+          ? `is not a known key; did you mean "${suggestion}"?`
+          : `is not a known key; remove it (known keys here: ${known.join(', ')})`,
+      };
+    });
+  }
+  const value = valueAt(input, issue.path);
+  return [{ severity: 'error', path: formatPath(issue.path), ...(value === undefined ? {} : { value }), message: issue.message }];
+}
+
+/** Messages for issues whose schema gives none. */
+function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined
+        ? `is missing; it is required (${article(issue.expected)})`
+        : `is not ${article(issue.expected)}; give ${article(issue.expected)}`;
+    case 'invalid_value':
+      return `is not allowed; use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      return issue.origin === 'array' ? `has too few items; give at least ${issue.minimum}` : `is too small; use at least ${issue.minimum}`;
+    case 'too_big':
+      return issue.origin === 'array' ? `has too many items; give at most ${issue.maximum}` : `is too large; use at most ${issue.maximum}`;
+    case 'invalid_union':
+      return 'is not in any accepted form; see the spec reference for this field';
+    default:
+      return undefined;
+  }
+}
+
+function article(expected: string): string {
+  const noun = expected === 'int' ? 'integer' : expected === 'record' ? 'object' : expected;
+  return /^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+/** The keys the spec allows at a path, found by walking the schema. */
+function knownKeys(path: readonly PropertyKey[]): string[] {
+  let schema: z.core.$ZodType | undefined = clusterSpecSchema;
+  for (const segment of path) {
+    schema = schema && childSchema(unwrap(schema), segment);
+  }
+  const object = schema && unwrap(schema);
+  return object && object._zod.def.type === 'object' ? Object.keys((object as z.ZodObject)._zod.def.shape) : [];
+}
+
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  const def = schema._zod.def as { type: string; innerType?: z.core.$ZodType };
+  return ['optional', 'default', 'prefault', 'nullable'].includes(def.type) && def.innerType ? unwrap(def.innerType) : schema;
+}
+
+function childSchema(schema: z.core.$ZodType, segment: PropertyKey): z.core.$ZodType | undefined {
+  const def = schema._zod.def as {
+    type: string;
+    shape?: Record<string, z.core.$ZodType>;
+    element?: z.core.$ZodType;
+    options?: z.core.$ZodType[];
+  };
+  if (def.type === 'object' && typeof segment === 'string') return def.shape?.[segment];
+  if (def.type === 'array' && typeof segment === 'number') return def.element;
+  if (def.type === 'union') {
+    for (const option of def.options ?? []) {
+      const child = childSchema(unwrap(option), segment);
+      if (child) return child;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,75 @@
+/**
+ * RabbitMQ version lines warren knows, and what each one understands.
+ * Every version-dependent decision reads a `VersionFeatures`; nothing else compares version numbers.
+ */
+
+export const SUPPORTED_LINES = ['3.10', '3.11', '3.12', '3.13', '4.0', '4.1', '4.2', '4.3'] as const;
+export type VersionLine = (typeof SUPPORTED_LINES)[number];
+
+/** The line a spec gets when it names none: the current release line. */
+export const DEFAULT_VERSION = '4.3';
+
+export interface RabbitmqVersion {
+  /** As written in the spec, e.g. "4.3" or "3.13.7". */
+  readonly text: string;
+  readonly major: number;
+  readonly minor: number;
+  /** @default - undefined when the spec names only the line */
+  readonly patch?: number;
+  readonly line: VersionLine;
+}
+
+export interface VersionFeatures {
+  /** Classic queue mirroring (`ha-*` policy keys) exists: removed in 4.0. */
+  readonly classicMirroring: boolean;
+  /** The metadata store is Mnesia, so `cluster_partition_handling` has an effect (Khepri from 4.2). */
+  readonly partitionHandlingHonoured: boolean;
+  /** `default_queue_type` is a node-wide rabbitmq.conf key (4.0+; earlier only per virtual host). */
+  readonly nodeDefaultQueueType: boolean;
+  /** A virtual host's metadata may carry `default_queue_type` (3.11+). */
+  readonly vhostDefaultQueueType: boolean;
+  /** The rabbitmq.conf key for where new queue leaders go. */
+  readonly queueLocatorKey: 'queue_leader_locator' | 'queue_master_locator';
+  /** Kubernetes peer discovery queries the API server (below 4.1) and needs RBAC. */
+  readonly k8sDiscoveryQueriesApi: boolean;
+  /** Unauthenticated HTTP health endpoints (`/api/health/checks/ready-to-serve-clients`) exist (4.2+). */
+  readonly httpHealthEndpoints: boolean;
+  /** `rabbitmq-upgrade` commands that wait for replicas elsewhere before a node stops (mirrors exist before 4.0). */
+  readonly awaitReplicasCommands: readonly ('await_online_quorum_plus_one' | 'await_online_synchronized_mirror')[];
+}
+
+const VERSION_PATTERN = /^(\d+)\.(\d+)(?:\.(\d+))?$/;
+
+/** Parses a version; returns undefined for text that is not `MAJOR.MINOR[.PATCH]` of a supported line. */
+export function parseVersion(text: string): RabbitmqVersion | undefined {
+  const match = VERSION_PATTERN.exec(text);
+  if (!match) return undefined;
+  const line = `${match[1]}.${match[2]}`;
+  if (!(SUPPORTED_LINES as readonly string[]).includes(line)) return undefined;
+  const version: RabbitmqVersion = {
+    text,
+    major: Number(match[1]),
+    minor: Number(match[2]),
+    line: line as VersionLine,
+  };
+  return match[3] === undefined ? version : { ...version, patch: Number(match[3]) };
+}
+
+function atLeast(version: RabbitmqVersion, major: number, minor: number): boolean {
+  return version.major > major || (version.major === major && version.minor >= minor);
+}
+
+export function featuresOf(version: RabbitmqVersion): VersionFeatures {
+  return {
+    classicMirroring: !atLeast(version, 4, 0),
+    partitionHandlingHonoured: !atLeast(version, 4, 2),
+    nodeDefaultQueueType: atLeast(version, 4, 0),
+    vhostDefaultQueueType: atLeast(version, 3, 11),
+    queueLocatorKey: atLeast(version, 4, 0) ? 'queue_leader_locator' : 'queue_master_locator',
+    k8sDiscoveryQueriesApi: !atLeast(version, 4, 1),
+    httpHealthEndpoints: atLeast(version, 4, 2),
+    awaitReplicasCommands: atLeast(version, 4, 0)
+      ? ['await_online_quorum_plus_one']
+      : ['await_online_quorum_plus_one', 'await_online_synchronized_mirror'],
+  };
+}

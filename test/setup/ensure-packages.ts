@@ -1,0 +1,37 @@
+/**
+ * The real-program tests need Debian's rabbitmq-server, haproxy and keepalived. Install what is missing
+ * (as root, with service start-up disabled so nothing runs outside the tests), once per test run.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync, rmSync } from 'node:fs';
+
+const PACKAGES: Record<string, string> = {
+  'rabbitmq-server': '/usr/lib/rabbitmq/bin/rabbitmq-server',
+  haproxy: '/usr/sbin/haproxy',
+  keepalived: '/usr/sbin/keepalived',
+  iproute2: '/usr/sbin/ip',
+  curl: '/usr/bin/curl',
+};
+
+export default function ensurePackages(): void {
+  const missing = Object.entries(PACKAGES)
+    .filter(([, binary]) => !existsSync(binary))
+    .map(([name]) => name);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`the real-program tests need ${missing.join(', ')}; install them with: sudo apt-get install -y ${missing.join(' ')}`);
+  }
+  const policy = '/usr/sbin/policy-rc.d';
+  const hadPolicy = existsSync(policy);
+  // Keep the packages' own services from starting: the tests start exactly what they need.
+  if (!hadPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  } finally {
+    if (!hadPolicy) rmSync(policy, { force: true });
+  }
+}
