@@ -43,6 +43,8 @@ export interface ResolvedLoadBalancer {
   readonly balance: 'leastconn' | 'roundrobin';
   readonly hosts: readonly ResolvedLoadBalancerHost[];
   readonly virtualIp?: { readonly address: string; readonly prefixLength: number };
+  /** Password of the HAProxy stats page user `stats`. */
+  readonly statsPassword: SecretRef;
 }
 
 export interface ResolvedCluster {
@@ -109,6 +111,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     );
   }
   const { pauseIfAllDown } = spec.partitionHandling;
+  const loadBalancer = spec.loadBalancer && resolveLoadBalancer(spec.loadBalancer);
   return {
     name: spec.name,
     version,
@@ -135,10 +138,10 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
       diskFreeLimit: toLimit(spec.resources.diskFreeLimit),
     },
     defaultQueueType: spec.queues.defaultType,
-    ...(spec.loadBalancer && { loadBalancer: resolveLoadBalancer(spec.loadBalancer) }),
+    ...(loadBalancer && { loadBalancer }),
     compose: spec.compose,
     topology: spec.topology,
-    secrets: [erlangCookie, password],
+    secrets: [erlangCookie, password, ...(loadBalancer ? [loadBalancer.statsPassword] : [])],
     notices,
     warnings,
   };
@@ -150,6 +153,11 @@ function resolveLoadBalancer(lb: NonNullable<ParsedSpec['loadBalancer']>): Resol
     balance: lb.balance,
     hosts: lb.hosts.map((h, i) => ({ host: h.host, address: h.address, priority: h.priority ?? 100 - 10 * i })),
     ...(address && { virtualIp: { address, prefixLength: Number(prefix) } }),
+    statsPassword: {
+      id: 'haproxy-stats-password',
+      description: 'password of the HAProxy stats page user "stats"',
+      source: parseSecretSource(lb.statsPassword, GENERATED_LENGTH.password),
+    },
   };
 }
 

@@ -188,6 +188,7 @@ export const clusterSpecSchema = z
           .regex(IPV4_CIDR, 'is not an IPv4 address with a prefix length; write it as CIDR (e.g. "10.0.0.100/24")')
           .optional()
           .describe('Floating address held by one load-balancer host through VRRP (Keepalived).'),
+        statsPassword: secretSource('the password of the HAProxy stats page (user "stats")'),
       })
       .optional()
       .describe('HAProxy in front of the nodes and, with a virtual IP, Keepalived.'),
