@@ -5,6 +5,7 @@ export * from './validate';
 export * from './resolve';
 export * from './secrets';
 export * from './defaults';
+export * from './files';
 export * from './json-schema';
 export * from './render/conf-file';
 export * from './render/rabbitmq-conf';

@@ -150,8 +150,16 @@ const policies: Rule = (spec, features) => {
     } catch {
       problems.push(error(`topology.policies[${i}].pattern`, policy.pattern, 'is not a valid regular expression; fix the pattern (e.g. "^orders\\\\.")'));
     }
-    if (features && !features.classicMirroring) {
-      for (const key of Object.keys(policy.definition).filter((k) => MIRRORING_KEYS.includes(k))) {
+    for (const key of Object.keys(policy.definition).filter((k) => MIRRORING_KEYS.includes(k))) {
+      if (features?.classicMirroring) {
+        problems.push(
+          warning(
+            `topology.policies[${i}].definition["${key}"]`,
+            policy.definition[key],
+            'is classic queue mirroring, deprecated and removed in RabbitMQ 4.0; plan the move to quorum queues before upgrading',
+          ),
+        );
+      } else if (features) {
         problems.push(
           error(
             `topology.policies[${i}].definition["${key}"]`,

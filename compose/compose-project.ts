@@ -1,0 +1,173 @@
+/**
+ * The docker-compose target: a Compose Specification project (no `version:` key) with one service per
+ * node, forming a cluster by itself through classic_config peer discovery.
+ */
+import { Document, isScalar, isSeq, visit } from 'yaml';
+import {
+  renderDefinitions,
+  renderEnabledPlugins,
+  renderRabbitmqConf,
+  secretValue,
+  type GeneratedFile,
+  type ResolvedCluster,
+  type ResolvedNode,
+  type SecretValues,
+} from '../model';
+
+/** Where things live inside the official rabbitmq image. */
+export const CONTAINER_PATHS = {
+  /** After the image's own conf.d/10-defaults.conf, so our `loopback_users.guest = true` wins. */
+  rabbitmqConf: '/etc/rabbitmq/conf.d/20-warren.conf',
+  enabledPlugins: '/etc/rabbitmq/enabled_plugins',
+  definitions: '/etc/rabbitmq/definitions.json',
+  cookie: '/var/lib/rabbitmq/.erlang.cookie',
+  data: '/var/lib/rabbitmq',
+  secrets: '/run/secrets',
+} as const;
+
+/** Secret names in the compose file; also the file names under `secrets/`. */
+export const COMPOSE_SECRETS = { cookie: 'erlang-cookie', definitions: 'definitions.json' } as const;
+
+/** Files of the compose bundle, relative to the compose folder. */
+export const COMPOSE_FILES = {
+  compose: 'compose.yaml',
+  rabbitmqConf: 'rabbitmq/rabbitmq.conf',
+  enabledPlugins: 'rabbitmq/enabled_plugins',
+  cookie: `secrets/${COMPOSE_SECRETS.cookie}`,
+  definitions: `secrets/${COMPOSE_SECRETS.definitions}`,
+} as const;
+
+/** Keys in the order dclint's service-keys-order rule expects. */
+export interface ComposeService {
+  image: string;
+  depends_on?: Record<string, { condition: 'service_started' | 'service_healthy' }>;
+  volumes?: ({ type: 'bind'; source: string; target: string; read_only: true } | { type: 'volume'; source: string; target: string })[];
+  secrets?: { source: string; target: string }[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  networks?: string[];
+  entrypoint?: string[];
+  restart?: 'unless-stopped';
+  healthcheck?: { test: string[]; interval: string; timeout: string; retries: number; start_period: string; start_interval: string };
+  hostname?: string;
+  stop_grace_period?: string;
+}
+
+export interface ComposeProject {
+  name: string;
+  services: Record<string, ComposeService>;
+  networks: Record<string, { name: string }>;
+  volumes: Record<string, Record<string, never>>;
+  secrets: Record<string, { file: string }>;
+}
+
+/**
+ * Compose bind-mounts file secrets without applying uid/gid/mode, and Erlang refuses a cookie others can
+ * read: copy the cookie (and the hash-bearing definitions) into place as the rabbitmq user, mode 0400,
+ * then hand over to the image's own entrypoint, which drops root.
+ */
+function entrypoint(): string[] {
+  const install = (from: string, to: string) => `install -m 0400 -o rabbitmq -g rabbitmq ${from} ${to}`;
+  return [
+    '/bin/sh',
+    '-c',
+    [
+      'set -e',
+      install(`${CONTAINER_PATHS.secrets}/${COMPOSE_SECRETS.cookie}`, CONTAINER_PATHS.cookie),
+      install(`${CONTAINER_PATHS.secrets}/${COMPOSE_SECRETS.definitions}`, CONTAINER_PATHS.definitions),
+      'exec docker-entrypoint.sh rabbitmq-server',
+    ].join('; '),
+  ];
+}
+
+/** Host port for a node's listener: the base port, the cluster's offset, and one step per node. */
+export function nodeHostPort(cluster: ResolvedCluster, port: number, node: ResolvedNode): number {
+  return port + cluster.compose.hostPortOffset + node.index - 1;
+}
+
+function publish(cluster: ResolvedCluster, hostPort: number, containerPort: number): string {
+  return `${cluster.compose.bindAddress}:${hostPort}:${containerPort}`;
+}
+
+function nodeService(cluster: ResolvedCluster, node: ResolvedNode, network: string): ComposeService {
+  const { ports } = cluster;
+  const listeners = cluster.loadBalancer
+    ? [ports.prometheus] // clients go through HAProxy; metrics are scraped per node, never through the balancer
+    : [ports.amqp, ports.management, ports.prometheus];
+  const published = listeners.filter((port) => port !== ports.management || cluster.plugins.includes('rabbitmq_management'));
+  return {
+    image: cluster.image,
+    volumes: [
+      { type: 'bind', source: `./${COMPOSE_FILES.rabbitmqConf}`, target: CONTAINER_PATHS.rabbitmqConf, read_only: true },
+      { type: 'bind', source: `./${COMPOSE_FILES.enabledPlugins}`, target: CONTAINER_PATHS.enabledPlugins, read_only: true },
+      { type: 'volume', source: `${node.host}-data`, target: CONTAINER_PATHS.data },
+    ],
+    secrets: [
+      { source: COMPOSE_SECRETS.cookie, target: COMPOSE_SECRETS.cookie },
+      { source: COMPOSE_SECRETS.definitions, target: COMPOSE_SECRETS.definitions },
+    ],
+    environment: { RABBITMQ_NODENAME: node.nodeName },
+    ports: published.map((port) => publish(cluster, nodeHostPort(cluster, port, node), port)),
+    networks: [network],
+    entrypoint: entrypoint(),
+    restart: 'unless-stopped',
+    // `ping` succeeds while a node waits for its peers, unlike check_running: a restarting cluster is not killed.
+    healthcheck: {
+      test: ['CMD', 'rabbitmq-diagnostics', '-q', 'ping'],
+      interval: '10s',
+      timeout: '10s',
+      retries: 6,
+      start_period: '60s',
+      start_interval: '2s',
+    },
+    hostname: node.host,
+    stop_grace_period: '60s',
+  };
+}
+
+/** The compose project; `extraServices` lets the load-balancer service join the same network. */
+export function composeProjectOf(cluster: ResolvedCluster, extraServices: Record<string, ComposeService> = {}): ComposeProject {
+  const network = cluster.name;
+  const services: Record<string, ComposeService> = {};
+  for (const node of cluster.nodes) services[node.host] = nodeService(cluster, node, network);
+  return {
+    name: cluster.name,
+    services: { ...services, ...extraServices },
+    networks: { [network]: { name: cluster.name } },
+    volumes: Object.fromEntries(cluster.nodes.map((node) => [`${node.host}-data`, {}])),
+    secrets: {
+      [COMPOSE_SECRETS.cookie]: { file: `./${COMPOSE_FILES.cookie}` },
+      [COMPOSE_SECRETS.definitions]: { file: `./${COMPOSE_FILES.definitions}` },
+    },
+  };
+}
+
+export function renderComposeProject(project: ComposeProject): string {
+  const document = new Document(project);
+  // Quoted port mappings: YAML 1.1 readers turn unquoted "a:b" with small numbers into base-60 integers.
+  visit(document, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value === 'ports' && isSeq(pair.value)) {
+        for (const item of pair.value.items) if (isScalar(item)) item.type = 'QUOTE_SINGLE';
+      }
+    },
+  });
+  return document.toString({ lineWidth: 0 });
+}
+
+/** Every file of the compose bundle, paths relative to the output folder (under `compose/`). */
+export function composeFiles(cluster: ResolvedCluster, secrets: SecretValues, extraServices: Record<string, ComposeService> = {}, extraFiles: GeneratedFile[] = []): GeneratedFile[] {
+  const conf = renderRabbitmqConf(cluster, {
+    peerDiscovery: { backend: 'classic_config' },
+    definitionsPath: CONTAINER_PATHS.definitions,
+  });
+  const header = `# docker-compose project for RabbitMQ cluster "${cluster.name}". Generated by warren; edit the spec, not this file.\n# Start: docker compose -f compose.yaml up -d\n`;
+  return [
+    { path: `compose/${COMPOSE_FILES.compose}`, content: header + renderComposeProject(composeProjectOf(cluster, extraServices)), kind: 'plain' },
+    { path: `compose/${COMPOSE_FILES.rabbitmqConf}`, content: conf, kind: 'plain' },
+    { path: `compose/${COMPOSE_FILES.enabledPlugins}`, content: renderEnabledPlugins(cluster), kind: 'plain' },
+    { path: `compose/${COMPOSE_FILES.cookie}`, content: secretValue(secrets, cluster.erlangCookie), kind: 'secret' },
+    { path: `compose/${COMPOSE_FILES.definitions}`, content: renderDefinitions(cluster, secrets), kind: 'secret' },
+    ...extraFiles,
+  ];
+}

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { renderDefinitions, renderEnabledPlugins, renderRabbitmqConf, resolveCluster, type ClusterSpec } from '../../model';
+import { fixtureSecrets } from '../support/fixtures';
+
+const CLASSIC = { peerDiscovery: { backend: 'classic_config' }, definitionsPath: '/etc/rabbitmq/definitions.json' } as const;
+
+/** rabbitmq.conf parsed back into key/value pairs. */
+function confOf(spec: ClusterSpec): Map<string, string> {
+  const text = renderRabbitmqConf(resolveCluster(spec), CLASSIC);
+  return new Map(
+    text
+      .split('\n')
+      .filter((line) => line && !line.startsWith('#'))
+      .map((line) => line.split(' = ') as [string, string]),
+  );
+}
+
+describe('resolveCluster', () => {
+  it('derives node names, hosts, ports and secret references once, frozen', () => {
+    const cluster = resolveCluster({ name: 'orders', nodes: 3 });
+    expect(cluster.nodes.map((n) => [n.index, n.host, n.nodeName])).toEqual([
+      [1, 'orders-1', 'rabbit@orders-1'],
+      [2, 'orders-2', 'rabbit@orders-2'],
+      [3, 'orders-3', 'rabbit@orders-3'],
+    ]);
+    expect(cluster.ports.cliRange).toEqual([35672, 35682]);
+    expect(cluster.image).toBe('rabbitmq:4.3-management');
+    expect(cluster.secrets.map((s) => s.id)).toEqual(['erlang-cookie', 'default-user-password']);
+    expect(Object.isFrozen(cluster.nodes[0])).toBe(true);
+    expect(() => {
+      (cluster.nodes as unknown as unknown[]).push({});
+    }).toThrow(TypeError);
+  });
+
+  it('keeps explicit hosts and addresses, and adds the stats secret when there is a load balancer', () => {
+    const cluster = resolveCluster({
+      name: 'vm',
+      nodes: [
+        { host: 'rmq-a', address: '10.0.0.11' },
+        { host: 'rmq-b', address: '10.0.0.12' },
+        { host: 'rmq-c', address: '10.0.0.13' },
+      ],
+      loadBalancer: { hosts: [{ host: 'lb-a', address: '10.0.0.21' }, { host: 'lb-b', address: '10.0.0.22' }], virtualIp: '10.0.0.100/24' },
+    });
+    expect(cluster.nodes.map((n) => `${n.nodeName} ${n.address}`)).toEqual(['rabbit@rmq-a 10.0.0.11', 'rabbit@rmq-b 10.0.0.12', 'rabbit@rmq-c 10.0.0.13']);
+    expect(cluster.loadBalancer?.virtualIp).toEqual({ address: '10.0.0.100', prefixLength: 24 });
+    expect(cluster.secrets.map((s) => s.id)).toContain('haproxy-stats-password');
+  });
+});
+
+describe('renderRabbitmqConf', () => {
+  it('lists every peer for classic_config peer discovery', () => {
+    const conf = confOf({ name: 'orders', nodes: 3 });
+    expect(conf.get('cluster_formation.peer_discovery_backend')).toBe('classic_config');
+    expect([1, 2, 3].map((i) => conf.get(`cluster_formation.classic_config.nodes.${i}`))).toEqual(['rabbit@orders-1', 'rabbit@orders-2', 'rabbit@orders-3']);
+    expect(conf.get('loopback_users.guest')).toBe('true');
+    expect(conf.get('load_definitions')).toBe('/etc/rabbitmq/definitions.json');
+  });
+
+  it('writes partition handling on 3.x-4.1 and leaves it out, with a notice, from 4.2 (Khepri)', () => {
+    expect(confOf({ name: 'a', rabbitmq: { version: '3.13' } }).get('cluster_partition_handling')).toBe('autoheal');
+    expect(confOf({ name: 'a', rabbitmq: { version: '4.1' } }).get('cluster_partition_handling')).toBe('autoheal');
+    for (const version of ['4.2', '4.3']) {
+      expect(confOf({ name: 'a', rabbitmq: { version } }).has('cluster_partition_handling')).toBe(false);
+      expect(resolveCluster({ name: 'a', rabbitmq: { version } }).notices[0]).toMatch(/has no effect on RabbitMQ 4\.[23]/);
+    }
+  });
+
+  it('writes pause_if_all_down with its nodes and recover mode', () => {
+    const conf = confOf({
+      name: 'a',
+      rabbitmq: { version: '3.13' },
+      partitionHandling: { mode: 'pause_if_all_down', pauseIfAllDown: { nodes: ['a-1', 'a-2'], recover: 'autoheal' } },
+    });
+    expect(conf.get('cluster_partition_handling')).toBe('pause_if_all_down');
+    expect(conf.get('cluster_partition_handling.pause_if_all_down.recover')).toBe('autoheal');
+    expect(conf.get('cluster_partition_handling.pause_if_all_down.nodes.1')).toBe('rabbit@a-1');
+    expect(conf.get('cluster_partition_handling.pause_if_all_down.nodes.2')).toBe('rabbit@a-2');
+  });
+
+  it('sets the node-wide default queue type only where the version has the key (4.0+)', () => {
+    expect(confOf({ name: 'a', rabbitmq: { version: '4.0' } }).get('default_queue_type')).toBe('quorum');
+    expect(confOf({ name: 'a', rabbitmq: { version: '3.13' } }).has('default_queue_type')).toBe(false);
+  });
+
+  it('writes listener keys only for enabled plugins (a key of a disabled plugin stops the node)', () => {
+    const bare = confOf({ name: 'a', plugins: [] });
+    expect(bare.has('management.tcp.port')).toBe(false);
+    expect(bare.has('prometheus.tcp.port')).toBe(false);
+    const full = confOf({ name: 'a', plugins: ['rabbitmq_management', 'rabbitmq_prometheus', 'rabbitmq_stream'], ports: { management: 15000 } });
+    expect(full.get('management.tcp.port')).toBe('15000');
+    expect(full.get('stream.listeners.tcp.default')).toBe('5552');
+  });
+
+  it('writes absolute and relative resource limits', () => {
+    const conf = confOf({ name: 'a', resources: { memoryHighWatermark: '2GiB', diskFreeLimit: 1.5 } });
+    expect(conf.get('vm_memory_high_watermark.absolute')).toBe('2GiB');
+    expect(conf.get('disk_free_limit.relative')).toBe('1.5');
+  });
+
+  it('is byte-identical for the same spec', () => {
+    const spec = { name: 'a', nodes: 5 };
+    expect(renderRabbitmqConf(resolveCluster(spec), CLASSIC)).toBe(renderRabbitmqConf(resolveCluster(spec), CLASSIC));
+  });
+});
+
+describe('enabled_plugins and definitions.json', () => {
+  it('renders enabled_plugins as a sorted Erlang list, with target extras', () => {
+    const cluster = resolveCluster({ name: 'a', plugins: ['rabbitmq_prometheus', 'rabbitmq_management'] });
+    expect(renderEnabledPlugins(cluster)).toBe('[rabbitmq_management,rabbitmq_prometheus].\n');
+    expect(renderEnabledPlugins(cluster, ['rabbitmq_peer_discovery_k8s'])).toBe('[rabbitmq_management,rabbitmq_peer_discovery_k8s,rabbitmq_prometheus].\n');
+  });
+
+  it('holds the default user as a salted SHA-256 hash, never the password, and no guest', () => {
+    const cluster = resolveCluster({ name: 'a' });
+    const secrets = fixtureSecrets(cluster);
+    const text = renderDefinitions(cluster, secrets);
+    const definitions = JSON.parse(text);
+    expect(text).not.toContain(secrets['default-user-password']);
+    expect(definitions.users).toHaveLength(1);
+    expect(definitions.users[0]).toMatchObject({ name: 'admin', hashing_algorithm: 'rabbit_password_hashing_sha256', tags: 'administrator' });
+    expect(Buffer.from(definitions.users[0].password_hash, 'base64')).toHaveLength(36);
+    expect(definitions.permissions).toEqual([{ user: 'admin', vhost: '/', configure: '.*', write: '.*', read: '.*' }]);
+    expect(definitions.vhosts).toEqual([{ name: '/', metadata: { default_queue_type: 'quorum' } }]);
+    expect(renderDefinitions(cluster, secrets)).toBe(text);
+  });
+});
