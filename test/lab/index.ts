@@ -1,0 +1,5 @@
+export { createLab, type Lab, type LabProcess, type RunOptions, type SpawnOptions } from './lab';
+export type { LabHostSpec, LabOptions } from './lab-spec';
+export type { BindMount } from './host-namespaces';
+export type { CommandResult } from './commands';
+export * from './rabbitmq-node';
