@@ -6,7 +6,14 @@ import type { ResolvedCluster, ResourceLimit } from '../resolve';
 import { renderConfFile, type ConfSection } from './conf-file';
 
 /** How nodes find each other. Compose and VMs list their peers; Kubernetes uses its own backend. */
-export type PeerDiscovery = { readonly backend: 'classic_config' };
+export type PeerDiscovery =
+  | { readonly backend: 'classic_config' }
+  | {
+      readonly backend: 'k8s';
+      /** Headless Service of the StatefulSet; the node names are rabbit@<pod>.<service>.<namespace>. */
+      readonly headlessService: string;
+      readonly namespace: string;
+    };
 
 export interface RabbitmqConfOptions {
   readonly peerDiscovery: PeerDiscovery;
@@ -22,7 +29,11 @@ export function rabbitmqConfSections(cluster: ResolvedCluster, options: Rabbitmq
   const has = (plugin: string) => cluster.plugins.includes(plugin);
   return [
     {
-      comment: ['Cluster formation: every node lists the same peers, so the cluster forms by itself (no join_cluster).'],
+      comment: [
+        options.peerDiscovery.backend === 'k8s'
+          ? 'Cluster formation: Kubernetes peer discovery, so the StatefulSet\'s pods form the cluster by themselves.'
+          : 'Cluster formation: every node lists the same peers, so the cluster forms by itself (no join_cluster).',
+      ],
       entries: [
         ['cluster_name', cluster.name],
         ...peerDiscoveryEntries(cluster, options.peerDiscovery),
@@ -49,10 +60,7 @@ export function rabbitmqConfSections(cluster: ResolvedCluster, options: Rabbitmq
       comment: ['Resource alarms: publishers are blocked before the node runs out of memory or disk.'],
       entries: [limitEntry('vm_memory_high_watermark', cluster.resources.memoryHighWatermark), limitEntry('disk_free_limit', cluster.resources.diskFreeLimit)],
     },
-    {
-      comment: ['Queues.'],
-      entries: features.nodeDefaultQueueType ? [['default_queue_type', cluster.defaultQueueType]] : [],
-    },
+    queuesSection(cluster),
     {
       comment: ['Users, virtual hosts, permissions and topology, imported at boot.'],
       entries: [['load_definitions', options.definitionsPath]],
@@ -77,11 +85,40 @@ function peerDiscoveryEntries(cluster: ResolvedCluster, discovery: PeerDiscovery
         ['cluster_formation.peer_discovery_backend', 'classic_config'],
         ...cluster.nodes.map((node): [string, string] => [`cluster_formation.classic_config.nodes.${node.index}`, node.nodeName]),
       ];
+    case 'k8s':
+      // From 4.1 the plugin never calls the API server: pod -0 is the seed and the old keys are ignored with a warning.
+      return cluster.features.k8sDiscoveryQueriesApi
+        ? [
+            ['cluster_formation.peer_discovery_backend', 'k8s'],
+            ['cluster_formation.k8s.host', 'kubernetes.default'],
+            ['cluster_formation.k8s.address_type', 'hostname'],
+            ['cluster_formation.k8s.service_name', discovery.headlessService],
+            ['cluster_formation.k8s.hostname_suffix', `.${discovery.headlessService}.${discovery.namespace}`],
+          ]
+        : [
+            ['cluster_formation.peer_discovery_backend', 'k8s'],
+            ['cluster_formation.k8s.ordinal_start', '0'],
+          ];
     default: {
-      const unknown: never = discovery.backend;
+      const unknown: never = discovery;
       throw new Error(`unknown peer discovery backend ${String(unknown)}`);
     }
   }
+}
+
+function queuesSection(cluster: ResolvedCluster): ConfSection {
+  const { features, defaultQueueType, version } = cluster;
+  if (features.nodeDefaultQueueType) {
+    return { comment: ['Queues: the type a declaration gets when it names none.'], entries: [['default_queue_type', defaultQueueType]] };
+  }
+  return {
+    comment: [
+      features.vhostDefaultQueueType
+        ? `Queues: RabbitMQ ${version.line} has no node-wide default_queue_type; definitions.json sets "${defaultQueueType}" per virtual host.`
+        : `Queues: RabbitMQ ${version.line} cannot default the queue type; clients declare x-queue-type themselves.`,
+    ],
+    entries: [],
+  };
 }
 
 function partitionHandlingSection(cluster: ResolvedCluster): ConfSection {

@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { composeFiles, COMPOSE_FILES } from '../../compose';
+import { resolveCluster, type ClusterSpec } from '../../model';
+import { composeSchemaErrors, dclintMessages } from '../support/compose-checks';
+import { exampleNames, fixtureSecrets, loadExample } from '../support/fixtures';
+
+const scratch = mkdtempSync(join(tmpdir(), 'warren-compose-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function bundle(spec: ClusterSpec) {
+  const cluster = resolveCluster(spec);
+  const secrets = fixtureSecrets(cluster);
+  const files = composeFiles(cluster, secrets);
+  const composeText = files.find((f) => f.path === `compose/${COMPOSE_FILES.compose}`)!.content;
+  return { cluster, secrets, files, composeText, project: parse(composeText) };
+}
+
+describe('compose target', () => {
+  for (const example of exampleNames()) {
+    it(`${example}: valid per the Compose Specification schema, and dclint reports nothing`, () => {
+      const { composeText, project } = bundle(loadExample(example) as ClusterSpec);
+      expect(composeSchemaErrors(project)).toEqual([]);
+      const file = join(scratch, `${example}.compose.yaml`);
+      writeFileSync(file, composeText);
+      expect(dclintMessages(file)).toEqual([]);
+    });
+  }
+
+  it('the checks do catch a broken file (an unquoted port and an unknown service key)', () => {
+    const file = join(scratch, 'broken.yaml');
+    writeFileSync(file, 'services:\n  a:\n    image: rabbitmq:4.3\n    ports:\n      - 5672:5672\n');
+    expect(dclintMessages(file).map((m) => m.ruleId)).toContain('require-quotes-in-ports');
+    expect(composeSchemaErrors({ services: { a: { image: 'x', hostnme: 'y' } } })).not.toEqual([]);
+  });
+
+  it('has no version key, one service per node with a fixed hostname and node name, and a volume per node', () => {
+    const { project } = bundle({ name: 'orders', nodes: 3 });
+    expect(project).not.toHaveProperty('version');
+    expect(project.name).toBe('orders');
+    for (const host of ['orders-1', 'orders-2', 'orders-3']) {
+      const service = project.services[host];
+      expect(service.hostname).toBe(host);
+      expect(service.environment).toEqual({ RABBITMQ_NODENAME: `rabbit@${host}` });
+      expect(service.volumes).toContainEqual({ type: 'volume', source: `${host}-data`, target: '/var/lib/rabbitmq' });
+      expect(project.volumes).toHaveProperty(`${host}-data`);
+      expect(service.healthcheck.test).toEqual(['CMD', 'rabbitmq-diagnostics', '-q', 'ping']);
+      expect(service.restart).toBe('unless-stopped');
+    }
+  });
+
+  it('mounts rabbitmq.conf and enabled_plugins read-only, after the image defaults', () => {
+    const { project } = bundle({ name: 'orders' });
+    const binds = project.services['orders-1'].volumes.filter((v: { type: string }) => v.type === 'bind');
+    expect(binds).toEqual([
+      { type: 'bind', source: './rabbitmq/rabbitmq.conf', target: '/etc/rabbitmq/conf.d/20-warren.conf', read_only: true },
+      { type: 'bind', source: './rabbitmq/enabled_plugins', target: '/etc/rabbitmq/enabled_plugins', read_only: true },
+    ]);
+  });
+
+  it('delivers the cookie as a file installed 0400 for the rabbitmq user, never through the environment', () => {
+    const { project, files, secrets, composeText } = bundle({ name: 'orders' });
+    const service = project.services['orders-1'];
+    expect(service.secrets).toContainEqual({ source: 'erlang-cookie', target: 'erlang-cookie' });
+    expect(project.secrets['erlang-cookie']).toEqual({ file: './secrets/erlang-cookie' });
+    expect(service.entrypoint.join(' ')).toContain(
+      'install -m 0400 -o rabbitmq -g rabbitmq /run/secrets/erlang-cookie /var/lib/rabbitmq/.erlang.cookie',
+    );
+    expect(service.entrypoint.join(' ')).toMatch(/exec docker-entrypoint\.sh rabbitmq-server$/);
+    expect(JSON.stringify(service.environment)).not.toMatch(/COOKIE|PASS/i);
+    for (const value of Object.values(secrets)) expect(composeText).not.toContain(value);
+    expect(files.filter((f) => f.kind === 'secret').map((f) => f.path)).toEqual(['compose/secrets/erlang-cookie', 'compose/secrets/definitions.json']);
+  });
+
+  it('publishes host ports that do not clash, bound to 127.0.0.1 by default and shifted by the offset', () => {
+    const direct = bundle({ name: 'orders', nodes: 3 }).project;
+    const all = Object.values(direct.services).flatMap((s) => (s as { ports: string[] }).ports);
+    expect(new Set(all.map((p) => p.split(':')[1])).size).toBe(all.length);
+    expect(direct.services['orders-2'].ports).toEqual(['127.0.0.1:5673:5672', '127.0.0.1:15673:15672', '127.0.0.1:15693:15692']);
+    const shifted = bundle({ name: 'orders', nodes: 3, compose: { hostPortOffset: 10000, bindAddress: '0.0.0.0' } }).project;
+    expect(shifted.services['orders-3'].ports).toEqual(['0.0.0.0:15674:5672', '0.0.0.0:25674:15672', '0.0.0.0:25694:15692']);
+  });
+
+  it('is byte-identical for the same spec and secrets', () => {
+    expect(bundle({ name: 'orders' }).files).toEqual(bundle({ name: 'orders' }).files);
+  });
+});
