@@ -1,4 +1,5 @@
 export * from './spec';
+export * from './topology';
 export * from './version';
 export * from './problems';
 export * from './validate';

@@ -5,7 +5,8 @@
 import { nodeHostsOf } from './derive';
 import { SpecError, type Problem } from './problems';
 import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets';
-import type { ClusterSpec, ParsedSpec, PartitionHandlingMode, PolicySpec, QueueType } from './spec';
+import type { ClusterSpec, ParsedSpec, PartitionHandlingMode, QueueType } from './spec';
+import { resolveTopology, type ResolvedTopology } from './topology';
 import { validateSpec } from './validate';
 import { featuresOf, parseVersion, type RabbitmqVersion, type VersionFeatures } from './version';
 
@@ -70,7 +71,7 @@ export interface ResolvedCluster {
   readonly defaultQueueType: QueueType;
   readonly loadBalancer?: ResolvedLoadBalancer;
   readonly compose: { readonly bindAddress: string; readonly hostPortOffset: number };
-  readonly topology: { readonly policies: readonly PolicySpec[] };
+  readonly topology: ResolvedTopology;
   /** Every secret the cluster needs. */
   readonly secrets: readonly SecretRef[];
   /** Facts the user should hear about (settings without effect on this version). */
@@ -112,6 +113,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
   }
   const { pauseIfAllDown } = spec.partitionHandling;
   const loadBalancer = spec.loadBalancer && resolveLoadBalancer(spec.loadBalancer);
+  const topology = resolveTopology(spec.topology, spec.queues.defaultType);
   return {
     name: spec.name,
     version,
@@ -140,8 +142,8 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     defaultQueueType: spec.queues.defaultType,
     ...(loadBalancer && { loadBalancer }),
     compose: spec.compose,
-    topology: spec.topology,
-    secrets: [erlangCookie, password, ...(loadBalancer ? [loadBalancer.statsPassword] : [])],
+    topology,
+    secrets: [erlangCookie, password, ...(loadBalancer ? [loadBalancer.statsPassword] : []), ...topology.secrets],
     notices,
     warnings,
   };

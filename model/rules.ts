@@ -4,6 +4,7 @@
  */
 import { cliPortRange, inSubnet, nodeHostsOf } from './derive';
 import { closest, type Problem } from './problems';
+import { topologyRule } from './rules-topology';
 import type { ParsedSpec } from './spec';
 import { featuresOf, parseVersion, SUPPORTED_LINES, type VersionFeatures } from './version';
 
@@ -213,7 +214,7 @@ const loadBalancer: Rule = (spec) => {
   return problems;
 };
 
-export const RULES: readonly Rule[] = [version, nodes, ports, partitionHandling, plugins, defaultUser, policies, loadBalancer];
+export const RULES: readonly Rule[] = [version, nodes, ports, partitionHandling, plugins, defaultUser, policies, topologyRule, loadBalancer];
 
 export function specRules(spec: ParsedSpec): Problem[] {
   const parsed = parseVersion(spec.rabbitmq.version);

@@ -5,15 +5,18 @@
  * `rules.ts`.
  */
 import { z } from 'zod';
+import { QUEUE_TYPES, secretSource, USER_TAGS } from './spec-primitives';
+import { topologySchema } from './topology';
 import { DEFAULT_VERSION } from './version';
+
+export { QUEUE_TYPES, USER_TAGS } from './spec-primitives';
+export { POLICY_TARGETS, type PolicySpec } from './topology';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/([1-9]|[12]\d|3[0-2])$/;
 /** Sizes as RabbitMQ reads them: bytes, or a number with a decimal (MB, GB) or binary (MiB, GiB) unit. */
 const INFORMATION_SIZE = /^\d+(kB|MB|GB|TB|KiB|MiB|GiB|TiB)?$/;
-/** `generate`, `file:<path>` or `env:<VARIABLE>`. */
-const SECRET_SOURCE = /^(generate|file:.+|env:[A-Za-z_][A-Za-z0-9_]*)$/;
 
 const dnsLabel = (example: string) =>
   z
@@ -29,21 +32,8 @@ const port = (defaultPort: number, what: string) =>
     .default(defaultPort)
     .describe(`${what}. @default ${defaultPort}`);
 
-const secretSource = (what: string) =>
-  z
-    .string()
-    .regex(SECRET_SOURCE, `is not a secret source; use "generate", "file:<path>" or "env:<VARIABLE>"`)
-    .default('generate')
-    .describe(
-      `Where ${what} comes from: "generate" (random, created once and kept in the secrets folder next to the output), ` +
-        `"file:<path>" or "env:<VARIABLE>" (read at synth time). @default "generate"`,
-    );
-
 export const PARTITION_HANDLING_MODES = ['autoheal', 'pause_minority', 'pause_if_all_down', 'ignore'] as const;
-export const QUEUE_TYPES = ['quorum', 'classic', 'stream'] as const;
-export const USER_TAGS = ['administrator', 'monitoring', 'policymaker', 'management', 'impersonator'] as const;
 export const BALANCE_ALGORITHMS = ['leastconn', 'roundrobin'] as const;
-export const POLICY_TARGETS = ['queues', 'classic_queues', 'quorum_queues', 'streams', 'exchanges', 'all'] as const;
 
 const nodeHost = z
   .strictObject({
@@ -71,17 +61,6 @@ const loadBalancerHost = z
       .describe('VRRP priority; the highest healthy host holds the virtual IP. @default - derived from the order of hosts'),
   })
   .describe('One HAProxy (and Keepalived) host.');
-
-const policy = z.strictObject({
-  name: z.string().min(1, 'is empty; give the policy a name'),
-  vhost: z.string().default('/').describe('Virtual host. @default "/"'),
-  pattern: z.string().describe('Regular expression matched against queue or exchange names.'),
-  applyTo: z.enum(POLICY_TARGETS).default('queues').describe('What the policy applies to. @default "queues"'),
-  priority: z.int('is not an integer; give a whole number (higher wins)').default(0).describe('@default 0'),
-  definition: z
-    .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]))
-    .describe('Policy keys and values, e.g. { "max-length": 10000 }.'),
-});
 
 export const clusterSpecSchema = z
   .strictObject({
@@ -207,12 +186,7 @@ export const clusterSpecSchema = z
       })
       .prefault({})
       .describe('docker-compose target.'),
-    topology: z
-      .strictObject({
-        policies: z.array(policy).default([]).describe('@default []'),
-      })
-      .prefault({})
-      .describe('Exchanges, queues and policies declared at boot.'),
+    topology: topologySchema,
   })
   .describe('A RabbitMQ cluster, as warren synthesises it.');
 
@@ -222,4 +196,3 @@ export type ClusterSpec = z.input<typeof clusterSpecSchema>;
 export type ParsedSpec = z.output<typeof clusterSpecSchema>;
 export type PartitionHandlingMode = (typeof PARTITION_HANDLING_MODES)[number];
 export type QueueType = (typeof QUEUE_TYPES)[number];
-export type PolicySpec = ParsedSpec['topology']['policies'][number];

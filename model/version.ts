@@ -34,6 +34,10 @@ export interface VersionFeatures {
   readonly k8sDiscoveryQueriesApi: boolean;
   /** Unauthenticated HTTP health endpoints (`/api/health/checks/ready-to-serve-clients`) exist (4.2+). */
   readonly httpHealthEndpoints: boolean;
+  /** Policies may apply to one queue type (`classic_queues`, `quorum_queues`, `streams`): 3.12+. */
+  readonly policiesPerQueueType: boolean;
+  /** Quorum queues have two built-in message priorities (4.0+); they never take `x-max-priority`. */
+  readonly quorumQueuePriorities: boolean;
   /** `rabbitmq-upgrade` commands that wait for replicas elsewhere before a node stops (mirrors exist before 4.0). */
   readonly awaitReplicasCommands: readonly ('await_online_quorum_plus_one' | 'await_online_synchronized_mirror')[];
 }
@@ -68,6 +72,8 @@ export function featuresOf(version: RabbitmqVersion): VersionFeatures {
     queueLocatorKey: atLeast(version, 4, 0) ? 'queue_leader_locator' : 'queue_master_locator',
     k8sDiscoveryQueriesApi: !atLeast(version, 4, 1),
     httpHealthEndpoints: atLeast(version, 4, 2),
+    policiesPerQueueType: atLeast(version, 3, 12),
+    quorumQueuePriorities: atLeast(version, 4, 0),
     awaitReplicasCommands: atLeast(version, 4, 0)
       ? ['await_online_quorum_plus_one']
       : ['await_online_quorum_plus_one', 'await_online_synchronized_mirror'],
