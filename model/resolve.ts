@@ -7,6 +7,7 @@ import { SpecError, type Problem } from './problems';
 import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets';
 import type { ClusterSpec, ParsedSpec, PartitionHandlingMode, QueueType } from './spec';
 import { resolveTopology, type ResolvedTopology } from './topology';
+import { resolveKubernetes, type ResolvedKubernetes } from './kubernetes';
 import { validateSpec } from './validate';
 import { featuresOf, parseVersion, type RabbitmqVersion, type VersionFeatures } from './version';
 
@@ -72,6 +73,8 @@ export interface ResolvedCluster {
   readonly loadBalancer?: ResolvedLoadBalancer;
   readonly compose: { readonly bindAddress: string; readonly hostPortOffset: number };
   readonly topology: ResolvedTopology;
+  /** Kubernetes target (cdk8s chart, Pulumi Kubernetes program). */
+  readonly kubernetes: ResolvedKubernetes;
   /** Every secret the cluster needs. */
   readonly secrets: readonly SecretRef[];
   /** Facts the user should hear about (settings without effect on this version). */
@@ -143,6 +146,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     ...(loadBalancer && { loadBalancer }),
     compose: spec.compose,
     topology,
+    kubernetes: resolveKubernetes(spec.name, nodes.length, spec.kubernetes, features),
     secrets: [erlangCookie, password, ...(loadBalancer ? [loadBalancer.statsPassword] : []), ...topology.secrets],
     notices,
     warnings,

@@ -5,6 +5,7 @@
 import { cliPortRange, inSubnet, nodeHostsOf } from './derive';
 import { closest, type Problem } from './problems';
 import { topologyRule } from './rules-topology';
+import { kubernetesRule } from './rules-kubernetes';
 import type { ParsedSpec } from './spec';
 import { featuresOf, parseVersion, SUPPORTED_LINES, type VersionFeatures } from './version';
 
@@ -214,7 +215,7 @@ const loadBalancer: Rule = (spec) => {
   return problems;
 };
 
-export const RULES: readonly Rule[] = [version, nodes, ports, partitionHandling, plugins, defaultUser, policies, topologyRule, loadBalancer];
+export const RULES: readonly Rule[] = [version, nodes, ports, partitionHandling, plugins, defaultUser, policies, topologyRule, loadBalancer, kubernetesRule];
 
 export function specRules(spec: ParsedSpec): Problem[] {
   const parsed = parseVersion(spec.rabbitmq.version);

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { QUEUE_TYPES, secretSource, USER_TAGS } from './spec-primitives';
 import { topologySchema } from './topology';
+import { kubernetesSchema } from './kubernetes-spec';
 import { DEFAULT_VERSION } from './version';
 
 export { QUEUE_TYPES, USER_TAGS } from './spec-primitives';
@@ -65,7 +66,14 @@ const loadBalancerHost = z
 export const clusterSpecSchema = z
   .strictObject({
     $schema: z.string().optional().describe('JSON Schema reference for editors; ignored by warren.'),
-    name: dnsLabel('orders').describe('Cluster name: prefixes host names, services and Kubernetes objects.'),
+    name: z
+      .string()
+      .regex(/^[^.]*$/, {
+        error: 'contains a dot; it names the Kubernetes StatefulSet, whose pods need single-label host names (<name>-0.<service>); use "-" instead (e.g. "orders-eu")',
+        abort: true,
+      })
+      .pipe(dnsLabel('orders'))
+      .describe('Cluster name: prefixes host names, services and Kubernetes objects.'),
     rabbitmq: z
       .strictObject({
         version: z
@@ -187,6 +195,7 @@ export const clusterSpecSchema = z
       .prefault({})
       .describe('docker-compose target.'),
     topology: topologySchema,
+    kubernetes: kubernetesSchema,
   })
   .describe('A RabbitMQ cluster, as warren synthesises it.');
 

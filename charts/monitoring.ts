@@ -1,0 +1,55 @@
+/**
+ * prometheus-operator objects. cdk8s-plus has no types for these CRDs, so they are plain ApiObjects:
+ * a ServiceMonitor that scrapes every node through the headless Service (never one address for all),
+ * and a PrometheusRule carrying the model's alert rules.
+ */
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { alertRulesOf, type ResolvedCluster } from '../model';
+import { labelsOf, selectorOf } from './labels';
+
+export const PROMETHEUS_OPERATOR_API = 'monitoring.coreos.com/v1';
+
+export class NodesServiceMonitor extends Construct {
+  constructor(scope: Construct, id: string, props: { readonly cluster: ResolvedCluster }) {
+    super(scope, id);
+    const { cluster } = props;
+    const { kubernetes: k8sTarget } = cluster;
+    new ApiObject(this, 'Resource', {
+      apiVersion: PROMETHEUS_OPERATOR_API,
+      kind: 'ServiceMonitor',
+      metadata: { name: cluster.name, namespace: k8sTarget.namespace, labels: labelsOf(cluster, 'monitoring') },
+      spec: {
+        selector: { matchLabels: { ...selectorOf(cluster), 'app.kubernetes.io/component': 'nodes' } },
+        namespaceSelector: { matchNames: [k8sTarget.namespace] },
+        endpoints: [{ port: 'prometheus', path: '/metrics', interval: '15s', scrapeTimeout: '10s' }],
+      },
+    });
+  }
+}
+
+export class ClusterPrometheusRule extends Construct {
+  constructor(scope: Construct, id: string, props: { readonly cluster: ResolvedCluster }) {
+    super(scope, id);
+    const { cluster } = props;
+    new ApiObject(this, 'Resource', {
+      apiVersion: PROMETHEUS_OPERATOR_API,
+      kind: 'PrometheusRule',
+      metadata: { name: cluster.name, namespace: cluster.kubernetes.namespace, labels: labelsOf(cluster, 'monitoring') },
+      spec: {
+        groups: [
+          {
+            name: `rabbitmq-${cluster.name}`,
+            rules: alertRulesOf(cluster).map((rule) => ({
+              alert: rule.name,
+              expr: rule.expr,
+              for: `${rule.forSeconds}s`,
+              labels: { severity: rule.severity },
+              annotations: { summary: rule.summary, description: rule.description },
+            })),
+          },
+        ],
+      },
+    });
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The StatefulSet that runs the nodes. Written against the typed Kubernetes API (cdk8s-plus-27's
+ * `k8s` imports) rather than cdk8s-plus's StatefulSet, which in this release has no
+ * volumeClaimTemplates, no topology spread constraints and no publishNotReadyAddresses on its
+ * generated Service, and adds its own selector label and default resources.
+ */
+import { Construct } from 'constructs';
+import { k8s } from 'cdk8s-plus-27';
+import type { ResolvedCluster } from '../model';
+import { labelsOf, selectorOf } from './labels';
+import { CONFIG_DIR, CONFIG_FILES, DEFINITIONS_KEY } from './node-config';
+
+/** uid and gid of the rabbitmq user in the official image. */
+const RABBITMQ_UID = 999;
+const DATA_DIR = '/var/lib/rabbitmq';
+const COOKIE_MOUNT = '/run/warren/erlang-cookie';
+export const COOKIE_KEY = 'erlang-cookie';
+export const CHECKSUM_ANNOTATION = 'checksum/config';
+
+export interface NodeStatefulSetProps {
+  readonly cluster: ResolvedCluster;
+  readonly configChecksum: string;
+}
+
+const containerSecurity: k8s.SecurityContext = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+};
+
+export class NodeStatefulSet extends Construct {
+  constructor(scope: Construct, id: string, props: NodeStatefulSetProps) {
+    super(scope, id);
+    const { cluster } = props;
+    const { kubernetes: k8sTarget } = cluster;
+    const selector = selectorOf(cluster);
+    new k8s.KubeStatefulSet(this, 'Resource', {
+      metadata: { name: k8sTarget.names.statefulSet, namespace: k8sTarget.namespace, labels: labelsOf(cluster, 'broker') },
+      spec: {
+        serviceName: k8sTarget.names.headlessService,
+        replicas: k8sTarget.replicas,
+        // Nodes must start together: a node waits for its peers, so OrderedReady deadlocks a full restart.
+        podManagementPolicy: 'Parallel',
+        updateStrategy: { type: 'RollingUpdate' },
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels: labelsOf(cluster, 'broker'), annotations: { [CHECKSUM_ANNOTATION]: props.configChecksum } },
+          spec: podSpecOf(cluster),
+        },
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data', labels: selector },
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              ...(k8sTarget.storage.className !== undefined && { storageClassName: k8sTarget.storage.className }),
+              resources: { requests: { storage: k8s.Quantity.fromString(k8sTarget.storage.size) } },
+            },
+          },
+        ],
+      },
+    });
+  }
+}
+
+function podSpecOf(cluster: ResolvedCluster): k8s.PodSpec {
+  const { kubernetes: k8sTarget, image } = cluster;
+  const selector = selectorOf(cluster);
+  return {
+    serviceAccountName: k8sTarget.names.serviceAccount,
+    // Only discovery below 4.1 talks to the API server.
+    automountServiceAccountToken: cluster.features.k8sDiscoveryQueriesApi,
+    terminationGracePeriodSeconds: k8sTarget.terminationGracePeriodSeconds,
+    securityContext: {
+      runAsUser: RABBITMQ_UID,
+      runAsGroup: RABBITMQ_UID,
+      runAsNonRoot: true,
+      fsGroup: RABBITMQ_UID,
+      fsGroupChangePolicy: 'OnRootMismatch',
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    initContainers: [
+      {
+        name: 'erlang-cookie',
+        image,
+        // Erlang refuses a cookie others can read; a Secret volume cannot give uid 999 mode 0600 itself.
+        command: [
+          'sh',
+          '-c',
+          `set -eu; rm -f ${DATA_DIR}/.erlang.cookie; cp ${COOKIE_MOUNT}/${COOKIE_KEY} ${DATA_DIR}/.erlang.cookie; chmod 0600 ${DATA_DIR}/.erlang.cookie`,
+        ],
+        securityContext: containerSecurity,
+        resources: {
+          requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
+          limits: { memory: k8s.Quantity.fromString('64Mi') },
+        },
+        volumeMounts: [
+          { name: 'data', mountPath: DATA_DIR },
+          { name: 'erlang-cookie', mountPath: COOKIE_MOUNT, readOnly: true },
+        ],
+      },
+    ],
+    containers: [rabbitmqContainerOf(cluster)],
+    affinity: {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } } },
+        ],
+      },
+    },
+    topologySpreadConstraints: [
+      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+    ],
+    volumes: [
+      {
+        name: 'config',
+        projected: {
+          defaultMode: 0o440,
+          sources: [
+            { configMap: { name: k8sTarget.names.configMap, items: Object.entries(CONFIG_FILES).map(([key, path]) => ({ key, path })) } },
+            { secret: { name: k8sTarget.names.defaultUserSecret, items: [{ key: DEFINITIONS_KEY, path: DEFINITIONS_KEY }] } },
+          ],
+        },
+      },
+      { name: 'erlang-cookie', secret: { secretName: k8sTarget.names.cookieSecret, defaultMode: 0o440, items: [{ key: COOKIE_KEY, path: COOKIE_KEY }] } },
+      { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
+      { name: 'logs', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
+    ],
+  };
+}
+
+function rabbitmqContainerOf(cluster: ResolvedCluster): k8s.Container {
+  const { kubernetes: k8sTarget, ports, features } = cluster;
+  const has = (plugin: string) => cluster.plugins.includes(plugin);
+  const { requests, limits } = k8sTarget.resources;
+  const ping: k8s.ExecAction = { command: ['rabbitmq-diagnostics', '-q', 'ping'] };
+  const timeout = k8sTarget.preStop.timeoutSeconds;
+  return {
+    name: 'rabbitmq',
+    image: cluster.image,
+    env: [
+      { name: 'MY_POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+      { name: 'MY_POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
+      { name: 'RABBITMQ_USE_LONGNAME', value: 'true' },
+      // Refers to the two variables above, so it must come after them.
+      { name: 'RABBITMQ_NODENAME', value: k8sTarget.nodeNamePattern },
+      { name: 'RABBITMQ_CONFIG_FILES', value: `${CONFIG_DIR}/conf.d` },
+      { name: 'RABBITMQ_ENABLED_PLUGINS_FILE', value: `${CONFIG_DIR}/enabled_plugins` },
+    ],
+    ports: [
+      { name: 'amqp', containerPort: ports.amqp, protocol: 'TCP' },
+      ...(has('rabbitmq_management') ? [{ name: 'management', containerPort: ports.management, protocol: 'TCP' }] : []),
+      ...(has('rabbitmq_prometheus') ? [{ name: 'prometheus', containerPort: ports.prometheus, protocol: 'TCP' }] : []),
+      ...(has('rabbitmq_stream') ? [{ name: 'stream', containerPort: ports.stream, protocol: 'TCP' }] : []),
+      { name: 'epmd', containerPort: ports.epmd, protocol: 'TCP' },
+      { name: 'cluster-links', containerPort: ports.distribution, protocol: 'TCP' },
+    ],
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString(requests.cpu), memory: k8s.Quantity.fromString(requests.memory) },
+      limits: {
+        ...(limits.cpu !== undefined && { cpu: k8s.Quantity.fromString(limits.cpu) }),
+        memory: k8s.Quantity.fromString(limits.memory),
+      },
+    },
+    securityContext: containerSecurity,
+    // A first boot waits up to 5 minutes for peers; the CLI ping needs only the cookie, no password.
+    startupProbe: { exec: ping, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 60 },
+    // No liveness probe: restarting a busy or syncing node makes things worse.
+    readinessProbe:
+      features.httpHealthEndpoints && has('rabbitmq_management')
+        ? {
+            httpGet: { path: '/api/health/checks/ready-to-serve-clients', port: k8s.IntOrString.fromString('management') },
+            periodSeconds: 10,
+            timeoutSeconds: 5,
+            failureThreshold: 3,
+          }
+        : { exec: ping, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 },
+    lifecycle: {
+      preStop: {
+        exec: {
+          command: ['sh', '-c', k8sTarget.preStop.commands.map((command) => `rabbitmq-upgrade ${command} -t ${timeout}`).join('; ')],
+        },
+      },
+    },
+    // Parent directories before the files mounted inside them.
+    volumeMounts: [
+      { name: 'data', mountPath: DATA_DIR },
+      { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+      { name: 'logs', mountPath: '/var/log/rabbitmq' },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
+  };
+}
