@@ -2,4 +2,12 @@ export { createLab, type Lab, type LabProcess, type RunOptions, type SpawnOption
 export type { LabHostSpec, LabOptions } from './lab-spec';
 export type { BindMount } from './host-namespaces';
 export type { CommandResult } from './commands';
-export * from './rabbitmq-node';
+export {
+  rabbitmqctl,
+  startRabbitmqNode,
+  waitForClusterSize,
+  writeErlangCookie,
+  type ClusterStatus,
+  type RabbitmqNode,
+  type RabbitmqNodeOptions,
+} from './rabbitmq-node';

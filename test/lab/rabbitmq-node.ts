@@ -1,1 +1,120 @@
-export {};
+/**
+ * Real RabbitMQ nodes inside lab hosts, from files on disk laid out exactly as a container or VM has them:
+ * etcDir on /etc/rabbitmq, dataDir on /var/lib/rabbitmq (cookie and Mnesia), logDir on /var/log/rabbitmq.
+ */
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { delay, type CommandResult } from './commands';
+import type { BindMount } from './host-namespaces';
+import type { Lab, LabProcess } from './lab';
+
+const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
+const RABBITMQ_HOME = '/var/lib/rabbitmq';
+
+export interface RabbitmqNodeOptions {
+  /** e.g. "rabbit@rabbit-1"; the part after @ must be the lab host's name. */
+  readonly nodeName: string;
+  /** Mounted on /etc/rabbitmq: rabbitmq.conf, conf.d/*.conf, enabled_plugins, definitions. */
+  readonly etcDir: string;
+  /** Mounted on /var/lib/rabbitmq: must hold .erlang.cookie (mode 0400, owner root). */
+  readonly dataDir: string;
+  /** Mounted on /var/log/rabbitmq; the console output goes to console.log there too. */
+  readonly logDir: string;
+  /** Extra RABBITMQ_* variables, e.g. RABBITMQ_USE_LONGNAME. */
+  readonly env?: Record<string, string>;
+}
+
+export interface RabbitmqNode {
+  readonly host: string;
+  readonly nodeName: string;
+  readonly dataDir: string;
+  /** The host's epmd, started in the foreground so that destroy() or kill() ends it. */
+  readonly epmd: LabProcess;
+  /** The Erlang VM: killing it (SIGKILL) is a node crash; epmd keeps running as on a real host. */
+  readonly server: LabProcess;
+}
+
+/** Writes the Erlang cookie where a node run by root with HOME=/var/lib/rabbitmq reads it. */
+export function writeErlangCookie(dataDir: string, cookie: string): void {
+  const path = join(dataDir, '.erlang.cookie');
+  writeFileSync(path, cookie, { mode: 0o400 });
+  chmodSync(path, 0o400);
+}
+
+export async function startRabbitmqNode(lab: Lab, host: string, options: RabbitmqNodeOptions): Promise<RabbitmqNode> {
+  const cookie = join(options.dataDir, '.erlang.cookie');
+  let mode: number;
+  try {
+    mode = statSync(cookie).mode;
+  } catch {
+    throw new Error(`startRabbitmqNode: ${cookie} does not exist; write the cluster's cookie there (writeErlangCookie) before starting the node`);
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new Error(`startRabbitmqNode: ${cookie} has mode ${(mode & 0o777).toString(8)}; Erlang refuses a cookie others can read, use 0400`);
+  }
+  // epmd daemonises when Erlang starts it; one started here in the foreground stays a lab process.
+  const epmd = lab.spawn(host, ['epmd'], { logFile: join(options.logDir, 'epmd.log') });
+  await waitFor(async () => (await lab.run(host, ['epmd', '-names'], { timeoutMs: 5_000 })).code === 0, 10_000, `epmd in host ${host}`);
+  const server = lab.spawn(host, [`${RABBITMQ_BIN}/rabbitmq-server`], {
+    env: {
+      RABBITMQ_NODENAME: options.nodeName,
+      HOME: RABBITMQ_HOME,
+      RABBITMQ_ENABLED_PLUGINS_FILE: '/etc/rabbitmq/enabled_plugins',
+      ...options.env,
+    },
+    bindMounts: [
+      { source: options.etcDir, target: '/etc/rabbitmq' },
+      { source: options.dataDir, target: RABBITMQ_HOME },
+      { source: options.logDir, target: '/var/log/rabbitmq' },
+    ],
+    logFile: join(options.logDir, 'console.log'),
+  });
+  return { host, nodeName: options.nodeName, dataDir: options.dataDir, epmd, server };
+}
+
+/** Runs `rabbitmqctl -n <node> ...args` inside a host, reading the node's cookie from dataDir. */
+export function rabbitmqctl(lab: Lab, host: string, nodeName: string, dataDir: string, args: readonly string[], timeoutMs = 60_000): Promise<CommandResult> {
+  const bindMounts: BindMount[] = [{ source: dataDir, target: RABBITMQ_HOME }];
+  return lab.run(host, [`${RABBITMQ_BIN}/rabbitmqctl`, '-n', nodeName, ...args], { env: { HOME: RABBITMQ_HOME }, bindMounts, timeoutMs });
+}
+
+/** What `rabbitmqctl cluster_status --formatter json` reports (the fields the tests read). */
+export interface ClusterStatus {
+  readonly running_nodes: string[];
+  readonly disk_nodes: string[];
+  readonly partitions: Record<string, string[]>;
+  readonly [key: string]: unknown;
+}
+
+/** Polls cluster_status until exactly n nodes run; throws with the last output on timeout. */
+export async function waitForClusterSize(lab: Lab, host: string, nodeName: string, dataDir: string, n: number, timeoutMs: number): Promise<ClusterStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    const remainingMs = Math.max(1_000, deadline - Date.now());
+    const result = await rabbitmqctl(lab, host, nodeName, dataDir, ['cluster_status', '--formatter', 'json'], Math.min(20_000, remainingMs));
+    if (result.code === 0) {
+      try {
+        const status = JSON.parse(result.stdout) as ClusterStatus;
+        if (status.running_nodes.length === n) return status;
+        last = `running_nodes = ${JSON.stringify(status.running_nodes)}`;
+      } catch {
+        last = `unparsable output: ${result.stdout.trim()}`;
+      }
+    } else {
+      last = `exit ${result.code}: ${(result.stderr || result.stdout).trim()}`;
+    }
+    // The CLI itself takes 1.5-4.5 s per call on this 2-core machine: poll again soon.
+    await delay(250);
+  }
+  throw new Error(`waitForClusterSize: ${nodeName} in host ${host} did not report ${n} running nodes within ${timeoutMs} ms; last: ${last}`);
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await delay(100);
+  }
+  throw new Error(`lab: ${what} did not come up within ${timeoutMs} ms`);
+}
