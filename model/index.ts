@@ -4,6 +4,7 @@ export * from './version';
 export * from './problems';
 export * from './validate';
 export * from './resolve';
+export * from './resolve-load-balancer';
 export * from './secrets';
 export * from './defaults';
 export * from './files';

@@ -4,6 +4,8 @@
  */
 import { nodeHostsOf } from './derive';
 import { SpecError, type Problem } from './problems';
+import { resolveHaproxy, resolveKeepalived, type ResolvedHaproxy, type ResolvedKeepalived } from './resolve-load-balancer';
+import { loadBalancerPriorities } from './rules-load-balancer';
 import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets';
 import type { ClusterSpec, ParsedSpec, PartitionHandlingMode, QueueType } from './spec';
 import { resolveTopology, type ResolvedTopology } from './topology';
@@ -47,6 +49,8 @@ export interface ResolvedLoadBalancer {
   readonly virtualIp?: { readonly address: string; readonly prefixLength: number };
   /** Password of the HAProxy stats page user `stats`. */
   readonly statsPassword: SecretRef;
+  readonly haproxy: ResolvedHaproxy;
+  readonly keepalived: ResolvedKeepalived;
 }
 
 export interface ResolvedCluster {
@@ -115,7 +119,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     );
   }
   const { pauseIfAllDown } = spec.partitionHandling;
-  const loadBalancer = spec.loadBalancer && resolveLoadBalancer(spec.loadBalancer);
+  const loadBalancer = spec.loadBalancer && resolveLoadBalancer(spec.loadBalancer, spec);
   const topology = resolveTopology(spec.topology, spec.queues.defaultType);
   return {
     name: spec.name,
@@ -147,23 +151,26 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     compose: spec.compose,
     topology,
     kubernetes: resolveKubernetes(spec.name, nodes.length, spec.kubernetes, features),
-    secrets: [erlangCookie, password, ...(loadBalancer ? [loadBalancer.statsPassword] : []), ...topology.secrets],
+    secrets: [erlangCookie, password, ...(loadBalancer ? [loadBalancer.statsPassword, ...(loadBalancer.keepalived.authPass ? [loadBalancer.keepalived.authPass] : [])] : []), ...topology.secrets],
     notices,
     warnings,
   };
 }
 
-function resolveLoadBalancer(lb: NonNullable<ParsedSpec['loadBalancer']>): ResolvedLoadBalancer {
+function resolveLoadBalancer(lb: NonNullable<ParsedSpec['loadBalancer']>, spec: ParsedSpec): ResolvedLoadBalancer {
   const [address, prefix] = lb.virtualIp?.split('/') ?? [];
+  const priorities = loadBalancerPriorities(lb.hosts);
   return {
     balance: lb.balance,
-    hosts: lb.hosts.map((h, i) => ({ host: h.host, address: h.address, priority: h.priority ?? 100 - 10 * i })),
+    hosts: lb.hosts.map((h, i) => ({ host: h.host, address: h.address, priority: priorities[i]! })),
     ...(address && { virtualIp: { address, prefixLength: Number(prefix) } }),
     statsPassword: {
       id: 'haproxy-stats-password',
       description: 'password of the HAProxy stats page user "stats"',
       source: parseSecretSource(lb.statsPassword, GENERATED_LENGTH.password),
     },
+    haproxy: resolveHaproxy(lb, spec.heartbeatSeconds),
+    keepalived: resolveKeepalived(lb, spec.name, priorities),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { cliPortRange, inSubnet, nodeHostsOf } from './derive';
 import { closest, type Problem } from './problems';
+import { loadBalancerSettingsRule } from './rules-load-balancer';
 import { topologyRule } from './rules-topology';
 import { kubernetesRule } from './rules-kubernetes';
 import type { ParsedSpec } from './spec';
@@ -215,7 +216,7 @@ const loadBalancer: Rule = (spec) => {
   return problems;
 };
 
-export const RULES: readonly Rule[] = [version, nodes, ports, partitionHandling, plugins, defaultUser, policies, topologyRule, loadBalancer, kubernetesRule];
+export const RULES: readonly Rule[] = [version, nodes, ports, partitionHandling, plugins, defaultUser, policies, topologyRule, loadBalancer, loadBalancerSettingsRule, kubernetesRule];
 
 export function specRules(spec: ParsedSpec): Problem[] {
   const parsed = parseVersion(spec.rabbitmq.version);

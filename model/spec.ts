@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { QUEUE_TYPES, secretSource, USER_TAGS } from './spec-primitives';
 import { topologySchema } from './topology';
 import { kubernetesSchema } from './kubernetes-spec';
+import { haproxySchema, keepalivedSchema } from './load-balancer-spec';
 import { DEFAULT_VERSION } from './version';
 
 export { QUEUE_TYPES, USER_TAGS } from './spec-primitives';
@@ -176,6 +177,8 @@ export const clusterSpecSchema = z
           .optional()
           .describe('Floating address held by one load-balancer host through VRRP (Keepalived).'),
         statsPassword: secretSource('the password of the HAProxy stats page (user "stats")'),
+        haproxy: haproxySchema,
+        keepalived: keepalivedSchema,
       })
       .optional()
       .describe('HAProxy in front of the nodes and, with a virtual IP, Keepalived.'),

@@ -1,0 +1,152 @@
+/**
+ * A typed HAProxy configuration: the parts warren uses, each field named after the directive it becomes.
+ * Durations are milliseconds; the renderer writes them in HAProxy's units (`2s`, `500ms`).
+ */
+
+export interface HaproxyConfig {
+  /** Comment lines at the top of the file. */
+  readonly header: readonly string[];
+  readonly global: HaproxyGlobal;
+  readonly defaults: HaproxyDefaults;
+  /** DNS resolvers servers use to find late-appearing names (compose). @default - none */
+  readonly resolvers?: HaproxyResolvers;
+  readonly userlists: readonly HaproxyUserlist[];
+  /** `listen` sections: a frontend and its backend in one. */
+  readonly listens: readonly HaproxyListen[];
+}
+
+export type LogTarget =
+  | { readonly kind: 'stdout'; readonly facility: string }
+  | { readonly kind: 'syslog-socket'; readonly path: string; readonly facility: string };
+
+export interface HaproxyGlobal {
+  readonly maxconn: number;
+  readonly log: LogTarget;
+  /** Drop privileges to this user and group after binding. @default - keep the invoking user (containers) */
+  readonly runAs?: { readonly user: string; readonly group: string };
+}
+
+export interface HaproxyTimeouts {
+  readonly connectMs?: number;
+  readonly clientMs?: number;
+  readonly serverMs?: number;
+  /** Established TCP sessions (supersedes client/server once both sides are connected). */
+  readonly tunnelMs?: number;
+  readonly checkMs?: number;
+  readonly httpRequestMs?: number;
+}
+
+export interface HaproxyDefaults {
+  readonly mode: 'tcp' | 'http';
+  readonly timeouts: HaproxyTimeouts;
+  readonly maxconn: number;
+  /** Connection attempts to one server before giving up (`retries`). */
+  readonly retries: number;
+  /** `option redispatch`: a failed connection attempt may go to another server. */
+  readonly redispatch: boolean;
+  /** `option dontlognull`: no log lines for probes that send nothing (Keepalived's, load balancers'). */
+  readonly dontLogNull: boolean;
+}
+
+export interface HaproxyResolvers {
+  readonly name: string;
+  readonly nameservers: readonly { readonly name: string; readonly address: string; readonly port: number }[];
+  readonly resolveRetries: number;
+  readonly timeoutResolveMs: number;
+  readonly timeoutRetryMs: number;
+  /** How long a valid answer is kept. */
+  readonly holdValidMs: number;
+  /** How long the last address is kept while the name does not resolve (a restarting container). */
+  readonly holdNxMs: number;
+  readonly acceptedPayloadSize: number;
+}
+
+export interface HaproxyUserlist {
+  readonly name: string;
+  /** `password` is a crypt(3) hash, never the plain password. */
+  readonly users: readonly { readonly name: string; readonly passwordHash: string }[];
+}
+
+export interface TcpKeepalive {
+  readonly idleSeconds: number;
+  readonly intervalSeconds: number;
+  readonly count: number;
+}
+
+/** AMQP-aware check: send the protocol header, expect the broker's Connection.Start frame. */
+export interface AmqpHealthCheck {
+  readonly kind: 'amqp';
+  /** Hex of the bytes sent, `AMQP\x00\x00\x09\x01`. */
+  readonly sendHex: string;
+  /** Regular expression over the hex dump of the answer. */
+  readonly expectHexRegex: string;
+}
+
+export interface HttpHealthCheck {
+  readonly kind: 'http';
+  readonly method: 'GET';
+  readonly path: string;
+  readonly expectStatus: number;
+}
+
+export type HealthCheck = AmqpHealthCheck | HttpHealthCheck;
+
+export interface CheckTiming {
+  readonly intervalMs: number;
+  readonly fastIntervalMs: number;
+  readonly rise: number;
+  readonly fall: number;
+}
+
+/** Options every server of a listen shares (`default-server`). */
+export interface ServerDefaults {
+  readonly check: CheckTiming;
+  /** `on-marked-down shutdown-sessions`: cut the sessions of a node marked down so clients reconnect elsewhere at once. */
+  readonly shutdownSessionsWhenDown: boolean;
+  /** Resolvers section for names that may appear late. @default - resolved once at start-up */
+  readonly resolvers?: string;
+}
+
+export interface HaproxyServer {
+  readonly name: string;
+  /** IPv4 address or host name. */
+  readonly address: string;
+  readonly port: number;
+  /**
+   * Order of address sources at start-up (`init-addr`); `none` lets HAProxy start with the server
+   * down while its name does not resolve yet. @default - libc only (a failure stops HAProxy)
+   */
+  readonly initAddr?: readonly ('last' | 'libc' | 'none')[];
+}
+
+export interface StatsPage {
+  readonly uri: string;
+  readonly refreshSeconds: number;
+  readonly realm: string;
+  /** Userlist whose users may see the page. */
+  readonly userlist: string;
+}
+
+export interface HaproxyListen {
+  readonly name: string;
+  /** Why the section exists, as comment lines. */
+  readonly comment: readonly string[];
+  readonly mode: 'tcp' | 'http';
+  /** Address to bind; '' is every address (the virtual IP included). */
+  readonly bind: { readonly address: string; readonly port: number };
+  readonly balance?: 'leastconn' | 'roundrobin';
+  /** `option tcplog` / `option httplog`. */
+  readonly logFormat: 'tcplog' | 'httplog';
+  /** Overrides of the defaults' timeouts. */
+  readonly timeouts?: HaproxyTimeouts;
+  /** `option clitcpka`/`srvtcpka` with their probe timings. @default - no TCP keepalive */
+  readonly tcpKeepalive?: TcpKeepalive;
+  readonly healthCheck?: HealthCheck;
+  readonly serverDefaults?: ServerDefaults;
+  readonly servers: readonly HaproxyServer[];
+  /** `monitor-uri`: answers 200 without authentication, 503 when `monitorFailWithoutServersIn` has no server up. */
+  readonly monitor?: { readonly uri: string; readonly failWithoutServersIn: string };
+  /** Path served by HAProxy's Prometheus exporter. */
+  readonly prometheusPath?: string;
+  readonly stats?: StatsPage;
+}

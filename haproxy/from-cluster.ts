@@ -1,0 +1,166 @@
+/**
+ * haproxyConfigFromCluster: the resolved cluster mapped onto a typed HAProxy configuration.
+ * AMQP in TCP mode with an AMQP-speaking check, the management UI in HTTP mode, a stats page
+ * behind a hashed password, HAProxy's own Prometheus metrics, and a health URI for Keepalived.
+ */
+import type { ResolvedCluster, ResolvedHaproxy, ResolvedNode, SecretValues } from '../model';
+import { secretValue } from '../model';
+import type { HaproxyConfig, HaproxyListen, HaproxyResolvers, HaproxyServer, LogTarget } from './config';
+import { deterministicSalt, sha512Crypt } from './sha512-crypt';
+
+export interface HaproxyTargetOptions {
+  /** How HAProxy reaches a node: compose uses the node's host name (Docker DNS), VMs its address. */
+  readonly serverAddress: (node: ResolvedNode) => string;
+  /** compose: names resolve late through Docker's DNS (127.0.0.11); vm: static addresses or /etc/hosts. */
+  readonly target: 'compose' | 'vm';
+  /**
+   * Port of a node's listener, for nodes that do not all listen on the cluster's ports (several nodes on one test host).
+   * @default - cluster.ports.amqp / cluster.ports.management
+   */
+  readonly serverPort?: (node: ResolvedNode, listener: 'amqp' | 'management') => number;
+  /**
+   * Where HAProxy logs: `stdout` (containers, or a test harness) or the host's syslog socket `/dev/log` (journald, rsyslog).
+   * @default - "stdout" for compose, "syslog" for vm
+   */
+  readonly log?: 'stdout' | 'syslog';
+}
+
+/** Docker's embedded DNS server, present in every container on a user-defined network. */
+const DOCKER_DNS = '127.0.0.11';
+const AMQP_PROTOCOL_HEADER_HEX = '414d515000000901';
+/** Connection.Start: frame type 1 (method), channel 0, 4-byte size, class 10 (connection), method 10 (start). */
+const CONNECTION_START_HEX_REGEX = '^010000[0-9A-F]{8}000A000A';
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/**
+ * Longest time from a node's death to HAProxy marking it down: the next regular check, then `fall - 1`
+ * confirmations at the fast interval. `refusedMs` when the node's port refuses connections (process killed,
+ * host up); `unreachableMs` when packets vanish and every failing check waits for its timeout.
+ */
+export function serverDownDetectionMs(haproxy: ResolvedHaproxy): { readonly refusedMs: number; readonly unreachableMs: number } {
+  const { intervalMs, fastIntervalMs, fall, timeoutMs } = haproxy.check;
+  const refusedMs = intervalMs + (fall - 1) * fastIntervalMs;
+  return { refusedMs, unreachableMs: refusedMs + fall * timeoutMs };
+}
+
+export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: SecretValues, options: HaproxyTargetOptions): HaproxyConfig {
+  const lb = cluster.loadBalancer;
+  if (!lb) throw new Error(`cluster "${cluster.name}" has no loadBalancer section; add loadBalancer: {} to the spec to get an HAProxy configuration`);
+  const h = lb.haproxy;
+  const usesNames = cluster.nodes.some((node) => !IPV4.test(options.serverAddress(node)));
+  // A name that does not resolve yet must not stop HAProxy (`haproxy -c` resolves names too). compose: the
+  // server starts without an address and the Docker DNS resolvers find it as soon as the container exists.
+  // vm: /etc/hosts or DNS at start-up, else the server stays down (with a warning) until a reload.
+  const initAddr = options.target === 'compose' ? (['none'] as const) : (['libc', 'none'] as const);
+  const servers = (listener: 'amqp' | 'management'): HaproxyServer[] =>
+    cluster.nodes.map((node) => {
+      const address = options.serverAddress(node);
+      return {
+        name: node.host,
+        address,
+        port: options.serverPort?.(node, listener) ?? cluster.ports[listener],
+        ...(!IPV4.test(address) && { initAddr }),
+      };
+    });
+  const resolvers: HaproxyResolvers | undefined =
+    options.target === 'compose' && usesNames
+      ? {
+          name: 'docker',
+          nameservers: [{ name: 'dns', address: DOCKER_DNS, port: 53 }],
+          resolveRetries: 3,
+          timeoutResolveMs: 1000,
+          timeoutRetryMs: 1000,
+          holdValidMs: 10_000,
+          holdNxMs: 30_000,
+          acceptedPayloadSize: 8192,
+        }
+      : undefined;
+  const serverDefaults = {
+    check: { intervalMs: h.check.intervalMs, fastIntervalMs: h.check.fastIntervalMs, rise: h.check.rise, fall: h.check.fall },
+    shutdownSessionsWhenDown: true,
+    ...(resolvers && { resolvers: resolvers.name }),
+  };
+  const idleMs = h.idleTimeoutSeconds * 1000;
+  const detection = serverDownDetectionMs(h);
+  const amqp: HaproxyListen = {
+    name: 'amqp',
+    comment: [
+      'AMQP 0-9-1 over every node. The check speaks AMQP: it sends the protocol header and expects',
+      'Connection.Start, so a port that accepts TCP but is not a serving broker counts as down.',
+      `A killed node is marked down within ${detection.refusedMs} ms (inter + (fall - 1) x fastinter) and its`,
+      'sessions are shut so clients reconnect at once; nothing moves them back when it returns.',
+      `Idle timeouts (${h.idleTimeoutSeconds} s) exceed the AMQP heartbeat (${cluster.heartbeatSeconds} s) so quiet connections live.`,
+    ],
+    mode: 'tcp',
+    bind: { address: '', port: cluster.ports.amqp },
+    balance: lb.balance,
+    logFormat: 'tcplog',
+    tcpKeepalive: { idleSeconds: 30, intervalSeconds: 10, count: 3 },
+    timeouts: { clientMs: idleMs, serverMs: idleMs, tunnelMs: idleMs },
+    healthCheck: { kind: 'amqp', sendHex: AMQP_PROTOCOL_HEADER_HEX, expectHexRegex: CONNECTION_START_HEX_REGEX },
+    serverDefaults,
+    servers: servers('amqp'),
+  };
+  const healthPath = cluster.features.httpHealthEndpoints ? '/api/health/checks/ready-to-serve-clients' : '/api/auth';
+  const management: HaproxyListen = {
+    name: 'management',
+    comment: [
+      `Management UI and HTTP API. The check asks the API itself (${healthPath}, no credentials needed)`,
+      cluster.features.httpHealthEndpoints ? 'and passes only while the node serves clients.' : 'and passes while the node\'s API answers.',
+    ],
+    mode: 'http',
+    bind: { address: '', port: cluster.ports.management },
+    balance: 'roundrobin',
+    logFormat: 'httplog',
+    healthCheck: { kind: 'http', method: 'GET', path: healthPath, expectStatus: 200 },
+    serverDefaults,
+    servers: servers('management'),
+  };
+  const password = secretValue(secrets, lb.statsPassword);
+  const stats: HaproxyListen = {
+    name: 'stats',
+    comment: [
+      `Stats page (/) for user "${h.statsUser}", HAProxy's Prometheus metrics (${h.metricsPath}) and`,
+      `${h.healthPath} for Keepalived: 200 while HAProxy serves and a node is up. Scrape each node's own`,
+      `metrics on port ${cluster.ports.prometheus}, never through this load balancer.`,
+    ],
+    mode: 'http',
+    bind: { address: '', port: h.statsPort },
+    logFormat: 'httplog',
+    monitor: { uri: h.healthPath, failWithoutServersIn: amqp.name },
+    prometheusPath: h.metricsPath,
+    stats: { uri: '/', refreshSeconds: 10, realm: 'haproxy-stats', userlist: 'stats_users' },
+    servers: [],
+  };
+  const log: LogTarget =
+    (options.log ?? (options.target === 'compose' ? 'stdout' : 'syslog')) === 'stdout'
+      ? { kind: 'stdout', facility: 'local0' }
+      : { kind: 'syslog-socket', path: '/dev/log', facility: 'local0' };
+  return {
+    header: [
+      `haproxy.cfg for cluster "${cluster.name}" (RabbitMQ ${cluster.version.text}, ${options.target} target), generated by warren.`,
+      'Edit the spec and synthesise again rather than this file.',
+    ],
+    global: {
+      maxconn: h.maxconn,
+      log,
+      ...(options.target === 'vm' && { runAs: { user: 'haproxy', group: 'haproxy' } }),
+    },
+    defaults: {
+      mode: 'tcp',
+      maxconn: h.maxconn,
+      retries: 3,
+      redispatch: true,
+      dontLogNull: true,
+      timeouts: { connectMs: h.connectTimeoutMs, clientMs: 60_000, serverMs: 60_000, checkMs: h.check.timeoutMs, httpRequestMs: 10_000 },
+    },
+    ...(resolvers && { resolvers }),
+    userlists: [
+      {
+        name: 'stats_users',
+        users: [{ name: h.statsUser, passwordHash: sha512Crypt(password, deterministicSalt(password, `${cluster.name}/${h.statsUser}`)) }],
+      },
+    ],
+    listens: [amqp, management, stats],
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The `loadBalancer.haproxy` and `loadBalancer.keepalived` sections of the spec: timings and VRRP settings.
+ * Defaults are chosen for fast, flap-free failover; the reasons are in each `describe`.
+ * Rules that relate these fields to others live in `rules-load-balancer.ts`.
+ */
+import { z } from 'zod';
+import { SECRET_SOURCE } from './spec-primitives';
+
+/** Linux interface names: at most 15 characters, no spaces or slashes. */
+const INTERFACE_NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
+const ABSOLUTE_PATH = /^\/[^\s"'\\]*$/;
+
+const wholeNumber = (min: number, max: number, what: string) =>
+  z
+    .int(`is not ${what}; give an integer between ${min} and ${max}`)
+    .min(min, `is not ${what}; give an integer between ${min} and ${max}`)
+    .max(max, `is not ${what}; give an integer between ${min} and ${max}`);
+
+const notifyScript = (state: string) =>
+  z
+    .string()
+    .regex(ABSOLUTE_PATH, 'is not an absolute path without spaces or quotes; give the full path of an executable, e.g. "/etc/keepalived/notify.sh"')
+    .optional()
+    .describe(`Executable run when this host becomes ${state}. @default - none`);
+
+export const haproxySchema = z
+  .strictObject({
+    statsPort: wholeNumber(1, 65535, 'a port number')
+      .default(8404)
+      .describe('Port of the stats page (/), Prometheus metrics (/metrics) and health URI (/healthz). @default 8404'),
+    maxconn: wholeNumber(1, 1_000_000, 'a connection limit')
+      .default(10000)
+      .describe('Global and per-frontend connection limit (each AMQP connection holds two sockets). @default 10000'),
+    checkIntervalMs: wholeNumber(100, 60_000, 'a check interval in milliseconds')
+      .default(2000)
+      .describe('Interval between health checks of a healthy node (`inter`). @default 2000 (the guide\'s 5000 noticed a dead node after up to 15 s)'),
+    checkFastIntervalMs: wholeNumber(100, 60_000, 'a check interval in milliseconds')
+      .default(500)
+      .describe('Interval while a node is changing state (`fastinter`): once one check failed, confirm quickly. @default 500'),
+    rise: wholeNumber(1, 20, 'a number of checks')
+      .default(2)
+      .describe('Consecutive successful checks before a node gets traffic again. @default 2'),
+    fall: wholeNumber(1, 20, 'a number of checks')
+      .default(3)
+      .describe('Consecutive failed checks before a node is marked down and its sessions are shut. @default 3 (detection within inter + 2 x fastinter = 3 s)'),
+    connectTimeoutMs: wholeNumber(100, 60_000, 'a timeout in milliseconds')
+      .default(5000)
+      .describe('Time to establish a connection to a node. @default 5000'),
+    checkTimeoutMs: wholeNumber(100, 60_000, 'a timeout in milliseconds')
+      .default(2000)
+      .describe('Time a node has to answer a health check (`timeout check`). @default 2000'),
+    idleTimeoutSeconds: wholeNumber(1, 86_400, 'a number of seconds')
+      .optional()
+      .describe('How long an AMQP connection may stay silent (`timeout client/server/tunnel`). @default - 3 x heartbeatSeconds (1 hour when heartbeats are off)'),
+  })
+  .prefault({})
+  .describe('HAProxy timings and limits.');
+
+export const keepalivedSchema = z
+  .strictObject({
+    virtualRouterId: wholeNumber(1, 255, 'a VRRP virtual router id')
+      .optional()
+      .describe('VRRP virtual router id, unique on the network segment. @default - derived from the cluster name (1-255)'),
+    vrrpVersion: z
+      .union([z.literal(2), z.literal(3)], { error: 'is not a VRRP version; use 2 or 3' })
+      .default(3)
+      .describe('VRRP protocol version. 3 (RFC 5798) allows sub-second adverts and has no authentication. @default 3'),
+    advertIntervalMs: wholeNumber(10, 255_000, 'an advertisement interval in milliseconds')
+      .default(1000)
+      .describe('Interval between VRRP advertisements; a backup takes over after about 3 missed ones. Whole seconds with VRRPv2, 10 ms steps with VRRPv3. @default 1000'),
+    peering: z
+      .enum(['unicast', 'multicast'])
+      .default('unicast')
+      .describe('How VRRP advertisements travel: unicast to the other hosts (works in clouds) or multicast 224.0.0.18. @default "unicast"'),
+    nopreempt: z
+      .boolean()
+      .default(false)
+      .describe('Keep the virtual IP where it is when a higher-priority host comes back (avoids a second cut of every connection). A failed check then puts the holder in FAULT. @default false'),
+    interface: z
+      .string()
+      .regex(INTERFACE_NAME, 'is not a network interface name; give the Linux name of the interface carrying the virtual IP (e.g. "eth0", "ens3")')
+      .default('eth0')
+      .describe('Network interface that carries the virtual IP on every load-balancer host. @default "eth0"'),
+    authPass: z
+      .string()
+      .regex(SECRET_SOURCE, 'is not a secret source; use "generate", "file:<path>" or "env:<VARIABLE>"')
+      .optional()
+      .describe('VRRPv2 PASS authentication (at most 8 characters, sent in clear text; it only guards against mistakes). @default - no authentication'),
+    checkIntervalSeconds: wholeNumber(1, 3600, 'a whole number of seconds (keepalived 2.2 runs scripts at most once a second)')
+      .default(1)
+      .describe('Interval of the script that checks HAProxy serves. @default 1'),
+    checkRise: wholeNumber(1, 20, 'a number of checks').default(2).describe('Successful checks before a host counts as healthy again. @default 2'),
+    checkFall: wholeNumber(1, 20, 'a number of checks')
+      .default(2)
+      .describe('Failed checks before a host gives up the virtual IP; 2 rides out one slow answer, since a move cuts every connection. @default 2'),
+    checkWeight: z
+      .int('is not a check weight; give an integer between -253 and 253')
+      .min(-253, 'is not a check weight; give an integer between -253 and 253')
+      .max(253, 'is not a check weight; give an integer between -253 and 253')
+      .optional()
+      .describe('Priority change when the check fails (negative) or passes (positive); 0 puts a failing host in FAULT. @default - minus (highest - lowest priority + 10), or 0 with nopreempt'),
+    notify: z
+      .strictObject({
+        master: notifyScript('MASTER (holds the virtual IP)'),
+        backup: notifyScript('BACKUP'),
+        fault: notifyScript('FAULT'),
+        stop: notifyScript('stopped'),
+        any: notifyScript('any state (arguments: INSTANCE <name> <state> <priority>)'),
+      })
+      .prefault({})
+      .describe('Scripts keepalived runs on state changes. @default {}'),
+  })
+  .prefault({})
+  .describe('Keepalived VRRP settings for the virtual IP.');

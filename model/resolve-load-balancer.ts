@@ -1,0 +1,95 @@
+/**
+ * Resolved HAProxy and Keepalived settings: every default applied and every derived value computed once
+ * (idle timeout from the heartbeat, check weight from the priorities, router id from the cluster name).
+ */
+import { derivedCheckWeight, derivedVirtualRouterId } from './rules-load-balancer';
+import { parseSecretSource, type SecretRef } from './secrets';
+import type { ParsedSpec } from './spec';
+
+type LoadBalancerSpec = NonNullable<ParsedSpec['loadBalancer']>;
+
+/** VRRP PASS authentication carries at most 8 characters. */
+export const VRRP_PASS_MAX_LENGTH = 8;
+/** Idle timeout when AMQP heartbeats are off: connections may be silent for long, but not forever. */
+const IDLE_TIMEOUT_WITHOUT_HEARTBEAT_SECONDS = 3600;
+
+export interface ResolvedHaproxy {
+  /** Port of the stats page, `metricsPath` and `healthPath`. */
+  readonly statsPort: number;
+  readonly maxconn: number;
+  readonly check: {
+    readonly intervalMs: number;
+    readonly fastIntervalMs: number;
+    readonly rise: number;
+    readonly fall: number;
+    readonly timeoutMs: number;
+  };
+  readonly connectTimeoutMs: number;
+  /** Silence allowed on an AMQP connection: as written, or 3 x heartbeat (3600 s without heartbeats). */
+  readonly idleTimeoutSeconds: number;
+  /** Answers 200 while HAProxy serves and at least one node is up (HAProxy `monitor-uri`); Keepalived checks it. */
+  readonly healthPath: '/healthz';
+  /** Prometheus exporter of HAProxy's own metrics (not the nodes'). */
+  readonly metricsPath: '/metrics';
+  /** User of the stats page; the password is `ResolvedLoadBalancer.statsPassword`. */
+  readonly statsUser: 'stats';
+}
+
+export interface ResolvedKeepalived {
+  readonly virtualRouterId: number;
+  readonly vrrpVersion: 2 | 3;
+  readonly advertIntervalMs: number;
+  readonly peering: 'unicast' | 'multicast';
+  readonly nopreempt: boolean;
+  readonly interface: string;
+  /** VRRPv2 PASS authentication, at most 8 characters. */
+  readonly authPass?: SecretRef;
+  readonly check: {
+    readonly intervalSeconds: number;
+    readonly rise: number;
+    readonly fall: number;
+    /** Priority change on failure (negative) or success (positive); 0 puts a failing host in FAULT. */
+    readonly weight: number;
+  };
+  readonly notify: { readonly master?: string; readonly backup?: string; readonly fault?: string; readonly stop?: string; readonly any?: string };
+}
+
+export function resolveHaproxy(lb: LoadBalancerSpec, heartbeatSeconds: number): ResolvedHaproxy {
+  const h = lb.haproxy;
+  return {
+    statsPort: h.statsPort,
+    maxconn: h.maxconn,
+    check: { intervalMs: h.checkIntervalMs, fastIntervalMs: h.checkFastIntervalMs, rise: h.rise, fall: h.fall, timeoutMs: h.checkTimeoutMs },
+    connectTimeoutMs: h.connectTimeoutMs,
+    idleTimeoutSeconds: h.idleTimeoutSeconds ?? (heartbeatSeconds > 0 ? 3 * heartbeatSeconds : IDLE_TIMEOUT_WITHOUT_HEARTBEAT_SECONDS),
+    healthPath: '/healthz',
+    metricsPath: '/metrics',
+    statsUser: 'stats',
+  };
+}
+
+export function resolveKeepalived(lb: LoadBalancerSpec, clusterName: string, priorities: readonly number[]): ResolvedKeepalived {
+  const k = lb.keepalived;
+  return {
+    virtualRouterId: k.virtualRouterId ?? derivedVirtualRouterId(clusterName),
+    vrrpVersion: k.vrrpVersion,
+    advertIntervalMs: k.advertIntervalMs,
+    peering: k.peering,
+    nopreempt: k.nopreempt,
+    interface: k.interface,
+    ...(k.authPass !== undefined && {
+      authPass: {
+        id: 'keepalived-auth-pass',
+        description: `VRRP PASS authentication of the virtual IP (at most ${VRRP_PASS_MAX_LENGTH} characters)`,
+        source: parseSecretSource(k.authPass, VRRP_PASS_MAX_LENGTH),
+      },
+    }),
+    check: {
+      intervalSeconds: k.checkIntervalSeconds,
+      rise: k.checkRise,
+      fall: k.checkFall,
+      weight: k.checkWeight ?? derivedCheckWeight(priorities, k.nopreempt),
+    },
+    notify: k.notify,
+  };
+}

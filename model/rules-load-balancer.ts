@@ -1,0 +1,134 @@
+/**
+ * Rules for the HAProxy and Keepalived settings, and the derivations they share with resolve.ts
+ * (VRRP priorities, the check weight, the virtual router id), so validation and output agree.
+ */
+import type { Problem } from './problems';
+import type { ParsedSpec } from './spec';
+
+type LoadBalancerSpec = NonNullable<ParsedSpec['loadBalancer']>;
+
+const error = (path: string, value: unknown, message: string): Problem => ({ severity: 'error', path, value, message });
+
+/** VRRP priorities keepalived accepts for an instance's effective priority. */
+const PRIORITY_MIN = 1;
+const PRIORITY_MAX = 254;
+
+/** Each host's VRRP priority: as written, or 100, 90, 80... in the order of hosts. */
+export function loadBalancerPriorities(hosts: LoadBalancerSpec['hosts']): number[] {
+  return hosts.map((h, i) => h.priority ?? 100 - 10 * i);
+}
+
+/**
+ * The weight of the HAProxy check: with preemption, more than the spread of priorities (plus a margin of 10),
+ * so a failing holder falls below every healthy peer; with nopreempt 0, because a BACKUP with nopreempt
+ * never takes over from a lower-priority holder and only FAULT releases the virtual IP.
+ */
+export function derivedCheckWeight(priorities: readonly number[], nopreempt: boolean): number {
+  if (nopreempt || priorities.length === 0) return 0;
+  return -Math.min(253, Math.max(...priorities) - Math.min(...priorities) + 10);
+}
+
+/** A virtual router id from the cluster name (FNV-1a), so two clusters on one segment rarely collide by default. */
+export function derivedVirtualRouterId(clusterName: string): number {
+  let hash = 0x811c9dc5;
+  for (const char of clusterName) {
+    hash ^= char.charCodeAt(0);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return (hash % 255) + 1;
+}
+
+const clamp = (priority: number) => Math.min(PRIORITY_MAX, Math.max(PRIORITY_MIN, priority));
+
+/** The first pair where a failed check on `failed` does not drop it strictly below healthy `healthy`. */
+function tieOrWorse(priorities: readonly number[], weight: number): { failed: number; healthy: number } | undefined {
+  for (let failed = 0; failed < priorities.length; failed++) {
+    for (let healthy = 0; healthy < priorities.length; healthy++) {
+      if (failed === healthy) continue;
+      const down = clamp(priorities[failed]! + Math.min(weight, 0));
+      const up = clamp(priorities[healthy]! + Math.max(weight, 0));
+      if (down >= up) return { failed, healthy };
+    }
+  }
+  return undefined;
+}
+
+function priorityProblems(lb: LoadBalancerSpec, priorities: readonly number[]): Problem[] {
+  const problems: Problem[] = [];
+  lb.hosts.forEach((h, i) => {
+    if (h.priority !== undefined) return;
+    const priority = priorities[i]!;
+    if (priority < PRIORITY_MIN) {
+      problems.push(error(`loadBalancer.hosts[${i}].priority`, undefined, `is missing and the derived priority ${priority} is below 1; give every host an explicit priority between 1 and 254`));
+      return;
+    }
+    const earlier = priorities.findIndex((p, j) => j < i && p === priority);
+    if (earlier >= 0) {
+      problems.push(
+        error(`loadBalancer.hosts[${i}].priority`, undefined, `is missing and the derived priority ${priority} equals ${lb.hosts[earlier]!.host}'s; a tie never moves the virtual IP, give every host a distinct priority`),
+      );
+    }
+  });
+  return problems;
+}
+
+function keepalivedProblems(lb: LoadBalancerSpec, priorities: readonly number[]): Problem[] {
+  const k = lb.keepalived;
+  const problems: Problem[] = [];
+  if (k.vrrpVersion === 3 && k.authPass !== undefined) {
+    problems.push(error('loadBalancer.keepalived.authPass', k.authPass, 'is not allowed with VRRP version 3, which has no authentication; remove authPass, or set vrrpVersion: 2'));
+  }
+  if (k.vrrpVersion === 2 && k.advertIntervalMs % 1000 !== 0) {
+    problems.push(error('loadBalancer.keepalived.advertIntervalMs', k.advertIntervalMs, 'is not a whole number of seconds, which VRRP version 2 requires; use 1000, 2000, ... or set vrrpVersion: 3 for sub-second adverts'));
+  }
+  if (k.vrrpVersion === 3 && (k.advertIntervalMs % 10 !== 0 || k.advertIntervalMs > 40_950)) {
+    problems.push(error('loadBalancer.keepalived.advertIntervalMs', k.advertIntervalMs, 'is not a VRRPv3 interval; use a multiple of 10 ms up to 40950 (e.g. 100 for sub-second failover)'));
+  }
+  if (k.nopreempt && k.checkWeight !== undefined && k.checkWeight !== 0) {
+    problems.push(
+      error('loadBalancer.keepalived.checkWeight', k.checkWeight, 'cannot move the virtual IP with nopreempt: a backup never takes over from a lower-priority holder; remove checkWeight (a failed check then puts the holder in FAULT, which releases the virtual IP)'),
+    );
+  }
+  if (!k.nopreempt && k.checkWeight !== undefined && k.checkWeight !== 0 && lb.hosts.length >= 2) {
+    const tie = tieOrWorse(priorities, k.checkWeight);
+    if (tie) {
+      const spread = Math.max(...priorities) - Math.min(...priorities);
+      const { failed, healthy } = tie;
+      problems.push(
+        error(
+          'loadBalancer.keepalived.checkWeight',
+          k.checkWeight,
+          `is too small to move the virtual IP: with a failed check ${lb.hosts[failed]!.host} (priority ${priorities[failed]}) is not below healthy ${lb.hosts[healthy]!.host} (priority ${priorities[healthy]}); use a weight whose size exceeds ${spread}, the spread of priorities (e.g. ${-Math.min(253, spread + 10)}), within 1-254 after the change`,
+        ),
+      );
+    }
+  }
+  return problems;
+}
+
+function haproxyProblems(spec: ParsedSpec, lb: LoadBalancerSpec): Problem[] {
+  const h = lb.haproxy;
+  const problems: Problem[] = [];
+  if (h.idleTimeoutSeconds !== undefined && spec.heartbeatSeconds > 0 && h.idleTimeoutSeconds <= spec.heartbeatSeconds) {
+    problems.push(
+      error('loadBalancer.haproxy.idleTimeoutSeconds', h.idleTimeoutSeconds, `is not above heartbeatSeconds (${spec.heartbeatSeconds}), so HAProxy could cut healthy idle AMQP connections; use at least ${3 * spec.heartbeatSeconds} (3 x heartbeat) or remove it`),
+    );
+  }
+  if (h.checkFastIntervalMs > h.checkIntervalMs) {
+    problems.push(error('loadBalancer.haproxy.checkFastIntervalMs', h.checkFastIntervalMs, `is above checkIntervalMs (${h.checkIntervalMs}); the fast interval confirms a state change and should be shorter, e.g. ${Math.max(100, Math.floor(h.checkIntervalMs / 4))}`));
+  }
+  const listened = { amqp: spec.ports.amqp, management: spec.ports.management } as const;
+  for (const [name, port] of Object.entries(listened)) {
+    if (port === h.statsPort) {
+      problems.push(error('loadBalancer.haproxy.statsPort', h.statsPort, `is also ports.${name}, which HAProxy listens on as well; choose another port (e.g. 8404)`));
+    }
+  }
+  return problems;
+}
+
+export function loadBalancerSettingsRule(spec: ParsedSpec): Problem[] {
+  const lb = spec.loadBalancer;
+  if (!lb) return [];
+  const priorities = loadBalancerPriorities(lb.hosts);
+  return [...priorityProblems(lb, priorities), ...keepalivedProblems(lb, priorities), ...haproxyProblems(spec, lb)];
+}
