@@ -320,6 +320,12 @@ const federationAndShovels = (spec: ParsedSpec, scope: Scope): Problem[] => {
       if (uri !== 'local') continue;
       const candidates = queue !== undefined ? (scope.queues.get(s.vhost) ?? []) : [...(scope.exchanges.get(s.vhost) ?? []), ...BUILT_IN_EXCHANGES, ''];
       const target = queue ?? exchange!;
+      const declared = queue !== undefined ? spec.topology.queues.find((q) => q.vhost === s.vhost && q.name === queue) : undefined;
+      if (declared && (queueTypeOf(declared, spec.topology, spec.queues.defaultType) !== 'classic' || typedArguments(declared).length > 0 || Object.keys(declared.arguments).length > 0)) {
+        problems.push(
+          error(`${at}.queue`, queue, 'is a queue with a type or arguments, but RabbitMQ imports shovels before queues and the shovel declares it first as a plain classic queue (seen on 3.10.8); make it type "classic" without arguments (policies still apply), or shovel from an exchange'),
+        );
+      }
       if (!candidates.includes(target)) {
         problems.push(missing(`${at}.${queue !== undefined ? 'queue' : 'exchange'}`, target, queue !== undefined ? 'a queue' : 'an exchange', s.vhost, candidates, `declare it under topology.${queue !== undefined ? 'queues' : 'exchanges'}, or point uri at another broker`));
       }
