@@ -21,9 +21,6 @@ export interface RabbitmqConfOptions {
   readonly definitionsPath: string;
 }
 
-/** Seconds between peer-discovery attempts, and how many: nodes started together wait up to 5 minutes for peers. */
-const DISCOVERY_RETRY = { limit: 60, intervalMs: 5000 } as const;
-
 export function rabbitmqConfSections(cluster: ResolvedCluster, options: RabbitmqConfOptions): ConfSection[] {
   const { features, ports } = cluster;
   const has = (plugin: string) => cluster.plugins.includes(plugin);
@@ -36,9 +33,9 @@ export function rabbitmqConfSections(cluster: ResolvedCluster, options: Rabbitmq
       ],
       entries: [
         ['cluster_name', cluster.name],
+        // Discovery retries keep their defaults (10 x 500 ms): on 3.x the node holding the discovery lock
+        // retries joining peers that wait for that same lock, so long retries stall formation for minutes.
         ...peerDiscoveryEntries(cluster, options.peerDiscovery),
-        ['cluster_formation.discovery_retry_limit', DISCOVERY_RETRY.limit],
-        ['cluster_formation.discovery_retry_interval', DISCOVERY_RETRY.intervalMs],
       ],
     },
     partitionHandlingSection(cluster),
