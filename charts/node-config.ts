@@ -67,7 +67,7 @@ function kubernetesSections(cluster: ResolvedCluster): ConfSection[] {
       comment: [
         features.queueLocatorKey === 'queue_leader_locator'
           ? 'New quorum queue and stream leaders go to the least loaded node.'
-          : 'New queue masters go to the node with the fewest (queue_leader_locator only exists from 4.0).',
+          : 'New classic queue masters go to the node that hosts the fewest.',
       ],
       entries: [[features.queueLocatorKey, features.queueLocatorKey === 'queue_leader_locator' ? 'balanced' : 'min-masters']],
     },
@@ -77,9 +77,11 @@ function kubernetesSections(cluster: ResolvedCluster): ConfSection[] {
 /** definitions.json, unless the user manages the Secret that carries it. */
 export function definitionsJsonOf(cluster: ResolvedCluster, secrets: SecretValues | undefined): string | undefined {
   if (cluster.kubernetes.existingSecret) return undefined;
-  if (!secrets) {
+  // The HAProxy stats password belongs to other targets.
+  const missing = cluster.secrets.filter((ref) => ref.id !== cluster.loadBalancer?.statsPassword.id && secrets?.[ref.id] === undefined);
+  if (missing.length > 0 || !secrets) {
     throw new Error(
-      `cluster "${cluster.name}": the chart needs secret values (${cluster.secrets.map((s) => s.id).join(', ')}) or kubernetes.existingSecret naming a Secret you manage`,
+      `cluster "${cluster.name}": the chart lacks the secret values ${missing.map((ref) => ref.id).join(', ')}; pass them, or name a Secret you manage in kubernetes.existingSecret`,
     );
   }
   return renderDefinitions(cluster, secrets);

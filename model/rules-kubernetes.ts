@@ -49,7 +49,7 @@ export function kubernetesRule(spec: ParsedSpec, features: VersionFeatures | und
       value: 0,
       message: 'makes the PodDisruptionBudget block every eviction, so node drains and cluster upgrades hang; use 1',
     });
-  } else if (replicas > 1 && k8s.maxUnavailable >= Math.ceil(replicas / 2)) {
+  } else if (k8s.maxUnavailable > 1 && k8s.maxUnavailable >= Math.ceil(replicas / 2)) {
     problems.push({
       severity: 'warning',
       path: 'kubernetes.maxUnavailable',
