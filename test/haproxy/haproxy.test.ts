@@ -1,0 +1,120 @@
+/**
+ * haproxy.cfg for every example with a load balancer, compose and vm targets: golden files, semantic
+ * assertions, and Debian's HAProxy 2.6 (`haproxy -c`) accepting each one without a single warning.
+ * Refresh goldens with `UPDATE_GOLDEN=1 npx vitest run test/haproxy` and review the diff.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { haproxyConfigFromCluster, renderHaproxyConfig, sha512Crypt, type HaproxyTargetOptions } from '../../haproxy';
+import type { ResolvedCluster } from '../../model';
+import { expectGolden, lbFixtureSecrets, loadBalancedExamples } from './support';
+
+const GOLDEN = join(__dirname, 'golden');
+const work = mkdtempSync(join(tmpdir(), 'warren-haproxy-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const TARGETS: Record<'compose' | 'vm', HaproxyTargetOptions> = {
+  compose: { target: 'compose', serverAddress: (node) => node.host },
+  vm: { target: 'vm', serverAddress: (node) => node.address ?? node.host },
+};
+
+/** compose for every example; vm where every node has an address (VMs reach nodes by address). */
+function variants(cluster: ResolvedCluster): ('compose' | 'vm')[] {
+  return cluster.nodes.every((n) => n.address) ? ['compose', 'vm'] : ['compose'];
+}
+
+function haproxyCheck(text: string, name: string): { status: number | null; output: string } {
+  const file = join(work, name);
+  writeFileSync(file, text);
+  const run = spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8' });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+/** The lines of one `listen` section. */
+function listen(text: string, name: string): string[] {
+  const start = text.indexOf(`\nlisten ${name}\n`);
+  expect(start, `listen ${name}`).toBeGreaterThan(0);
+  const end = text.indexOf('\n\n', start + 1);
+  return text.slice(start + 1, end === -1 ? undefined : end).split('\n').map((line) => line.trim());
+}
+
+const examples = loadBalancedExamples();
+
+describe('haproxy.cfg from the examples', () => {
+  it('covers a 3.x and a 4.3 spec, with compose and vm variants', () => {
+    const lines = examples.map(({ cluster }) => cluster.version.line);
+    expect(lines).toContain('3.10');
+    expect(lines).toContain('4.3');
+    expect(examples.some(({ cluster }) => variants(cluster).includes('vm'))).toBe(true);
+  });
+
+  for (const { name, cluster } of examples) {
+    for (const target of variants(cluster)) {
+      describe(`${name} (${target})`, () => {
+        const secrets = lbFixtureSecrets(cluster);
+        const text = renderHaproxyConfig(haproxyConfigFromCluster(cluster, secrets, TARGETS[target]));
+
+        it('matches its golden file and renders byte-identically twice', () => {
+          expectGolden(join(GOLDEN, `${name}.${target}.haproxy.cfg`), text);
+          expect(renderHaproxyConfig(haproxyConfigFromCluster(cluster, secrets, TARGETS[target]))).toBe(text);
+        });
+
+        it('passes haproxy -c with zero warnings', () => {
+          const { status, output } = haproxyCheck(text, `${name}.${target}.cfg`);
+          expect(output).not.toMatch(/\[(WARNING|ALERT)\]/);
+          expect(output).toContain('Configuration file is valid');
+          expect(status).toBe(0);
+        });
+
+        it('checks AMQP itself, shuts sessions of a node marked down and outlives the heartbeat', () => {
+          const amqp = listen(text, 'amqp');
+          expect(amqp).toContain('tcp-check send-binary 414d515000000901');
+          expect(amqp).toContain('tcp-check expect rbinary ^010000[0-9A-F]{8}000A000A');
+          expect(amqp).toContain(`balance ${cluster.loadBalancer!.balance}`);
+          const defaults = amqp.find((l) => l.startsWith('default-server'))!;
+          expect(defaults).toContain('on-marked-down shutdown-sessions');
+          const { check } = cluster.loadBalancer!.haproxy;
+          expect(defaults).toContain(`rise ${check.rise} fall ${check.fall}`);
+          for (const kind of ['client', 'server', 'tunnel']) {
+            const seconds = Number(/(\d+)s$/.exec(amqp.find((l) => l.startsWith(`timeout ${kind} `))!)![1]);
+            expect(seconds).toBeGreaterThan(cluster.heartbeatSeconds);
+          }
+          expect(amqp).toEqual(expect.arrayContaining(['option clitcpka', 'option srvtcpka']));
+          expect(amqp.filter((l) => l.startsWith('server ')).map((l) => l.split(' ')[1])).toEqual(cluster.nodes.map((n) => n.host));
+        });
+
+        it('keeps the stats password out of the file, as a SHA-512 crypt hash of it', () => {
+          const password = secrets['haproxy-stats-password']!;
+          expect(text).not.toContain(password);
+          const hash = /user stats password (\$6\$([^$]+)\$\S+)/.exec(text)!;
+          expect(sha512Crypt(password, hash[2]!)).toBe(hash[1]);
+          const stats = listen(text, 'stats');
+          expect(stats).toContain('http-request use-service prometheus-exporter if { path /metrics }');
+          expect(stats).toContain('monitor-uri /healthz');
+        });
+
+        it(`${target === 'compose' ? 'resolves names late through Docker DNS' : 'reaches nodes by address'}`, () => {
+          if (target === 'compose') {
+            expect(text).toContain('nameserver dns 127.0.0.11:53');
+            expect(listen(text, 'amqp').filter((l) => l.startsWith('server ')).every((l) => l.endsWith('init-addr none'))).toBe(true);
+          } else {
+            expect(text).not.toContain('resolvers');
+            for (const node of cluster.nodes) expect(text).toContain(`server ${node.host} ${node.address}:${cluster.ports.amqp} check\n`);
+          }
+        });
+      });
+    }
+  }
+
+  it('haproxy -c rejects a broken config, so the zero-warning checks above can fail', () => {
+    const { cluster } = examples[0]!;
+    const text = renderHaproxyConfig(haproxyConfigFromCluster(cluster, lbFixtureSecrets(cluster), TARGETS.compose));
+    const broken = haproxyCheck(text.replace('option tcplog', 'option tcplogg'), 'broken.cfg');
+    expect(broken.status).not.toBe(0);
+    const warned = haproxyCheck(text.replace(/init-addr none/g, 'init-addr libc'), 'unresolvable.cfg');
+    expect(warned.output).toMatch(/\[(WARNING|ALERT)\]/);
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * keepalived.conf per load-balancer host for every example with a virtual IP: golden files, semantic
+ * assertions, and Debian's keepalived 2.2.7 (`keepalived -t`) accepting each one with its check script
+ * at the real path. The test runs keepalived in private mount, network and PID namespaces, where /etc/keepalived is a temp
+ * folder and /etc/passwd knows `keepalived_script`, and as PID 1 of a PID namespace: 2.2.7's config test
+ * otherwise kills itself after checking a script of a non-root script_user (acassen/keepalived#2617,
+ * fixed in 2.2.8). Refresh goldens with `UPDATE_GOLDEN=1 npx vitest run test/keepalived`.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  HAPROXY_CHECK_SCRIPT_PATH,
+  haproxyProbeFromCluster,
+  keepalivedConfigsFromCluster,
+  renderHaproxyCheckScript,
+  renderKeepalivedConfig,
+} from '../../keepalived';
+import { expectGolden, lbFixtureSecrets, loadBalancedExamples } from '../haproxy/support';
+
+const GOLDEN = join(__dirname, 'golden');
+const work = mkdtempSync(join(tmpdir(), 'warren-keepalived-'));
+chmodSync(work, 0o755);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const etc = join(work, 'etc-keepalived');
+mkdirSync(etc, { mode: 0o755 });
+writeFileSync(join(work, 'passwd'), `${readFileSync('/etc/passwd', 'utf8')}keepalived_script:x:64999:64999::/nonexistent:/usr/sbin/nologin\n`);
+writeFileSync(join(work, 'group'), `${readFileSync('/etc/group', 'utf8')}keepalived_script:x:64999:\n`);
+
+/**
+ * `keepalived -t -f <conf>` with /etc/keepalived = `etc`, a `keepalived_script` user and, in a fresh network
+ * namespace, the host's interface as one end of a veth pair (keepalived checks it exists); nothing changes outside.
+ */
+function keepalivedTest(conf: string, device: string): { status: number | null; output: string } {
+  const mounts = [
+    `ip link add ${device} type veth peer name peer0`,
+    `ip link set ${device} up`,
+    `mount --bind ${join(work, 'passwd')} /etc/passwd`,
+    `mount --bind ${join(work, 'group')} /etc/group`,
+    `mount --bind ${etc} /etc/keepalived`,
+  ].join(' && ');
+  const run = spawnSync('unshare', ['--mount', '--pid', '--net', '--fork', 'sh', '-c', `${mounts} && exec keepalived -t -f ${conf}`], { encoding: 'utf8' });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+function installScript(path: string, content: string): void {
+  writeFileSync(join(etc, path.replace('/etc/keepalived/', '')), content, { mode: 0o755 });
+}
+
+const examples = loadBalancedExamples().filter(({ cluster }) => cluster.loadBalancer!.virtualIp);
+
+describe('keepalived.conf from the examples', () => {
+  it('covers a 3.x and a 4.3 spec', () => {
+    expect(examples.map(({ cluster }) => cluster.version.line).sort()).toEqual(expect.arrayContaining(['3.10', '4.3']));
+  });
+
+  for (const { name, cluster } of examples) {
+    const secrets = lbFixtureSecrets(cluster);
+    const configs = keepalivedConfigsFromCluster(cluster, secrets);
+    const script = renderHaproxyCheckScript(haproxyProbeFromCluster(cluster));
+    const lb = cluster.loadBalancer!;
+
+    it(`${name}: one config per load-balancer host and the check script match their golden files`, () => {
+      expect(configs.map((c) => c.host)).toEqual(lb.hosts.map((h) => h.host));
+      for (const { host, config } of configs) expectGolden(join(GOLDEN, `${name}.${host}.keepalived.conf`), renderKeepalivedConfig(config));
+      expectGolden(join(GOLDEN, `${name}.check-haproxy.sh`), script);
+    });
+
+    it(`${name}: keepalived -t accepts every host's config with the check script in place`, () => {
+      installScript(HAPROXY_CHECK_SCRIPT_PATH, script);
+      for (const path of Object.values(lb.keepalived.notify)) installScript(path, '#!/bin/sh\nexit 0\n');
+      for (const { host, config } of configs) {
+        const conf = join(work, `${name}.${host}.conf`);
+        writeFileSync(conf, renderKeepalivedConfig(config));
+        const { status, output } = keepalivedTest(conf, lb.keepalived.interface);
+        expect(output, host).toBe('');
+        expect(status, host).toBe(0);
+      }
+    });
+
+    it(`${name}: every host starts BACKUP, no vrrp_strict, and a failed check moves the virtual IP`, () => {
+      const texts = configs.map(({ config }) => renderKeepalivedConfig(config));
+      for (const text of texts) {
+        expect(text).toContain('    state BACKUP\n');
+        expect(text).not.toContain('vrrp_strict');
+        expect(text).toContain('enable_script_security');
+        expect(text).toContain(`script "${HAPROXY_CHECK_SCRIPT_PATH}"`);
+      }
+      const weight = lb.keepalived.check.weight;
+      if (weight === 0) {
+        expect(lb.keepalived.nopreempt).toBe(true);
+        for (const text of texts) expect(text).toMatch(/track_script \{\n\s+chk_haproxy\n/);
+      } else {
+        for (const failed of lb.hosts) {
+          for (const healthy of lb.hosts.filter((h) => h !== failed)) expect(failed.priority + weight).toBeLessThan(healthy.priority);
+        }
+      }
+      if (lb.keepalived.peering === 'unicast') {
+        configs.forEach(({ config }, i) => {
+          expect(config.instances[0]!.unicast).toEqual({ sourceAddress: lb.hosts[i]!.address, peers: lb.hosts.filter((_, j) => j !== i).map((h) => h.address) });
+        });
+      }
+    });
+  }
+
+  it('keepalived -t fails when the check script is missing, so the acceptance above can fail', () => {
+    const { cluster } = examples[0]!;
+    const conf = join(work, 'missing-script.conf');
+    writeFileSync(conf, renderKeepalivedConfig(keepalivedConfigsFromCluster(cluster, lbFixtureSecrets(cluster))[0]!.config).replace(HAPROXY_CHECK_SCRIPT_PATH, '/etc/keepalived/absent.sh'));
+    const { status, output } = keepalivedTest(conf, cluster.loadBalancer!.keepalived.interface);
+    expect(status).not.toBe(0);
+    expect(output).toContain('Disabling track script chk_haproxy since not found/accessible');
+  });
+
+  it('refuses a VRRP password longer than 8 characters when rendering', () => {
+    const billing = examples.find(({ cluster }) => cluster.loadBalancer!.keepalived.authPass)!.cluster;
+    expect(() => keepalivedConfigsFromCluster(billing, { ...lbFixtureSecrets(billing), 'keepalived-auth-pass': 'fake-too-long' })).toThrow(
+      'loadBalancer.keepalived.authPass: (secret "keepalived-auth-pass") is 13 characters long; VRRP PASS carries at most 8 (keepalived would cut it), give a shorter secret',
+    );
+  });
+});
+
+describe('the HAProxy check script', () => {
+  /** Runs the script against a local HTTP server answering `status` (or nothing listening). */
+  async function runAgainst(status: number | 'closed' | 'hung'): Promise<number | null> {
+    let server: Server | undefined;
+    let port = 1;
+    if (status !== 'closed') {
+      server = createServer((req, res) => {
+        if (status === 'hung') return;
+        res.statusCode = req.url === '/healthz' ? status : 404;
+        res.end();
+      });
+      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as { port: number }).port;
+    }
+    const file = join(work, `probe-${status}.sh`);
+    writeFileSync(file, renderHaproxyCheckScript({ address: '127.0.0.1', port, path: '/healthz', timeoutSeconds: 1 }), { mode: 0o755 });
+    const exit = await new Promise<number | null>((resolve) => {
+      const child = require('node:child_process').spawn(file, [], { stdio: 'ignore' });
+      child.on('exit', (code: number | null) => resolve(code));
+    });
+    server?.closeAllConnections();
+    server?.close();
+    return exit;
+  }
+
+  it('passes on 200 and fails on 503, on a closed port and on a server that never answers', async () => {
+    expect(await runAgainst(200)).toBe(0);
+    expect(await runAgainst(503)).not.toBe(0);
+    expect(await runAgainst('closed')).not.toBe(0);
+    expect(await runAgainst('hung')).not.toBe(0);
+  });
+});
