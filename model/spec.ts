@@ -69,11 +69,13 @@ export const clusterSpecSchema = z
     $schema: z.string().optional().describe('JSON Schema reference for editors; ignored by warren.'),
     name: z
       .string()
-      .regex(/^[^.]*$/, {
+      // Only a name that would be valid but for its dots gets this message; others get the DNS-label one.
+      .refine((name) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(name), {
         error: 'contains a dot; it names the Kubernetes StatefulSet, whose pods need single-label host names (<name>-0.<service>); use "-" instead (e.g. "orders-eu")',
         abort: true,
       })
-      .pipe(dnsLabel('orders'))
+      .max(63, `is longer than 63 characters; shorten it (it becomes a host name)`)
+      .regex(DNS_LABEL, `is not a DNS-1123 label; use lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. "orders")`)
       .describe('Cluster name: prefixes host names, services and Kubernetes objects.'),
     rabbitmq: z
       .strictObject({
