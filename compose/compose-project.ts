@@ -3,12 +3,15 @@
  * node, forming a cluster by itself through classic_config peer discovery.
  */
 import { Document, isScalar, isSeq, visit } from 'yaml';
+import { HAPROXY_SERVICE, haproxyConfigFile, haproxyService } from './load-balancer';
 import {
+  composePublishedPorts,
   renderDefinitions,
   renderEnabledPlugins,
   renderRabbitmqConf,
   secretValue,
   type GeneratedFile,
+  type PublishedPort,
   type ResolvedCluster,
   type ResolvedNode,
   type SecretValues,
@@ -80,21 +83,27 @@ function entrypoint(): string[] {
   ];
 }
 
-/** Host port for a node's listener: the base port, the cluster's offset, and one step per node. */
-export function nodeHostPort(cluster: ResolvedCluster, port: number, node: ResolvedNode): number {
-  return port + cluster.compose.hostPortOffset + node.index - 1;
+/** The host ports of the whole project, from the model's one plan (the same the clash rule checks). */
+export function publishedPortsOf(cluster: ResolvedCluster): PublishedPort[] {
+  return composePublishedPorts({
+    hosts: cluster.nodes.map((node) => node.host),
+    ports: cluster.ports,
+    managementEnabled: cluster.plugins.includes('rabbitmq_management'),
+    prometheusEnabled: cluster.plugins.includes('rabbitmq_prometheus'),
+    ...(cluster.loadBalancer && { loadBalancerStatsPort: cluster.loadBalancer.haproxy.statsPort }),
+    hostPortOffset: cluster.compose.hostPortOffset,
+  });
 }
 
-function publish(cluster: ResolvedCluster, hostPort: number, containerPort: number): string {
-  return `${cluster.compose.bindAddress}:${hostPort}:${containerPort}`;
+/** `address:host:container` mappings of one service, in host-port order as dclint expects. */
+export function portMappings(cluster: ResolvedCluster, published: readonly PublishedPort[], service: string): string[] {
+  return published
+    .filter((p) => p.service === service)
+    .sort((a, b) => a.hostPort - b.hostPort)
+    .map((p) => `${cluster.compose.bindAddress}:${p.hostPort}:${p.containerPort}`);
 }
 
-function nodeService(cluster: ResolvedCluster, node: ResolvedNode, network: string): ComposeService {
-  const { ports } = cluster;
-  const listeners = cluster.loadBalancer
-    ? [ports.prometheus] // clients go through HAProxy; metrics are scraped per node, never through the balancer
-    : [ports.amqp, ports.management, ports.prometheus];
-  const published = listeners.filter((port) => port !== ports.management || cluster.plugins.includes('rabbitmq_management'));
+function nodeService(cluster: ResolvedCluster, node: ResolvedNode, published: readonly PublishedPort[], network: string): ComposeService {
   return {
     image: cluster.image,
     volumes: [
@@ -107,7 +116,7 @@ function nodeService(cluster: ResolvedCluster, node: ResolvedNode, network: stri
       { source: COMPOSE_SECRETS.definitions, target: COMPOSE_SECRETS.definitions },
     ],
     environment: { RABBITMQ_NODENAME: node.nodeName },
-    ports: published.map((port) => publish(cluster, nodeHostPort(cluster, port, node), port)),
+    ports: portMappings(cluster, published, node.host),
     networks: [network],
     entrypoint: entrypoint(),
     restart: 'unless-stopped',
@@ -125,14 +134,15 @@ function nodeService(cluster: ResolvedCluster, node: ResolvedNode, network: stri
   };
 }
 
-/** The compose project; `extraServices` lets the load-balancer service join the same network. */
-export function composeProjectOf(cluster: ResolvedCluster, extraServices: Record<string, ComposeService> = {}): ComposeProject {
+export function composeProjectOf(cluster: ResolvedCluster): ComposeProject {
   const network = cluster.name;
-  const services: Record<string, ComposeService> = {};
-  for (const node of cluster.nodes) services[node.host] = nodeService(cluster, node, network);
+  const published = publishedPortsOf(cluster);
+  const services: [string, ComposeService][] = cluster.nodes.map((node) => [node.host, nodeService(cluster, node, published, network)]);
+  if (cluster.loadBalancer) services.push([HAPROXY_SERVICE, haproxyService(cluster, published, network)]);
   return {
     name: cluster.name,
-    services: { ...services, ...extraServices },
+    // Sorted by name, as dclint expects (and as readers scan them).
+    services: Object.fromEntries(services.sort(([a], [b]) => (a < b ? -1 : 1))),
     networks: { [network]: { name: cluster.name } },
     volumes: Object.fromEntries(cluster.nodes.map((node) => [`${node.host}-data`, {}])),
     secrets: {
@@ -156,18 +166,18 @@ export function renderComposeProject(project: ComposeProject): string {
 }
 
 /** Every file of the compose bundle, paths relative to the output folder (under `compose/`). */
-export function composeFiles(cluster: ResolvedCluster, secrets: SecretValues, extraServices: Record<string, ComposeService> = {}, extraFiles: GeneratedFile[] = []): GeneratedFile[] {
+export function composeFiles(cluster: ResolvedCluster, secrets: SecretValues): GeneratedFile[] {
   const conf = renderRabbitmqConf(cluster, {
     peerDiscovery: { backend: 'classic_config' },
     definitionsPath: CONTAINER_PATHS.definitions,
   });
   const header = `# docker-compose project for RabbitMQ cluster "${cluster.name}". Generated by warren; edit the spec, not this file.\n# Start: docker compose -f compose.yaml up -d\n`;
   return [
-    { path: `compose/${COMPOSE_FILES.compose}`, content: header + renderComposeProject(composeProjectOf(cluster, extraServices)), kind: 'plain' },
+    { path: `compose/${COMPOSE_FILES.compose}`, content: header + renderComposeProject(composeProjectOf(cluster)), kind: 'plain' },
     { path: `compose/${COMPOSE_FILES.rabbitmqConf}`, content: conf, kind: 'plain' },
     { path: `compose/${COMPOSE_FILES.enabledPlugins}`, content: renderEnabledPlugins(cluster), kind: 'plain' },
     { path: `compose/${COMPOSE_FILES.cookie}`, content: secretValue(secrets, cluster.erlangCookie), kind: 'secret' },
     { path: `compose/${COMPOSE_FILES.definitions}`, content: renderDefinitions(cluster, secrets), kind: 'secret' },
-    ...extraFiles,
+    ...(cluster.loadBalancer ? [haproxyConfigFile(cluster, secrets)] : []),
   ];
 }

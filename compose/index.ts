@@ -1,1 +1,2 @@
 export * from './compose-project';
+export * from './load-balancer';

@@ -8,6 +8,7 @@ export * from './resolve-load-balancer';
 export * from './secrets';
 export * from './defaults';
 export * from './files';
+export * from './compose-ports';
 export * from './json-schema';
 export * from './alerts';
 export * from './kubernetes';

@@ -3,6 +3,7 @@
  * validateSpec runs them all so the user sees everything at once.
  */
 import { cliPortRange, inSubnet, nodeHostsOf } from './derive';
+import { composePublishedPorts } from './compose-ports';
 import { closest, type Problem } from './problems';
 import { loadBalancerSettingsRule } from './rules-load-balancer';
 import { topologyRule } from './rules-topology';
@@ -84,12 +85,47 @@ const ports: Rule = (spec) => {
       problems.push(error(`ports.${name}`, port, `falls in ${low}-${high}, which the CLI tools use (distribution port + 10000); choose another port`));
     }
   }
-  const highest = Math.max(...entries.map(([, port]) => port)) + spec.compose.hostPortOffset + nodeHostsOf(spec).length;
+  // Host ports derive from listener ports: check them only once the listeners themselves are sound.
+  return problems.length > 0 ? problems : composeHostPorts(spec);
+};
+
+/** The compose target's published host ports: none above 65535, none published twice. */
+function composeHostPorts(spec: ParsedSpec): Problem[] {
+  const plan = composePublishedPorts({
+    hosts: nodeHostsOf(spec).map((n) => n.host),
+    ports: spec.ports,
+    managementEnabled: spec.plugins.includes('rabbitmq_management'),
+    prometheusEnabled: spec.plugins.includes('rabbitmq_prometheus'),
+    ...(spec.loadBalancer && { loadBalancerStatsPort: spec.loadBalancer.haproxy.statsPort }),
+    hostPortOffset: spec.compose.hostPortOffset,
+  });
+  const problems: Problem[] = [];
+  const highest = Math.max(...plan.map((p) => p.hostPort));
   if (highest > 65535) {
     problems.push(error('compose.hostPortOffset', spec.compose.hostPortOffset, `pushes published ports past 65535 (up to ${highest}); use a smaller offset`));
   }
+  const owner = new Map<number, (typeof plan)[number]>();
+  const reported = new Set<string>();
+  for (const published of plan) {
+    const earlier = owner.get(published.hostPort);
+    if (!earlier) {
+      owner.set(published.hostPort, published);
+      continue;
+    }
+    const pair = `${earlier.listener}/${published.listener}`;
+    if (reported.has(pair)) continue;
+    reported.add(pair);
+    const path = published.listener === 'stats' ? 'loadBalancer.haproxy.statsPort' : `ports.${published.listener}`;
+    problems.push(
+      error(
+        path,
+        published.containerPort,
+        `gives ${published.service} host port ${published.hostPort} in the compose target, already published for ${earlier.service} (${earlier.listener}); choose ports further apart, or fewer nodes`,
+      ),
+    );
+  }
   return problems;
-};
+}
 
 const partitionHandling: Rule = (spec) => {
   const { mode, pauseIfAllDown } = spec.partitionHandling;

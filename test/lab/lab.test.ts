@@ -6,12 +6,6 @@ import { createLab, rabbitmqctl, startRabbitmqNode, waitForClusterSize, writeErl
 
 const HOSTS = ['alpha', 'beta', 'gamma'];
 
-/** `ping` is not in Debian's minimal images; the lab's own test needs it. */
-function ensurePing(): void {
-  if (existsSync('/usr/bin/ping')) return;
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'iputils-ping'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-}
-
 function labNamespaces(id: string): string[] {
   return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
     .split('\n')
@@ -22,7 +16,6 @@ describe('a lab of three hosts', () => {
   let lab: Lab;
 
   beforeAll(async () => {
-    ensurePing();
     lab = await createLab({ hosts: HOSTS.map((name) => ({ name })), ownPidNamespaces: true });
   });
   afterAll(async () => {

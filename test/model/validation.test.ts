@@ -74,7 +74,13 @@ describe('validateSpec', () => {
       'ports.prometheus: "35672" falls in 35672-35682, which the CLI tools use (distribution port + 10000); choose another port',
     ]);
     expect(problemsOf({ name: 'a', compose: { hostPortOffset: 60000 } })).toEqual([
-      'compose.hostPortOffset: "60000" pushes published ports past 65535 (up to 85675); use a smaller offset',
+      'compose.hostPortOffset: "60000" pushes published ports past 65535 (up to 75694); use a smaller offset',
+    ]);
+    expect(problemsOf({ name: 'a', nodes: 3, loadBalancer: { haproxy: { statsPort: 15693 } } })).toEqual([
+      'loadBalancer.haproxy.statsPort: "15693" gives haproxy host port 15693 in the compose target, already published for a-2 (prometheus); choose ports further apart, or fewer nodes',
+    ]);
+    expect(problemsOf({ name: 'a', nodes: 25, ports: { management: 5690 } })).toEqual([
+      'ports.amqp: "5672" gives a-19 host port 5690 in the compose target, already published for a-1 (management); choose ports further apart, or fewer nodes',
     ]);
   });
 

@@ -11,6 +11,7 @@ const PACKAGES: Record<string, string> = {
   keepalived: '/usr/sbin/keepalived',
   iproute2: '/usr/sbin/ip',
   curl: '/usr/bin/curl',
+  'iputils-ping': '/usr/bin/ping',
 };
 
 export default function ensurePackages(): void {

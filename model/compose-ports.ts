@@ -1,0 +1,48 @@
+/**
+ * The host ports the compose target publishes. One plan, read by the compose generator and by the
+ * rule that rejects clashes, so what is checked is what is written.
+ */
+
+export interface PublishedPort {
+  /** Service that publishes it: a node's host name, or `haproxy`. */
+  readonly service: string;
+  readonly listener: 'amqp' | 'management' | 'prometheus' | 'stats';
+  readonly hostPort: number;
+  readonly containerPort: number;
+}
+
+export interface PortPlanInput {
+  readonly hosts: readonly string[];
+  readonly ports: { readonly amqp: number; readonly management: number; readonly prometheus: number };
+  readonly managementEnabled: boolean;
+  readonly prometheusEnabled: boolean;
+  /** The stats port when there is a load balancer. */
+  readonly loadBalancerStatsPort?: number;
+  readonly hostPortOffset: number;
+}
+
+/**
+ * With a load balancer, clients use HAProxy's ports and each node publishes only its metrics (scraped per
+ * node, never through the balancer). Without one, node i publishes each listener at port + offset + i - 1.
+ */
+export function composePublishedPorts(input: PortPlanInput): PublishedPort[] {
+  const { ports, hostPortOffset: offset } = input;
+  const nodeListeners: PublishedPort['listener'][] = [
+    ...(input.loadBalancerStatsPort === undefined ? (['amqp'] as const) : []),
+    ...(input.loadBalancerStatsPort === undefined && input.managementEnabled ? (['management'] as const) : []),
+    ...(input.prometheusEnabled ? (['prometheus'] as const) : []),
+  ];
+  const nodes = input.hosts.flatMap((service, i) =>
+    nodeListeners.map((listener) => {
+      const port = ports[listener as 'amqp' | 'management' | 'prometheus'];
+      return { service, listener, hostPort: port + offset + i, containerPort: port };
+    }),
+  );
+  if (input.loadBalancerStatsPort === undefined) return nodes;
+  const balancer: PublishedPort[] = [
+    { service: 'haproxy', listener: 'amqp', hostPort: ports.amqp + offset, containerPort: ports.amqp },
+    ...(input.managementEnabled ? [{ service: 'haproxy', listener: 'management' as const, hostPort: ports.management + offset, containerPort: ports.management }] : []),
+    { service: 'haproxy', listener: 'stats', hostPort: input.loadBalancerStatsPort + offset, containerPort: input.loadBalancerStatsPort },
+  ];
+  return [...nodes, ...balancer];
+}
