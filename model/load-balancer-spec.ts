@@ -29,8 +29,8 @@ export const haproxySchema = z
       .default(8404)
       .describe('Port of the stats page (/), Prometheus metrics (/metrics) and health URI (/healthz). @default 8404'),
     maxconn: wholeNumber(1, 1_000_000, 'a connection limit')
-      .default(10000)
-      .describe('Global and per-frontend connection limit (each AMQP connection holds two sockets). @default 10000'),
+      .default(4096)
+      .describe('Global and per-frontend connection limit. HAProxy needs about 2 x maxconn file descriptors and refuses to start when it cannot raise its limit that far (`haproxy -c` does not notice). @default 4096'),
     checkIntervalMs: wholeNumber(100, 60_000, 'a check interval in milliseconds')
       .default(2000)
       .describe('Interval between health checks of a healthy node (`inter`). @default 2000 (the guide\'s 5000 noticed a dead node after up to 15 s)'),
