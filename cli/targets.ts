@@ -1,6 +1,8 @@
 /** The generators `warren synth` knows, in the order it runs them. */
+import { synthKubernetesManifests } from '../charts';
 import { composeFiles } from '../compose';
 import type { GeneratedFile, ResolvedCluster, SecretValues } from '../model';
+import { vmBundleFiles } from '../vm';
 
 export interface Target {
   readonly name: string;
@@ -16,5 +18,23 @@ export const TARGETS: readonly Target[] = [
     description: 'docker-compose project for a local cluster',
     next: 'docker compose -f {out}/compose/compose.yaml up -d',
     files: composeFiles,
+  },
+  {
+    name: 'kubernetes',
+    description: 'manifests of the cdk8s chart (StatefulSet, Services, Secrets, PDB, NetworkPolicy...)',
+    next: 'kubectl apply -f {out}/kubernetes/',
+    files: (cluster, secrets) =>
+      synthKubernetesManifests(cluster, secrets).map((manifest) => ({
+        path: `kubernetes/${manifest.fileName}`,
+        content: manifest.content,
+        // The manifests hold the cookie and definitions Secrets.
+        kind: 'secret',
+      })),
+  },
+  {
+    name: 'vm',
+    description: 'per-host bundles for VMs (files in place + idempotent install.sh)',
+    next: 'copy {out}/vm/<host>/ to each host, then run: sudo ./install.sh',
+    files: vmBundleFiles,
   },
 ];

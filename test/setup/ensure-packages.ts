@@ -1,5 +1,5 @@
 /**
- * The real-program tests need Debian's rabbitmq-server, haproxy and keepalived. Install what is missing
+ * The real-program tests need Debian's rabbitmq-server, haproxy, keepalived and shellcheck. Install what is missing
  * (as root, with service start-up disabled so nothing runs outside the tests), once per test run.
  */
 import { execFileSync } from 'node:child_process';
@@ -12,6 +12,7 @@ const PACKAGES: Record<string, string> = {
   iproute2: '/usr/sbin/ip',
   curl: '/usr/bin/curl',
   'iputils-ping': '/usr/bin/ping',
+  shellcheck: '/usr/bin/shellcheck',
 };
 
 export default function ensurePackages(): void {

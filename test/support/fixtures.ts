@@ -6,9 +6,9 @@ import type { ResolvedCluster, SecretValues } from '../../model';
 export const ROOT = join(__dirname, '..', '..');
 export const EXAMPLES_DIR = join(ROOT, 'examples');
 
-/** Obviously fake secret values for tests and golden files; never real secrets. */
+/** Obviously fake secret values for tests and golden files; never real secrets. VRRP PASS carries 8 characters. */
 export function fixtureSecrets(cluster: ResolvedCluster): SecretValues {
-  return Object.fromEntries(cluster.secrets.map((ref) => [ref.id, `fake-${ref.id}`]));
+  return Object.fromEntries(cluster.secrets.map((ref) => [ref.id, ref.id === 'keepalived-auth-pass' ? 'fakepass' : `fake-${ref.id}`]));
 }
 
 export function exampleNames(): string[] {

@@ -1,0 +1,124 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveCluster, type ClusterSpec, type GeneratedFile } from '../../model';
+import { vmBundleFiles } from '../../vm';
+import { exampleNames, fixtureSecrets, loadExample } from '../support/fixtures';
+
+const scratch = mkdtempSync(join(tmpdir(), 'warren-vm-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const cluster = resolveCluster(loadExample('lb-vm-4.3.yaml') as ClusterSpec);
+const secrets = fixtureSecrets(cluster);
+const files = vmBundleFiles(cluster, secrets);
+const content = (path: string) => files.find((f) => f.path === path)!.content;
+
+/** Writes a bundle to disk as `warren synth` would (kinds become modes). */
+function writeBundle(bundleFiles: readonly GeneratedFile[], into: string): void {
+  for (const file of bundleFiles) {
+    const path = join(into, file.path);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, file.content);
+    chmodSync(path, file.kind === 'executable' ? 0o755 : file.kind === 'secret' ? 0o600 : 0o644);
+  }
+}
+
+describe('VM bundles', () => {
+  it('gives every host exactly the files of its role, in the layout of its file system', () => {
+    const byHost = (host: string) => files.filter((f) => f.path.startsWith(`vm/${host}/`)).map((f) => f.path.slice(`vm/${host}/`.length)).sort();
+    expect(byHost('rmq-1')).toEqual([
+      'etc/rabbitmq/definitions.json',
+      'etc/rabbitmq/enabled_plugins',
+      'etc/rabbitmq/rabbitmq-env.conf',
+      'etc/rabbitmq/rabbitmq.conf',
+      'install.sh',
+      'var/lib/rabbitmq/.erlang.cookie',
+    ]);
+    expect(byHost('lb-2')).toEqual(['etc/haproxy/haproxy.cfg', 'etc/keepalived/check-haproxy.sh', 'etc/keepalived/keepalived.conf', 'install.sh']);
+    expect(new Set(files.map((f) => f.path.split('/')[1]))).toEqual(new Set(['rmq-1', 'rmq-2', 'rmq-3', 'lb-1', 'lb-2']));
+  });
+
+  it('shares one cookie and one definitions file across nodes, and names each node explicitly', () => {
+    for (const host of ['rmq-1', 'rmq-2', 'rmq-3']) {
+      expect(content(`vm/${host}/var/lib/rabbitmq/.erlang.cookie`)).toBe(secrets['erlang-cookie']);
+      expect(content(`vm/${host}/etc/rabbitmq/definitions.json`)).toBe(content('vm/rmq-1/etc/rabbitmq/definitions.json'));
+      expect(content(`vm/${host}/etc/rabbitmq/rabbitmq-env.conf`)).toContain(`NODENAME=rabbit@${host}\n`);
+    }
+    expect(files.filter((f) => f.kind === 'secret').map((f) => f.path.split('/').slice(2).join('/'))).toEqual([
+      'etc/rabbitmq/definitions.json',
+      'var/lib/rabbitmq/.erlang.cookie',
+      'etc/rabbitmq/definitions.json',
+      'var/lib/rabbitmq/.erlang.cookie',
+      'etc/rabbitmq/definitions.json',
+      'var/lib/rabbitmq/.erlang.cookie',
+      'etc/keepalived/keepalived.conf',
+      'etc/keepalived/keepalived.conf',
+    ]);
+  });
+
+  it('points HAProxy at the node addresses and Keepalived at its peers', () => {
+    const haproxy = content('vm/lb-1/etc/haproxy/haproxy.cfg');
+    for (const [host, address] of [['rmq-1', '10.0.0.11'], ['rmq-2', '10.0.0.12'], ['rmq-3', '10.0.0.13']]) {
+      expect(haproxy).toContain(`server ${host} ${address}:5672 check`);
+    }
+    const keepalived = content('vm/lb-1/etc/keepalived/keepalived.conf');
+    expect(keepalived).toMatch(/unicast_src_ip 10\.0\.0\.21/);
+    expect(keepalived).toMatch(/unicast_peer \{\s+10\.0\.0\.22\s+\}/);
+  });
+
+  it('install scripts and check scripts pass shellcheck (real program), for every example', () => {
+    const dir = join(scratch, 'shellcheck');
+    for (const example of exampleNames()) {
+      const c = resolveCluster(loadExample(example) as ClusterSpec);
+      writeBundle(vmBundleFiles(c, fixtureSecrets(c)), join(dir, example));
+    }
+    const scripts = execFileSync('find', [dir, '-name', '*.sh'], { encoding: 'utf8' }).trim().split('\n');
+    expect(scripts.length).toBeGreaterThan(10);
+    const result = spawnSync('shellcheck', ['-S', 'style', ...scripts], { encoding: 'utf8' });
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('install.sh (real run under --root) places files with their owners and modes, idempotently', () => {
+    const bundleDir = join(scratch, 'bundle');
+    const root = join(scratch, 'root');
+    writeBundle(files, bundleDir);
+    const install = (host: string) =>
+      execFileSync(join(bundleDir, 'vm', host, 'install.sh'), ['--root', root, '--no-packages'], { encoding: 'utf8' });
+
+    const first = install('rmq-2');
+    expect(first).toContain('installed /var/lib/rabbitmq/.erlang.cookie (0400 rabbitmq:rabbitmq)');
+    const stat = (path: string) => {
+      const s = statSync(join(root, path));
+      return `${(s.mode & 0o777).toString(8)} ${s.uid === 0 ? 'root' : 'rabbitmq'}`;
+    };
+    expect(stat('var/lib/rabbitmq/.erlang.cookie')).toBe('400 rabbitmq');
+    expect(stat('etc/rabbitmq/definitions.json')).toBe('640 root');
+    expect(readFileSync(join(root, 'var/lib/rabbitmq/.erlang.cookie'), 'utf8')).toBe(secrets['erlang-cookie']);
+    expect(readFileSync(join(root, 'etc/hosts'), 'utf8')).toBe(
+      '# BEGIN warren rmq-2\n10.0.0.11 rmq-1\n10.0.0.12 rmq-2\n10.0.0.13 rmq-3\n10.0.0.21 lb-1\n10.0.0.22 lb-2\n# END warren rmq-2\n',
+    );
+
+    expect(install('rmq-2')).toBe(`files in place under ${root}; services not touched\n`);
+
+    writeFileSync(join(bundleDir, 'vm/rmq-2/etc/rabbitmq/enabled_plugins'), '[rabbitmq_management].\n');
+    expect(install('rmq-2')).toBe(`installed /etc/rabbitmq/enabled_plugins (0644 root:rabbitmq)\nfiles in place under ${root}; services not touched\n`);
+
+    const lb = install('lb-1');
+    expect(lb).toContain('installed /etc/keepalived/keepalived.conf (0600 root:root)');
+    expect(stat('etc/keepalived/check-haproxy.sh')).toBe('755 root');
+  });
+
+  it('install.sh refuses a broken haproxy.cfg before replacing anything (haproxy -c, real program)', () => {
+    const bundleDir = join(scratch, 'broken');
+    const root = join(scratch, 'broken-root');
+    writeBundle(files, bundleDir);
+    writeFileSync(join(bundleDir, 'vm/lb-2/etc/haproxy/haproxy.cfg'), 'global\n    maxconnn 10\n');
+    const result = spawnSync(join(bundleDir, 'vm/lb-2/install.sh'), ['--root', root, '--no-packages'], { encoding: 'utf8' });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('maxconnn');
+    expect(() => statSync(join(root, 'etc/haproxy/haproxy.cfg'))).toThrow();
+  });
+});

@@ -1,0 +1,3 @@
+export * from './bundle';
+export * from './install-plan';
+export * from './install-script';

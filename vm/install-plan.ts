@@ -1,0 +1,38 @@
+/** What a host's install script does, as data: packages, users, files with owners and modes, services. */
+
+export interface InstalledFile {
+  /** Path inside the bundle, relative to the host folder, e.g. `etc/rabbitmq/rabbitmq.conf`. */
+  readonly source: string;
+  /** Absolute path on the host. */
+  readonly destination: string;
+  readonly mode: '0400' | '0440' | '0600' | '0640' | '0644' | '0755';
+  readonly owner: string;
+  readonly group: string;
+  /** The service to restart when this file changes. */
+  readonly service: string;
+}
+
+export interface ServiceCheck {
+  /** The program that must be installed for the check to run, e.g. `haproxy`. */
+  readonly program: string;
+  /** Validates the bundle's copy of a file before anything is replaced; `{file}` is its path. */
+  readonly command: string;
+  /** Path inside the bundle of the file checked. */
+  readonly source: string;
+}
+
+export interface InstallPlan {
+  readonly host: string;
+  readonly description: string;
+  readonly packages: readonly string[];
+  /** System users to create when missing (`useradd --system`). */
+  readonly systemUsers: readonly string[];
+  /** `address name` lines kept in a marked block of /etc/hosts, so node names resolve. */
+  readonly hostsEntries: readonly { readonly address: string; readonly name: string }[];
+  readonly files: readonly InstalledFile[];
+  readonly checks: readonly ServiceCheck[];
+  /** Services to enable and (re)start, in order. */
+  readonly services: readonly string[];
+  /** Shell lines run after the services started (e.g. removing RabbitMQ's guest user). */
+  readonly afterStart: readonly string[];
+}
