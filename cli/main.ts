@@ -94,14 +94,25 @@ const synth: Command = (args, io) => {
   io.stdout(`warren: cluster "${cluster.name}" (RabbitMQ ${cluster.version.text}, ${cluster.nodes.length} nodes) -> ${show(outDir)}/ (${total} files)\n`);
   for (const { target, files } of written) {
     const secretCount = files.filter((f) => f.kind === 'secret').length;
-    io.stdout(`  ${target.padEnd(10)} ${String(files.length).padStart(3)} files${secretCount ? ` (${secretCount} secret, mode 0600)` : ''}\n`);
-    for (const file of files) io.stdout(`             ${show(resolve(outDir, file.path))}\n`);
+    io.stdout(`  ${target.padEnd(10)} ${String(files.length).padStart(3)} ${files.length === 1 ? 'file ' : 'files'}${secretCount ? ` (${secretCount} secret, mode 0600)` : ''}\n`);
+    for (const line of summarise(files)) io.stdout(`             ${show(resolve(outDir, line.path))}${line.note}\n`);
   }
   io.stdout(`secrets: ${show(secretsFolder)}/ holds generated secrets (mode 0600); they are reused on every synth, keep them out of git\n`);
   reportWarnings(io, [...cluster.warnings.map(formatProblem), ...cluster.notices.map((n) => `notice: ${n}`)]);
   io.stdout(`next:\n${targets.map((t) => `  ${t.next.replaceAll('{out}', show(outDir))}`).join('\n')}\n`);
   return 0;
 };
+
+/** Up to 8 files are listed one by one; more are listed per folder (one per VM host, say). */
+function summarise(files: readonly GeneratedFile[]): { path: string; note: string }[] {
+  if (files.length <= 8) return files.map((f) => ({ path: f.path, note: '' }));
+  const folders = new Map<string, number>();
+  for (const file of files) {
+    const folder = file.path.split('/').slice(0, 2).join('/');
+    folders.set(folder, (folders.get(folder) ?? 0) + 1);
+  }
+  return [...folders].map(([folder, count]) => ({ path: folder, note: count > 1 ? `/ (${count} files)` : '' }));
+}
 
 const validate: Command = (args, io) => {
   const { values } = parse(args, { spec: { type: 'string' } });
