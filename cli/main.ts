@@ -4,7 +4,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_SPEC, formatProblem, resolveCluster, specJsonSchema, SpecError, validateSpec, type GeneratedFile } from '../model';
+import { DEFAULT_SPEC, formatProblem, renderSpecReference, resolveCluster, specJsonSchema, SpecError, validateSpec, type GeneratedFile } from '../model';
 import { loadSpecFile, UsageError } from './load-spec';
 import { materialiseSecrets, secretsFolderFor, SecretSourceError } from './secrets-store';
 import { STARTER_SPEC } from './starter-spec';
@@ -47,9 +47,9 @@ Checks the spec and prints every problem as \`path: "value" is ...; fix\`. Exits
   init: `Usage: warren init [--out FILE] [--force]
 
 Writes a commented starter spec (default: warren.yaml); refuses to overwrite unless --force.`,
-  schema: `Usage: warren schema [--out FILE]
+  schema: `Usage: warren schema [--out FILE] [--reference FILE]
 
-Prints the spec's JSON Schema, or writes it to FILE.`,
+Prints the spec's JSON Schema, or writes it to FILE; --reference also writes the Markdown spec reference.`,
 };
 
 type Command = (args: string[], io: CliIo) => number;
@@ -137,11 +137,13 @@ const init: Command = (args, io) => {
 };
 
 const schema: Command = (args, io) => {
-  const { values } = parse(args, { out: { type: 'string' } });
+  const { values } = parse(args, { out: { type: 'string' }, reference: { type: 'string' } });
   if (values.help) return io.stdout(`${HELP.schema}\n`), 0;
-  const text = `${JSON.stringify(specJsonSchema(), null, 2)}\n`;
+  const jsonSchema = specJsonSchema();
+  const text = `${JSON.stringify(jsonSchema, null, 2)}\n`;
   if (values.out) writeFileSync(resolve(io.cwd, values.out as string), text);
   else io.stdout(text);
+  if (values.reference) writeFileSync(resolve(io.cwd, values.reference as string), renderSpecReference(jsonSchema));
   return 0;
 };
 

@@ -17,3 +17,4 @@ export * from './render/conf-file';
 export * from './render/rabbitmq-conf';
 export * from './render/enabled-plugins';
 export * from './render/definitions';
+export * from './spec-reference';
