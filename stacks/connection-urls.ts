@@ -1,0 +1,12 @@
+/** Client URLs a program exports. Any URL that carries a password is a secret Output. */
+import * as pulumi from '@pulumi/pulumi';
+
+/** `amqp://user:password@host:port/`, credentials URL-encoded (the default vhost `/` is the empty path). */
+export function amqpUrl(user: string, password: pulumi.Output<string>, host: string, port: number): pulumi.Output<string> {
+  return pulumi.secret(password.apply((pw) => `amqp://${encodeURIComponent(user)}:${encodeURIComponent(pw)}@${host}:${port}/`));
+}
+
+/** The management UI; it asks for the credentials itself, so the URL carries none. */
+export function managementUrl(host: string, port: number): string {
+  return `http://${host}:${port}/`;
+}

@@ -1,0 +1,145 @@
+/**
+ * RabbitmqCluster on a Docker host (`warren:docker:RabbitmqCluster`): the compose project's network,
+ * volumes and containers as @pulumi/docker resources, with the generated files uploaded into each
+ * container before it starts. The nodes form the cluster by themselves (classic_config), exactly as the
+ * compose target does. The Docker host is the provider's: DOCKER_HOST, `docker:host`, or an explicit provider.
+ */
+import * as docker from '@pulumi/docker';
+import * as pulumi from '@pulumi/pulumi';
+import { CONTAINER_PATHS, HAPROXY_SERVICE, haproxyConfigFile, publishedPortsOf } from '../compose';
+import { renderDefinitions, renderEnabledPlugins, renderRabbitmqConf, type ResolvedCluster, type SecretValues } from '../model';
+import { amqpUrl, managementUrl } from './connection-urls';
+import { dockerPlanOf, SECRET_CONTENTS, type ContainerPlan, type FileContent } from './docker-plan';
+import { secretOutputsOf, secretValuesOf, type SecretInputs } from './secrets';
+
+export interface DockerRabbitmqClusterArgs {
+  /** The cluster, as resolveCluster() returns it. */
+  readonly cluster: ResolvedCluster;
+  /**
+   * Secret values by id (`erlang-cookie`, `default-user-password`, ...), e.g. from `config.requireSecret`.
+   * @default - a RandomPassword kept in the stack's state for every secret whose spec source is `generate`
+   */
+  readonly secrets?: SecretInputs;
+  /**
+   * Host name clients use to reach the published ports (the remote Docker host's name, for instance).
+   * @default - the spec's compose.bindAddress, or "localhost" when that binds every address
+   */
+  readonly publicHost?: string;
+  /**
+   * Seconds `pulumi up` waits for each container's healthcheck to pass.
+   * @default 180
+   */
+  readonly healthyTimeoutSeconds?: number;
+}
+
+/** The secrets a Docker-hosted cluster reads (the Keepalived password belongs to the VM target). */
+function secretRefsOf(cluster: ResolvedCluster) {
+  const keepalived = cluster.loadBalancer?.keepalived.authPass?.id;
+  return cluster.secrets.filter((ref) => ref.id !== keepalived);
+}
+
+export class DockerRabbitmqCluster extends pulumi.ComponentResource {
+  /** Erlang node names, `rabbit@<host>`, as in the compose target. */
+  readonly nodeNames: pulumi.Output<string[]>;
+  /** Every AMQP endpoint published on the Docker host: HAProxy's with a load balancer, else each node's. Secret. */
+  readonly amqpUrls: pulumi.Output<string[]>;
+  /** The first of amqpUrls: the one clients should use. Secret. */
+  readonly amqpUrl: pulumi.Output<string>;
+  /** The management UI (through HAProxy when there is one), or undefined without the management plugin. */
+  readonly managementUrl: pulumi.Output<string | undefined>;
+  readonly username: pulumi.Output<string>;
+  /** The default user's password. Secret. */
+  readonly password: pulumi.Output<string>;
+  readonly network: docker.Network;
+  readonly containers: readonly docker.Container[];
+
+  constructor(name: string, args: DockerRabbitmqClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('warren:docker:RabbitmqCluster', name, {}, opts);
+    const { cluster } = args;
+    const plan = dockerPlanOf(cluster);
+    const secrets = secretOutputsOf(secretRefsOf(cluster), args.secrets ?? {}, this, name);
+    const values = secretValuesOf(secrets);
+    const contents = fileContentsOf(cluster, values, secrets[cluster.erlangCookie.id]!);
+
+    this.network = new docker.Network(`${name}-network`, { name: plan.networkName }, { parent: this });
+    const volumes = new Map(plan.volumeNames.map((volume) => [volume, new docker.Volume(`${name}-${volume}`, { name: volume }, { parent: this })]));
+    const images = new Map<string, docker.RemoteImage>();
+    const imageOf = (image: string, key: string) => {
+      // Containers run the pulled image's ID, so a moved tag changes nothing until the image resource is replaced.
+      if (!images.has(image)) images.set(image, new docker.RemoteImage(`${name}-${key}-image`, { name: image, keepLocally: true }, { parent: this }));
+      return images.get(image)!;
+    };
+    const healthyTimeoutSeconds = args.healthyTimeoutSeconds ?? 180;
+
+    this.containers = plan.containers.map((container) => {
+      const image = imageOf(container.image, container.service === HAPROXY_SERVICE ? HAPROXY_SERVICE : 'rabbitmq');
+      const volume = container.volume && volumes.get(container.volume.name);
+      return new docker.Container(
+        `${name}-${container.service}`,
+        {
+          name: container.containerName,
+          image: image.imageId,
+          hostname: container.hostname,
+          envs: [...container.envs],
+          networksAdvanced: [{ name: this.network.name, aliases: [container.service] }],
+          ports: container.ports.map((p) => ({ ...p, protocol: 'tcp' })),
+          ...(container.volume && volume && { volumes: [{ volumeName: volume.name, containerPath: container.volume.containerPath }] }),
+          uploads: uploadsOf(container, contents),
+          ...(container.healthcheck && { healthcheck: { ...container.healthcheck, tests: [...container.healthcheck.tests] } }),
+          restart: container.restart,
+          ...(container.stopTimeoutSeconds !== undefined && { stopTimeout: container.stopTimeoutSeconds }),
+          mustRun: true,
+          // HAProxy has no healthcheck; nodes answer `ping` while they wait for peers, so waiting never deadlocks.
+          ...(container.healthcheck && { wait: true, waitTimeout: healthyTimeoutSeconds }),
+        },
+        { parent: this },
+      );
+    });
+
+    const host = args.publicHost ?? (cluster.compose.bindAddress === '0.0.0.0' ? 'localhost' : cluster.compose.bindAddress);
+    const published = publishedPortsOf(cluster);
+    const password = secrets[cluster.defaultUser.password.id]!;
+    const amqpPorts = published.filter((p) => p.listener === 'amqp').map((p) => p.hostPort);
+    const management = published.find((p) => p.listener === 'management');
+    this.nodeNames = pulumi.output(cluster.nodes.map((node) => node.nodeName));
+    this.amqpUrls = pulumi.secret(pulumi.all(amqpPorts.map((port) => amqpUrl(cluster.defaultUser.name, password, host, port))));
+    this.amqpUrl = this.amqpUrls.apply((urls) => urls[0]!);
+    this.managementUrl = pulumi.output(management && managementUrl(host, management.hostPort));
+    this.username = pulumi.output(cluster.defaultUser.name);
+    this.password = password;
+    this.registerOutputs({
+      nodeNames: this.nodeNames,
+      amqpUrls: this.amqpUrls,
+      amqpUrl: this.amqpUrl,
+      managementUrl: this.managementUrl,
+      username: this.username,
+      password: this.password,
+    });
+  }
+}
+
+type Contents = Readonly<Record<FileContent, pulumi.Input<string>>>;
+
+/** Plain files render now (their diffs stay readable); secret-bearing ones inside the secret values. */
+function fileContentsOf(cluster: ResolvedCluster, values: pulumi.Output<SecretValues>, cookie: pulumi.Output<string>): Contents {
+  const rabbitmqConf = renderRabbitmqConf(cluster, { peerDiscovery: { backend: 'classic_config' }, definitionsPath: CONTAINER_PATHS.definitions });
+  return {
+    'rabbitmq-conf': rabbitmqConf,
+    'enabled-plugins': renderEnabledPlugins(cluster),
+    'erlang-cookie': cookie,
+    // Password hashes are computed inside the secret values and stay secret.
+    definitions: pulumi.secret(values.apply((v) => renderDefinitions(cluster, v))),
+    // The stats password's crypt hash is in it.
+    'haproxy-config': pulumi.secret(values.apply((v) => (cluster.loadBalancer ? haproxyConfigFile(cluster, v).content : ''))),
+  };
+}
+
+function uploadsOf(container: ContainerPlan, contents: Contents): docker.types.input.ContainerUpload[] {
+  return container.uploads.map((upload) => ({
+    file: upload.file,
+    content: SECRET_CONTENTS.has(upload.content) ? pulumi.secret(contents[upload.content]) : contents[upload.content],
+    permissions: upload.permissions,
+    ...(upload.owner !== undefined && { owner: upload.owner }),
+    ...(upload.group !== undefined && { group: upload.group }),
+  }));
+}
