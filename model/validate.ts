@@ -13,7 +13,8 @@ export type Validation =
 export function validateSpec(input: unknown): Validation {
   const parsed = clusterSpecSchema.safeParse(input, { reportInput: true, error: describeIssue });
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.flatMap((issue) => toProblems(issue, input)) };
+    const shapeProblems = parsed.error.issues.flatMap((issue) => toProblems(issue, input));
+    return { ok: false, problems: [...shapeProblems, ...rulesDespiteShape(input, parsed.error.issues, shapeProblems)] };
   }
   const problems = specRules(parsed.data);
   const errors = problems.filter((p) => p.severity === 'error');
@@ -22,6 +23,38 @@ export function validateSpec(input: unknown): Validation {
 }
 
 type Issue = z.core.$ZodIssue;
+
+/**
+ * So that one run shows every problem, the cross-field rules also run when the shape is wrong: on a copy
+ * of the input without the offending values (their defaults apply), reporting only what the shape
+ * errors did not already cover. Skipped when even that copy does not parse (a required key is missing).
+ */
+function rulesDespiteShape(input: unknown, issues: readonly Issue[], shapeProblems: readonly Problem[]): Problem[] {
+  if (input === null || typeof input !== 'object') return [];
+  const copy = structuredClone(input) as Record<PropertyKey, unknown>;
+  const removed: string[] = [];
+  for (const issue of issues) {
+    const paths = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
+    for (const path of paths) {
+      // A bad list element takes its whole list out, so rules never see shifted indices.
+      const firstIndex = path.findIndex((segment) => typeof segment === 'number');
+      const cut = firstIndex === -1 ? path : path.slice(0, firstIndex);
+      removeAt(copy, cut);
+      removed.push(formatPath(cut));
+    }
+  }
+  const repaired = clusterSpecSchema.safeParse(copy);
+  if (!repaired.success) return [];
+  const covered = [...shapeProblems.map((p) => p.path), ...removed];
+  return specRules(repaired.data).filter((p) => !covered.some((path) => p.path === path || p.path.startsWith(`${path}.`) || p.path.startsWith(`${path}[`)));
+}
+
+function removeAt(root: Record<PropertyKey, unknown>, path: readonly PropertyKey[]): void {
+  if (path.length === 0) return;
+  const parent = valueAt(root, path.slice(0, -1));
+  if (parent === null || typeof parent !== 'object') return;
+  delete (parent as Record<PropertyKey, unknown>)[path[path.length - 1]!];
+}
 
 function toProblems(issue: Issue, input: unknown): Problem[] {
   if (issue.code === 'unrecognized_keys') {

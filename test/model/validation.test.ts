@@ -156,6 +156,23 @@ describe('validateSpec', () => {
     ]);
   });
 
+  it('runs the cross-field rules even when the shape is wrong, without repeating what the shape errors said', () => {
+    expect(
+      problemsOf({
+        name: 'a',
+        nodes: 4,
+        plugins: ['rabbitmq_management', 7],
+        ports: { amqp: 'x', management: 15672, prometheus: 15672 },
+        partitionHandling: { mode: 'pause_minority' },
+      }),
+    ).toEqual([
+      'ports.amqp: "x" is not a port number; give an integer between 1 and 65535',
+      'plugins[1]: "7" is not a string; give a string',
+      'ports.prometheus: "15672" is also ports.management; give each listener its own port',
+      'warning: partitionHandling.mode: "pause_minority" with 4 nodes can pause every node when the cluster splits in half; use an odd number of nodes, or "autoheal"',
+    ]);
+  });
+
   it('resolveCluster throws one SpecError listing every problem', () => {
     let thrown: unknown;
     try {
@@ -166,9 +183,10 @@ describe('validateSpec', () => {
     expect(thrown).toBeInstanceOf(SpecError);
     expect((thrown as SpecError).message).toBe(
       [
-        'the spec has 2 errors:',
+        'the spec has 3 errors:',
         '  nodes: "0" is below 1; a cluster needs at least one node (3 or 5 for quorum queues)',
         '  erlangCookie: "plain" is not a secret source; use "generate", "file:<path>" or "env:<VARIABLE>"',
+        '  defaultUser.name: "guest" is the built-in user RabbitMQ limits to localhost; choose another name such as "admin"',
       ].join('\n'),
     );
   });
