@@ -6,7 +6,8 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { ROOT } from './fixtures';
 
-const SCHEMA_PATH = join(ROOT, '..', 'shared', 'schemas', 'compose-spec.json');
+/** A copy of the Compose Specification schema (see test/schemas/SOURCES.md), so a bare clone can run the tests. */
+const SCHEMA_PATH = join(ROOT, 'test', 'schemas', 'compose-spec.json');
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 
