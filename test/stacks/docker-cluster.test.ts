@@ -4,7 +4,7 @@ import { haproxyConfigFile } from '../../compose';
 import { rabbitPasswordHash, resolveCluster, type ClusterSpec, type SecretValues } from '../../model';
 import { DockerRabbitmqCluster, missingSecretProblems } from '../../stacks';
 import { fixtureSecrets } from '../support/fixtures';
-import { installMocks, plainLeaks, recordChildren, settled, unwrapSecrets, valueOf, type Child, type MockState } from './pulumi-mocks';
+import { installMocks, plainLeaks, recordChildren, settled, unwrapSecrets, valueOf, type Child, type MockState, type Registration } from './pulumi-mocks';
 
 const SPEC: ClusterSpec = { name: 'orders', nodes: 3, loadBalancer: {} };
 
@@ -18,7 +18,7 @@ async function deploy(spec: ClusterSpec, secrets: SecretValues | undefined, stat
   return { ...mocks, cluster, children: children.filter((c) => c.resource !== component), component };
 }
 
-const byName = (registrations: { name: string }[], name: string) => registrations.find((r) => r.name === name)!;
+const byName = (registrations: readonly Registration[], name: string) => registrations.find((r) => r.name === name)!;
 
 describe('docker RabbitmqCluster (Pulumi engine mocked with pulumi.runtime.setMocks; no Docker daemon)', () => {
   it('mocked engine: creates exactly these children, named from the component and parented to it', async () => {
