@@ -22,7 +22,7 @@ export interface RabbitmqConfOptions {
 }
 
 export function rabbitmqConfSections(cluster: ResolvedCluster, options: RabbitmqConfOptions): ConfSection[] {
-  const { features, ports } = cluster;
+  const { ports } = cluster;
   const has = (plugin: string) => cluster.plugins.includes(plugin);
   return [
     {
