@@ -173,7 +173,8 @@ export function runCli(argv: string[], io: CliIo): number {
   }
 }
 
-if (require.main === module) {
+/** Runs the command line of this process (the package binary and `tsx cli/main.ts` both come here). */
+export function main(): void {
   process.exitCode = runCli(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
@@ -181,3 +182,5 @@ if (require.main === module) {
     cwd: process.cwd(),
   });
 }
+
+if (require.main === module) main();

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,5 +144,20 @@ describe('warren validate and init', () => {
     expect(warren('validate', '--spec', 'specs/bad.yaml')).toBe(1);
     expect(stderr()).toContain('nodes: "-1" is below 1');
     expect(warren('validate')).toBe(2);
+  });
+});
+
+describe('the warren binary (a real process)', () => {
+  const binary = join(__dirname, '..', '..', 'bin', 'warren.cjs');
+
+  it('runs the CLI and exits with its code', () => {
+    const help = spawnSync(binary, ['--help'], { cwd, encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: warren <command> [options]');
+    writeFileSync(join(cwd, 'bad.yaml'), 'name: a\nnodes: 0\n');
+    const bad = spawnSync(binary, ['synth', '--spec', 'bad.yaml'], { cwd, encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('nodes: "0" is below 1');
+    expect(existsSync(join(cwd, 'dist'))).toBe(false);
   });
 });
