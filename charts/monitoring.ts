@@ -22,10 +22,20 @@ export class NodesServiceMonitor extends Construct {
       spec: {
         selector: { matchLabels: { ...selectorOf(cluster), 'app.kubernetes.io/component': 'nodes' } },
         namespaceSelector: { matchNames: [k8sTarget.namespace] },
-        endpoints: [{ port: 'prometheus', path: '/metrics', interval: '15s', scrapeTimeout: '10s' }],
+        endpoints: [{ port: 'prometheus', path: '/metrics', interval: '15s', scrapeTimeout: '10s' }, ...deadLetterEndpoints(cluster)],
       },
     });
   }
+}
+
+/**
+ * The dead-letter alerts read per-queue series, which only /metrics/detailed serves: scrape it for the
+ * virtual hosts that hold dead-letter queues, at a gentler pace than the aggregated metrics.
+ */
+function deadLetterEndpoints(cluster: ResolvedCluster): Record<string, unknown>[] {
+  const vhosts = [...new Set(cluster.topology.deadLetterQueues.map((q) => q.vhost))].sort();
+  if (vhosts.length === 0) return [];
+  return [{ port: 'prometheus', path: '/metrics/detailed', params: { family: ['queue_coarse_metrics'], vhost: vhosts }, interval: '30s', scrapeTimeout: '10s' }];
 }
 
 export class ClusterPrometheusRule extends Construct {

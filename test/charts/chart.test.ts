@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterSpec } from '../../model';
+import { resolveCluster, type ClusterSpec } from '../../model';
+import { fixtureSecrets, loadExample } from '../support/fixtures';
 import { configData, FAKE_SECRETS, find, findAll, podSpecOf, rabbitmqContainer, synthObjects, synthYaml } from './manifests';
 import { schemaProblems } from './schema-checks';
 
@@ -166,5 +167,28 @@ describe('RabbitmqCluster with a Secret the user manages', () => {
     expect(() => synthKubernetesManifests(resolveCluster({ name: 'orders' }), {})).toThrow(
       'cluster "orders": the chart lacks the secret values erlang-cookie, default-user-password; pass them, or name a Secret you manage in kubernetes.existingSecret',
     );
+  });
+});
+
+describe('monitoring of the dead-letter queues a topology declares', () => {
+  const spec = { ...(loadExample('topology-4.3.yaml') as ClusterSpec), kubernetes: { serviceMonitor: true, prometheusRule: true } } as ClusterSpec;
+  const cluster = resolveCluster(spec);
+  const objects = synthObjects(spec, fixtureSecrets(cluster));
+
+  it('scrapes /metrics/detailed for their virtual hosts, since the alert reads per-queue series only served there', () => {
+    const monitor = find(objects, 'ServiceMonitor', cluster.name);
+    expect(schemaProblems(monitor)).toEqual([]);
+    expect((monitor.spec as { endpoints: unknown[] }).endpoints).toEqual([
+      { port: 'prometheus', path: '/metrics', interval: '15s', scrapeTimeout: '10s' },
+      { port: 'prometheus', path: '/metrics/detailed', params: { family: ['queue_coarse_metrics'], vhost: ['payments'] }, interval: '30s', scrapeTimeout: '10s' },
+    ]);
+    const rules = (find(objects, 'PrometheusRule', cluster.name).spec as { groups: { rules: { alert: string; expr: string }[] }[] }).groups[0]!.rules;
+    const deadLetters = rules.find((r) => r.expr.includes('rabbitmq_detailed_queue_messages'))!;
+    expect(deadLetters.expr).toContain('rabbitmq_detailed_queue_messages{vhost="payments",queue="payments.authorise.dead"}');
+  });
+
+  it('adds no detailed scrape when the topology has no dead-letter queue', () => {
+    const monitor = find(synthObjects({ ...SPEC }), 'ServiceMonitor', 'orders');
+    expect((monitor.spec as { endpoints: { path: string }[] }).endpoints.map((e) => e.path)).toEqual(['/metrics']);
   });
 });

@@ -79,7 +79,13 @@ function serviceMonitorProblems(object: K8sObject): string[] {
   if (!Array.isArray(namespaceSelector.matchNames) || !namespaceSelector.matchNames.every((n) => typeof n === 'string')) problems.push('spec.namespaceSelector.matchNames: not a list of names');
   if (!Array.isArray(spec.endpoints) || spec.endpoints.length === 0) problems.push('spec.endpoints: not a non-empty list');
   (Array.isArray(spec.endpoints) ? spec.endpoints : []).forEach((e, i) => {
-    const endpoint = onlyKeys(`spec.endpoints[${i}]`, e, ['port', 'path', 'interval', 'scrapeTimeout'], problems);
+    const endpoint = onlyKeys(`spec.endpoints[${i}]`, e, ['port', 'path', 'params', 'interval', 'scrapeTimeout'], problems);
+    if (endpoint.params !== undefined) {
+      const params = endpoint.params as Record<string, unknown>;
+      if (typeof params !== 'object' || !Object.values(params).every((v) => Array.isArray(v) && v.every((s) => typeof s === 'string'))) {
+        problems.push(`spec.endpoints[${i}].params: not a map of string lists`);
+      }
+    }
     if (typeof endpoint.port !== 'string') problems.push(`spec.endpoints[${i}].port: not a port name`);
     if (typeof endpoint.path !== 'string' || !endpoint.path.startsWith('/')) problems.push(`spec.endpoints[${i}].path: not an absolute path`);
     for (const key of ['interval', 'scrapeTimeout']) {
