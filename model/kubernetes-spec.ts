@@ -3,16 +3,10 @@
  * Replicas are not here: they come from `nodes`.
  */
 import { z } from 'zod';
+import { dnsLabel } from './spec-primitives';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A Kubernetes resource quantity: a decimal number with an optional binary (Ki..Ei), decimal (n..E) or exponent suffix. */
 export const K8S_QUANTITY = /^(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
-
-const dnsLabel = (example: string) =>
-  z
-    .string()
-    .max(63, `is longer than 63 characters; shorten it (it becomes a host name)`)
-    .regex(DNS_LABEL, `is not a DNS-1123 label; use lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. "${example}")`);
 
 const quantity = (example: string) =>
   z

@@ -7,6 +7,14 @@ import { z } from 'zod';
 export const QUEUE_TYPES = ['quorum', 'classic', 'stream'] as const;
 export const USER_TAGS = ['administrator', 'monitoring', 'policymaker', 'management', 'impersonator'] as const;
 
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const DNS_LABEL_MESSAGE = (example: string) =>
+  `is not a DNS-1123 label; use lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. "${example}")`;
+export const TOO_LONG_FOR_A_HOST_NAME = 'is longer than 63 characters; shorten it (it becomes a host name)';
+
+/** A name that becomes a host name or a Kubernetes object name. */
+export const dnsLabel = (example: string) => z.string().max(63, TOO_LONG_FOR_A_HOST_NAME).regex(DNS_LABEL, DNS_LABEL_MESSAGE(example));
+
 /** `generate`, `file:<path>` or `env:<VARIABLE>`. */
 export const SECRET_SOURCE = /^(generate|file:.+|env:[A-Za-z_][A-Za-z0-9_]*)$/;
 

@@ -5,7 +5,7 @@
  * `rules.ts`.
  */
 import { z } from 'zod';
-import { QUEUE_TYPES, secretSource, USER_TAGS } from './spec-primitives';
+import { DNS_LABEL, DNS_LABEL_MESSAGE, dnsLabel, QUEUE_TYPES, secretSource, TOO_LONG_FOR_A_HOST_NAME, USER_TAGS } from './spec-primitives';
 import { topologySchema } from './topology';
 import { kubernetesSchema } from './kubernetes-spec';
 import { haproxySchema, keepalivedSchema } from './load-balancer-spec';
@@ -14,17 +14,10 @@ import { DEFAULT_VERSION } from './version';
 export { QUEUE_TYPES, USER_TAGS } from './spec-primitives';
 export { POLICY_TARGETS, type PolicySpec } from './topology';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/([1-9]|[12]\d|3[0-2])$/;
 /** Sizes as RabbitMQ reads them: bytes, or a number with a decimal (MB, GB) or binary (MiB, GiB) unit. */
 const INFORMATION_SIZE = /^\d+(kB|MB|GB|TB|KiB|MiB|GiB|TiB)?$/;
-
-const dnsLabel = (example: string) =>
-  z
-    .string()
-    .max(63, `is longer than 63 characters; shorten it (it becomes a host name)`)
-    .regex(DNS_LABEL, `is not a DNS-1123 label; use lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. "${example}")`);
 
 const port = (defaultPort: number, what: string) =>
   z
@@ -74,8 +67,8 @@ export const clusterSpecSchema = z
         error: 'contains a dot; it names the Kubernetes StatefulSet, whose pods need single-label host names (<name>-0.<service>); use "-" instead (e.g. "orders-eu")',
         abort: true,
       })
-      .max(63, `is longer than 63 characters; shorten it (it becomes a host name)`)
-      .regex(DNS_LABEL, `is not a DNS-1123 label; use lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. "orders")`)
+      .max(63, TOO_LONG_FOR_A_HOST_NAME)
+      .regex(DNS_LABEL, DNS_LABEL_MESSAGE('orders'))
       .describe('Cluster name: prefixes host names, services and Kubernetes objects.'),
     rabbitmq: z
       .strictObject({
