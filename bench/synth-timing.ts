@@ -1,0 +1,60 @@
+/**
+ * `warren synth` wall time for clusters of 3, 25 and 100 nodes (every target): in-process (runCli) and as
+ * the command a user runs (`tsx cli/main.ts synth`, Node start-up and TypeScript transpiling included).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { runCli } from '../cli/main';
+import { REPO_ROOT } from '../test/e2e/bundles';
+import { figure, log, type Figure } from './figures';
+
+export const SYNTH_NODE_COUNTS = [3, 25, 100] as const;
+
+function specOf(nodes: number): Record<string, unknown> {
+  return {
+    name: 'bench',
+    nodes: Array.from({ length: nodes }, (_, i) => ({ host: `mq-${i + 1}`, address: `10.40.0.${i + 11}` })),
+    loadBalancer: {
+      hosts: [
+        { host: 'lb-1', address: '10.40.0.201' },
+        { host: 'lb-2', address: '10.40.0.202' },
+      ],
+      virtualIp: '10.40.0.250/24',
+    },
+  };
+}
+
+export function measureSynth(inProcessRuns: number, cliRuns: number): Record<string, { inProcessMs: Figure; cliMs: Figure }> {
+  const work = mkdtempSync(join(tmpdir(), 'warren-bench-synth-'));
+  const quiet = { stdout: () => undefined, stderr: () => undefined, env: {}, cwd: work };
+  try {
+    const result: Record<string, { inProcessMs: Figure; cliMs: Figure }> = {};
+    for (const nodes of SYNTH_NODE_COUNTS) {
+      const spec = join(work, `bench-${nodes}.yaml`);
+      writeFileSync(spec, stringify(specOf(nodes)));
+      const out = join(work, `dist-${nodes}`);
+      const inProcess: number[] = [];
+      for (let i = 0; i < inProcessRuns; i++) {
+        const started = performance.now();
+        const code = runCli(['synth', '--spec', spec, '--out', out], quiet);
+        inProcess.push(performance.now() - started);
+        if (code !== 0) throw new Error(`warren synth of ${nodes} nodes failed with ${code}`);
+      }
+      const cli: number[] = [];
+      for (let i = 0; i < cliRuns; i++) {
+        const started = performance.now();
+        const run = spawnSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'cli', 'main.ts'), 'synth', '--spec', spec, '--out', out], { cwd: work, encoding: 'utf8' });
+        cli.push(performance.now() - started);
+        if (run.status !== 0) throw new Error(`warren synth (process) of ${nodes} nodes failed: ${run.stderr}`);
+      }
+      result[String(nodes)] = { inProcessMs: figure(inProcess), cliMs: figure(cli) };
+      log(`synth ${nodes} nodes: in-process median ${result[String(nodes)]!.inProcessMs.median} ms, command median ${result[String(nodes)]!.cliMs.median} ms`);
+    }
+    return result;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

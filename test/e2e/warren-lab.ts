@@ -1,0 +1,305 @@
+/**
+ * A lab booted from VM bundles: every host of the spec is a lab host with the spec's address, RabbitMQ
+ * runs from the bundle's /etc/rabbitmq and /var/lib/rabbitmq, HAProxy and Keepalived from the bundle's
+ * /etc/haproxy and /etc/keepalived. Each host has its own PID namespace, so a check on one load balancer
+ * sees only its own HAProxy. A client host (and any extra host) runs the AMQP clients.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCommand } from '../lab/commands';
+import { createLab, rabbitmqctl, startRabbitmqNode, waitForClusterSize, type Lab, type LabProcess, type RabbitmqNode } from '../lab';
+import type { VmBundles } from './bundles';
+
+export const CLIENT_HOST = 'client';
+const KEEPALIVED_SCRIPT_USER = 'keepalived_script';
+
+export interface HaproxyStatusChange {
+  readonly atMs: number;
+  readonly server: string;
+  readonly status: string;
+}
+
+export class WarrenLab {
+  private readonly nodes = new Map<string, RabbitmqNode>();
+  private readonly haproxies = new Map<string, LabProcess>();
+  private readonly keepaliveds = new Map<string, LabProcess>();
+  private readonly watchers = new Map<string, LabProcess>();
+  private bundles: VmBundles;
+
+  private constructor(
+    readonly lab: Lab,
+    bundles: VmBundles,
+  ) {
+    this.bundles = bundles;
+  }
+
+  /** The spec's hosts with the spec's addresses, plus `client` and `extraHosts` on the same /24. */
+  static async create(bundles: VmBundles, extraHosts: readonly { name: string; address: string }[] = []): Promise<WarrenLab> {
+    const { cluster } = bundles;
+    const lb = cluster.loadBalancer;
+    if (!lb) throw new Error(`cluster "${cluster.name}" has no loadBalancer section; the e2e lab needs load-balancer hosts`);
+    const hosts = [
+      ...cluster.nodes.map((n) => ({ name: n.host, address: n.address ?? '' })),
+      ...lb.hosts.map((h) => ({ name: h.host, address: h.address })),
+      { name: CLIENT_HOST, address: sameSubnet(lb.hosts[0]!.address, 50) },
+      ...extraHosts,
+    ];
+    const missing = hosts.filter((h) => h.address === '').map((h) => h.name);
+    if (missing.length > 0) throw new Error(`hosts ${missing.join(', ')} have no address in the spec; give every node an address`);
+    return new WarrenLab(await createLab({ hosts, ownPidNamespaces: true }), bundles);
+  }
+
+  get cluster() {
+    return this.bundles.cluster;
+  }
+
+  get vip(): string {
+    return this.cluster.loadBalancer!.virtualIp!.address;
+  }
+
+  /** amqp://user:password@<address>:5672 (the VIP by default). */
+  amqpUrl(address = this.vip): string {
+    const user = encodeURIComponent(this.cluster.defaultUser.name);
+    return `amqp://${user}:${encodeURIComponent(this.bundles.secrets.defaultUserPassword)}@${address}:${this.cluster.ports.amqp}`;
+  }
+
+  /** Later starts of nodes, HAProxy or Keepalived use these bundles (same hosts, same secrets store). */
+  useBundles(bundles: VmBundles): void {
+    this.bundles = bundles;
+  }
+
+  // ---- RabbitMQ
+
+  async startNode(host: string): Promise<RabbitmqNode> {
+    const node = this.cluster.nodes.find((n) => n.host === host);
+    if (!node) throw new Error(`"${host}" is not a RabbitMQ host of cluster "${this.cluster.name}"`);
+    const root = this.bundles.hostDir(host);
+    const logDir = join(this.lab.tempDir, 'log', host);
+    mkdirSync(logDir, { recursive: true });
+    const started = await startRabbitmqNode(this.lab, host, {
+      nodeName: node.nodeName,
+      etcDir: join(root, 'etc', 'rabbitmq'),
+      dataDir: join(root, 'var', 'lib', 'rabbitmq'),
+      logDir,
+    });
+    this.nodes.set(host, started);
+    return started;
+  }
+
+  /** Starts every node at once and waits until the first reports all of them running; returns the ms it took. */
+  async startCluster(timeoutMs = 120_000): Promise<number> {
+    const started = Date.now();
+    await Promise.all(this.cluster.nodes.map((n) => this.startNode(n.host)));
+    await this.waitForClusterSize(this.cluster.nodes[0]!.host, this.cluster.nodes.length, timeoutMs);
+    return Date.now() - started;
+  }
+
+  node(host: string): RabbitmqNode {
+    const node = this.nodes.get(host);
+    if (!node) throw new Error(`RabbitMQ on ${host} was not started`);
+    return node;
+  }
+
+  waitForClusterSize(host: string, n: number, timeoutMs: number) {
+    const node = this.node(host);
+    return waitForClusterSize(this.lab, host, node.nodeName, node.dataDir, n, timeoutMs).catch((error: Error) => {
+      throw new Error(`${error.message}\n${this.nodeLogTail(host)}`);
+    });
+  }
+
+  /** SIGKILL of the Erlang VM (epmd stays, as on a real host); resolves once the process is gone. */
+  async killNode(host: string): Promise<void> {
+    const node = this.node(host);
+    await node.server.kill('SIGKILL');
+    await node.server.exited();
+  }
+
+  /** The operator's `systemctl restart rabbitmq-server`: SIGTERM (SIGKILL after 20 s), then a fresh start from the same files. */
+  async restartNode(host: string): Promise<void> {
+    const node = this.node(host);
+    await node.server.kill('SIGTERM');
+    const timer = setTimeout(() => void node.server.kill('SIGKILL'), 20_000);
+    await node.server.exited();
+    clearTimeout(timer);
+    await this.startNode(host);
+  }
+
+  /** Stops every node (SIGTERM, then SIGKILL after 20 s) and their epmd. */
+  async stopAllNodes(): Promise<void> {
+    await Promise.all(
+      [...this.nodes.values()].map(async (node) => {
+        await node.server.kill('SIGTERM');
+        const timer = setTimeout(() => void node.server.kill('SIGKILL'), 20_000);
+        await node.server.exited();
+        clearTimeout(timer);
+        await node.epmd.kill('SIGKILL');
+        await node.epmd.exited();
+      }),
+    );
+    this.nodes.clear();
+  }
+
+  /** The RabbitMQ host holding the AMQP connection with this connection_name (its name reads "client -> node:port"). */
+  async hostOfConnection(connectionName: string, timeoutMs = 10_000): Promise<string> {
+    const [asker] = [...this.nodes.values()];
+    if (!asker) throw new Error('no RabbitMQ node is running');
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const result = await rabbitmqctl(this.lab, asker.host, asker.nodeName, asker.dataDir, ['list_connections', 'name', 'client_properties', '--formatter', 'json']);
+      const connections = result.code === 0 ? (JSON.parse(result.stdout) as { name: string; client_properties: unknown }[]) : [];
+      const match = connections.find((c) => JSON.stringify(c.client_properties).includes(`"${connectionName}"`));
+      const address = match?.name.split(' -> ')[1]?.split(':')[0];
+      const host = this.cluster.nodes.find((n) => n.address === address)?.host;
+      if (host) return host;
+      await sleep(250);
+    }
+    throw new Error(`no connection named ${connectionName} appeared in list_connections within ${timeoutMs} ms`);
+  }
+
+  nodeLogTail(host: string): string {
+    try {
+      return `--- ${host} console.log (tail)\n${readFileSync(join(this.lab.tempDir, 'log', host, 'console.log'), 'utf8').slice(-2000)}`;
+    } catch {
+      return `--- ${host}: no console.log`;
+    }
+  }
+
+  /** Drops every packet between `host` and the other RabbitMQ hosts, inside `host`'s namespace; load balancers still reach it. */
+  async isolateFromPeers(host: string): Promise<void> {
+    for (const peer of this.cluster.nodes.filter((n) => n.host !== host)) {
+      for (const chain of [['INPUT', '-s'], ['OUTPUT', '-d']] as const) {
+        await this.mustRun(host, ['iptables', '-A', chain[0], chain[1], peer.address!, '-j', 'DROP']);
+      }
+    }
+  }
+
+  async rejoinPeers(host: string): Promise<void> {
+    await this.mustRun(host, ['iptables', '-F']);
+  }
+
+  // ---- HAProxy and Keepalived
+
+  startHaproxy(host: string, etcDir = join(this.bundles.hostDir(host), 'etc', 'haproxy')): LabProcess {
+    const haproxy = this.lab.spawn(host, ['haproxy', '-db', '-f', '/etc/haproxy/haproxy.cfg'], { bindMounts: [{ source: etcDir, target: '/etc/haproxy' }] });
+    this.haproxies.set(host, haproxy);
+    return haproxy;
+  }
+
+  async stopHaproxy(host: string): Promise<void> {
+    const haproxy = this.haproxies.get(host);
+    if (!haproxy) throw new Error(`HAProxy on ${host} is not running`);
+    await haproxy.kill('SIGKILL');
+    await haproxy.exited();
+    this.haproxies.delete(host);
+  }
+
+  /** Keepalived in the foreground with its own pid files, and /etc/passwd knowing the check script's user. */
+  startKeepalived(host: string, etcDir = join(this.bundles.hostDir(host), 'etc', 'keepalived')): LabProcess {
+    const users = join(this.lab.tempDir, 'users');
+    mkdirSync(users, { recursive: true });
+    writeFileSync(join(users, 'passwd'), `${readFileSync('/etc/passwd', 'utf8')}${KEEPALIVED_SCRIPT_USER}:x:64999:64999::/nonexistent:/usr/sbin/nologin\n`);
+    writeFileSync(join(users, 'group'), `${readFileSync('/etc/group', 'utf8')}${KEEPALIVED_SCRIPT_USER}:x:64999:\n`);
+    const run = join(this.lab.tempDir, 'run', host);
+    mkdirSync(run, { recursive: true });
+    const keepalived = this.lab.spawn(
+      host,
+      ['keepalived', '-n', '-l', '-D', '-f', '/etc/keepalived/keepalived.conf', '-p', join(run, 'keepalived.pid'), '-r', join(run, 'vrrp.pid'), '-c', join(run, 'checkers.pid')],
+      {
+        bindMounts: [
+          { source: etcDir, target: '/etc/keepalived' },
+          { source: join(users, 'passwd'), target: '/etc/passwd' },
+          { source: join(users, 'group'), target: '/etc/group' },
+        ],
+      },
+    );
+    this.keepaliveds.set(host, keepalived);
+    return keepalived;
+  }
+
+  keepalivedLogFile(host: string): string {
+    const keepalived = this.keepaliveds.get(host);
+    if (!keepalived) throw new Error(`Keepalived on ${host} is not running`);
+    return keepalived.logFile;
+  }
+
+  async stopKeepalived(host: string): Promise<void> {
+    const keepalived = this.keepaliveds.get(host);
+    if (!keepalived) return;
+    await keepalived.kill('SIGTERM');
+    await keepalived.exited();
+    this.keepaliveds.delete(host);
+  }
+
+  /** The load-balancer hosts whose eth0 carries the virtual IP right now (read from outside, no route needed). */
+  async vipHolders(): Promise<string[]> {
+    const holders: string[] = [];
+    for (const lb of this.cluster.loadBalancer!.hosts) {
+      const out = await runCommand(['ip', '-n', this.lab.netnsOf(lb.host), '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+      if (out.stdout.includes(`inet ${this.vip}/`)) holders.push(lb.host);
+    }
+    return holders;
+  }
+
+  /** Polls every 50 ms until exactly one host holds the VIP and `accept` agrees; returns it and when it was seen. */
+  async waitForVipHolder(accept: (host: string) => boolean, timeoutMs: number): Promise<{ host: string; atMs: number }> {
+    const deadline = Date.now() + timeoutMs;
+    let last: string[] = [];
+    while (Date.now() < deadline) {
+      last = await this.vipHolders();
+      if (last.length === 1 && accept(last[0]!)) return { host: last[0]!, atMs: Date.now() };
+      await sleep(50);
+    }
+    throw new Error(`the virtual IP ${this.vip} did not settle on the expected host within ${timeoutMs} ms; held by [${last.join(', ')}]`);
+  }
+
+  /** Watches the `amqp` servers of one HAProxy through its stats CSV (100 ms polls inside the host). */
+  watchHaproxy(host: string): void {
+    const h = this.cluster.loadBalancer!.haproxy;
+    const watcher = this.lab.spawn(host, ['node', join(__dirname, 'clients', 'haproxy-watch.cjs')], {
+      env: { STATS_URL: `http://127.0.0.1:${h.statsPort}/;csv`, STATS_USER: h.statsUser, STATS_PASSWORD: this.bundles.secrets.statsPassword },
+    });
+    this.watchers.set(host, watcher);
+  }
+
+  haproxyChanges(host: string): HaproxyStatusChange[] {
+    const watcher = this.watchers.get(host);
+    if (!watcher) throw new Error(`HAProxy on ${host} is not watched; call watchHaproxy first`);
+    return readFileSync(watcher.logFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as HaproxyStatusChange);
+  }
+
+  /** The latest status of a server as one HAProxy sees it (`UP`, `DOWN`, `no`...), or undefined before the first poll. */
+  haproxyStatus(host: string, server: string): string | undefined {
+    return this.haproxyChanges(host).filter((c) => c.server === server).at(-1)?.status;
+  }
+
+  /** Waits until HAProxy on `host` reports `status` for `server` at or after `sinceMs`; returns that change. */
+  async waitForHaproxyStatus(host: string, server: string, status: string, sinceMs: number, timeoutMs: number): Promise<HaproxyStatusChange> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const change = this.haproxyChanges(host).find((c) => c.server === server && c.status === status && c.atMs >= sinceMs);
+      if (change) return change;
+      await sleep(50);
+    }
+    throw new Error(`HAProxy on ${host} did not report ${server} ${status} within ${timeoutMs} ms; changes: ${JSON.stringify(this.haproxyChanges(host).slice(-6))}`);
+  }
+
+  async destroy(): Promise<void> {
+    await this.lab.destroy();
+  }
+
+  private async mustRun(host: string, argv: string[]): Promise<void> {
+    const result = await this.lab.run(host, argv);
+    if (result.code !== 0) throw new Error(`${host}: ${argv.join(' ')} exited with ${result.code}: ${result.stderr.trim()}`);
+  }
+}
+
+function sameSubnet(address: string, last: number): string {
+  return `${address.split('.').slice(0, 3).join('.')}.${last}`;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
