@@ -32,17 +32,17 @@ export const haproxySchema = z
       .default(4096)
       .describe('Global and per-frontend connection limit. HAProxy needs about 2 x maxconn file descriptors and refuses to start when it cannot raise its limit that far (`haproxy -c` does not notice). @default 4096'),
     checkIntervalMs: wholeNumber(100, 60_000, 'a check interval in milliseconds')
-      .default(2000)
-      .describe('Interval between health checks of a healthy node (`inter`). @default 2000 (the guide\'s 5000 noticed a dead node after up to 15 s)'),
+      .default(1000)
+      .describe('Interval between health checks of a healthy node (`inter`). @default 1000 (the guide\'s 5000 noticed a dead node after up to 15 s)'),
     checkFastIntervalMs: wholeNumber(100, 60_000, 'a check interval in milliseconds')
-      .default(500)
-      .describe('Interval while a node is changing state (`fastinter`): once one check failed, confirm quickly. @default 500'),
+      .default(250)
+      .describe('Interval while a node is changing state (`fastinter`): once one check failed, confirm quickly. @default 250'),
     rise: wholeNumber(1, 20, 'a number of checks')
       .default(2)
       .describe('Consecutive successful checks before a node gets traffic again. @default 2'),
     fall: wholeNumber(1, 20, 'a number of checks')
       .default(3)
-      .describe('Consecutive failed checks before a node is marked down and its sessions are shut. @default 3 (detection within inter + 2 x fastinter = 3 s)'),
+      .describe('Consecutive failed checks before a node is marked down and its sessions are shut. @default 3 (detection within inter + 2 x fastinter = 1.5 s)'),
     connectTimeoutMs: wholeNumber(100, 60_000, 'a timeout in milliseconds')
       .default(5000)
       .describe('Time to establish a connection to a node. @default 5000'),
