@@ -30,7 +30,8 @@ export class NodesNetworkPolicy extends Construct {
       ...(has('rabbitmq_stream') ? [NetworkPolicyPort.tcpRange(...STREAM_REPLICATION_PORTS)] : []),
     ]);
     const clientPorts = [
-      NetworkPolicyPort.tcp(ports.amqp),
+      ...(cluster.tls?.plainListener === false ? [] : [NetworkPolicyPort.tcp(ports.amqp)]),
+      ...(cluster.tls ? [NetworkPolicyPort.tcp(ports.amqps)] : []),
       ...(has('rabbitmq_management') ? [NetworkPolicyPort.tcp(ports.management)] : []),
       ...(has('rabbitmq_stream') ? [NetworkPolicyPort.tcp(ports.stream)] : []),
     ];

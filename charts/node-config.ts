@@ -8,6 +8,7 @@ import {
   renderConfFile,
   renderDefinitions,
   renderEnabledPlugins,
+  tlsPathsIn,
   type ConfSection,
   type ResolvedCluster,
   type SecretValues,
@@ -17,6 +18,8 @@ import { memoryForRabbitmq } from './quantity';
 export const CONFIG_DIR = '/etc/rabbitmq';
 export const DEFINITIONS_KEY = 'definitions.json';
 export const DEFINITIONS_PATH = `${CONFIG_DIR}/${DEFINITIONS_KEY}`;
+/** In-memory folder where an init container puts the TLS files, the key 0400 for the rabbitmq user. */
+export const TLS_DIR = '/run/warren/tls';
 /** Plugins the Kubernetes target adds to the spec's own. */
 export const KUBERNETES_PLUGINS = ['rabbitmq_peer_discovery_k8s'] as const;
 
@@ -38,6 +41,7 @@ export function configFilesOf(cluster: ResolvedCluster): Record<ConfigKey, strin
     rabbitmqConfSections(cluster, {
       peerDiscovery: { backend: 'k8s', headlessService: k8s.names.headlessService, namespace: k8s.namespace },
       definitionsPath: DEFINITIONS_PATH,
+      tlsPaths: tlsPathsIn(TLS_DIR),
     }),
   );
   return {
@@ -89,11 +93,18 @@ export function definitionsJsonOf(cluster: ResolvedCluster, secrets: SecretValue
 
 /**
  * Checksum of everything a node reads only at boot: the configuration files and definitions.json
- * (or the name of the Secret that carries them). Replicas, NetworkPolicy and monitoring are not in it.
+ * (or the name of the Secret that carries them), and the TLS certificates (a new certificate comes with a new
+ * key, and the init container copies both only at pod start). Replicas, NetworkPolicy and monitoring are not in it.
  */
-export function restartChecksumOf(files: Record<ConfigKey, string>, definitions: string | undefined, existingSecret: string | undefined): string {
+export function restartChecksumOf(
+  files: Record<ConfigKey, string>,
+  definitions: string | undefined,
+  existingSecret: string | undefined,
+  tlsCertificates?: string,
+): string {
   const hash = createHash('sha256');
   for (const key of Object.keys(CONFIG_FILES).sort()) hash.update(`${key}\u0000${files[key as ConfigKey]}\u0000`);
   hash.update(definitions === undefined ? `existing-secret\u0000${existingSecret}` : `definitions\u0000${definitions}`);
+  if (tlsCertificates !== undefined) hash.update(`\u0000tls\u0000${tlsCertificates}`);
   return hash.digest('hex');
 }

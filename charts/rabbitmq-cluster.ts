@@ -7,12 +7,12 @@
  */
 import { Construct } from 'constructs';
 import { ApiResource, ConfigMap, k8s, Pods, Role, RoleBinding, Secret, Service, ServiceAccount } from 'cdk8s-plus-27';
-import { secretValue, type ResolvedCluster, type SecretValues } from '../model';
+import { pemFileContent, secretValue, type ResolvedCluster, type SecretValues } from '../model';
 import { labelsOf, selectorOf } from './labels';
 import { ClusterPrometheusRule, NodesServiceMonitor } from './monitoring';
 import { NodesNetworkPolicy } from './network-policy';
 import { configFilesOf, definitionsJsonOf, DEFINITIONS_KEY, restartChecksumOf } from './node-config';
-import { COOKIE_KEY, NodeStatefulSet } from './stateful-set';
+import { COOKIE_KEY, NodeStatefulSet, TLS_KEYS } from './stateful-set';
 
 export interface RabbitmqClusterProps {
   /** The cluster, as resolveCluster() returns it; `cluster.kubernetes` holds the target's settings. */
@@ -38,7 +38,17 @@ export class RabbitmqCluster extends Construct {
 
     const files = configFilesOf(cluster);
     const definitions = definitionsJsonOf(cluster, secrets);
-    this.configChecksum = restartChecksumOf(files, definitions, k8sTarget.existingSecret);
+    const { tls } = cluster;
+    const tlsData =
+      tls && secrets && definitions !== undefined
+        ? {
+            [TLS_KEYS.certificate]: pemFileContent(secrets, tls.certificate),
+            [TLS_KEYS.privateKey]: pemFileContent(secrets, tls.privateKey),
+            ...(tls.caCertificate && { [TLS_KEYS.caCertificate]: pemFileContent(secrets, tls.caCertificate) }),
+          }
+        : undefined;
+    const tlsCertificates = tlsData && `${tlsData[TLS_KEYS.certificate]}${tlsData[TLS_KEYS.caCertificate] ?? ''}`;
+    this.configChecksum = restartChecksumOf(files, definitions, k8sTarget.existingSecret, tlsCertificates);
 
     const serviceAccount = new ServiceAccount(this, 'ServiceAccount', { metadata: metadata(names.serviceAccount), automountToken: false });
     if (cluster.features.k8sDiscoveryQueriesApi) {
@@ -70,6 +80,11 @@ export class RabbitmqCluster extends Construct {
       });
     }
 
+    if (tlsData) {
+      // The layout cert-manager writes, so a managed certificate can replace this Secret (kubernetes.existingSecret).
+      new Secret(this, 'Tls', { metadata: metadata(names.tlsSecret), type: 'kubernetes.io/tls', stringData: tlsData });
+    }
+
     new ConfigMap(this, 'Config', { metadata: metadata(names.configMap), data: files });
 
     new k8s.KubeService(this, 'HeadlessService', {
@@ -91,7 +106,8 @@ export class RabbitmqCluster extends Construct {
       metadata: metadata(names.clientService, 'clients'),
       selector: Pods.select(this, 'ClientServicePods', { labels: { ...selectorOf(cluster) } }),
       ports: [
-        { name: 'amqp', port: ports.amqp, targetPort: ports.amqp },
+        ...(tls?.plainListener === false ? [] : [{ name: 'amqp', port: ports.amqp, targetPort: ports.amqp }]),
+        ...(tls ? [{ name: 'amqps', port: ports.amqps, targetPort: ports.amqps }] : []),
         ...(has('rabbitmq_management') ? [{ name: 'management', port: ports.management, targetPort: ports.management }] : []),
         ...(has('rabbitmq_prometheus') ? [{ name: 'prometheus', port: ports.prometheus, targetPort: ports.prometheus }] : []),
         ...(has('rabbitmq_stream') ? [{ name: 'stream', port: ports.stream, targetPort: ports.stream }] : []),

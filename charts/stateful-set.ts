@@ -6,15 +6,18 @@
  */
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
-import type { ResolvedCluster } from '../model';
+import { tlsPathsIn, type ResolvedCluster } from '../model';
 import { labelsOf, selectorOf } from './labels';
-import { CONFIG_DIR, CONFIG_FILES, DEFINITIONS_KEY } from './node-config';
+import { CONFIG_DIR, CONFIG_FILES, DEFINITIONS_KEY, TLS_DIR } from './node-config';
 
 /** uid and gid of the rabbitmq user in the official image. */
 const RABBITMQ_UID = 999;
 const DATA_DIR = '/var/lib/rabbitmq';
 const COOKIE_MOUNT = '/run/warren/erlang-cookie';
 export const COOKIE_KEY = 'erlang-cookie';
+/** Keys of the `kubernetes.io/tls` Secret. */
+export const TLS_KEYS = { certificate: 'tls.crt', privateKey: 'tls.key', caCertificate: 'ca.crt' } as const;
+const TLS_SECRET_MOUNT = '/run/warren/tls-secret';
 export const CHECKSUM_ANNOTATION = 'checksum/config';
 
 export interface NodeStatefulSetProps {
@@ -99,6 +102,7 @@ function podSpecOf(cluster: ResolvedCluster): k8s.PodSpec {
           { name: 'erlang-cookie', mountPath: COOKIE_MOUNT, readOnly: true },
         ],
       },
+      ...(cluster.tls ? [tlsInitContainerOf(cluster)] : []),
     ],
     containers: [rabbitmqContainerOf(cluster)],
     affinity: {
@@ -123,8 +127,50 @@ function podSpecOf(cluster: ResolvedCluster): k8s.PodSpec {
         },
       },
       { name: 'erlang-cookie', secret: { secretName: k8sTarget.names.cookieSecret, defaultMode: 0o440, items: [{ key: COOKIE_KEY, path: COOKIE_KEY }] } },
+      ...(cluster.tls ? tlsVolumesOf(cluster) : []),
       { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
       { name: 'logs', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
+    ],
+  };
+}
+
+/** TLS files as the Secret delivers them, and the in-memory folder the node reads them from. */
+function tlsVolumesOf(cluster: ResolvedCluster): k8s.Volume[] {
+  const keys = [TLS_KEYS.certificate, TLS_KEYS.privateKey, ...(cluster.tls?.caCertificate ? [TLS_KEYS.caCertificate] : [])];
+  return [
+    { name: 'tls-secret', secret: { secretName: cluster.kubernetes.names.tlsSecret, defaultMode: 0o440, items: keys.map((key) => ({ key, path: key })) } },
+    { name: 'tls', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
+  ];
+}
+
+/**
+ * A Secret volume gives fsGroup read access (0440 at best), and the key must be the rabbitmq user's alone:
+ * copy the files as uid 999 into memory, the key 0400, the certificates 0444. rm first: a 0400 file left by an
+ * earlier run of this container cannot be overwritten.
+ */
+function tlsInitContainerOf(cluster: ResolvedCluster): k8s.Container {
+  const paths = tlsPathsIn(TLS_DIR);
+  const copies: [string, string, string][] = [
+    [TLS_KEYS.certificate, paths.certificate, '0444'],
+    [TLS_KEYS.privateKey, paths.privateKey, '0400'],
+    ...(cluster.tls?.caCertificate ? ([[TLS_KEYS.caCertificate, paths.caCertificate, '0444']] as [string, string, string][]) : []),
+  ];
+  return {
+    name: 'tls-files',
+    image: cluster.image,
+    command: [
+      'sh',
+      '-c',
+      ['set -eu', ...copies.map(([key, to, mode]) => `rm -f ${to}; cp ${TLS_SECRET_MOUNT}/${key} ${to}; chmod ${mode} ${to}`)].join('; '),
+    ],
+    securityContext: containerSecurity,
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
+      limits: { memory: k8s.Quantity.fromString('64Mi') },
+    },
+    volumeMounts: [
+      { name: 'tls', mountPath: TLS_DIR },
+      { name: 'tls-secret', mountPath: TLS_SECRET_MOUNT, readOnly: true },
     ],
   };
 }
@@ -148,7 +194,8 @@ function rabbitmqContainerOf(cluster: ResolvedCluster): k8s.Container {
       { name: 'RABBITMQ_ENABLED_PLUGINS_FILE', value: `${CONFIG_DIR}/enabled_plugins` },
     ],
     ports: [
-      { name: 'amqp', containerPort: ports.amqp, protocol: 'TCP' },
+      ...(cluster.tls?.plainListener === false ? [] : [{ name: 'amqp', containerPort: ports.amqp, protocol: 'TCP' }]),
+      ...(cluster.tls ? [{ name: 'amqps', containerPort: ports.amqps, protocol: 'TCP' }] : []),
       ...(has('rabbitmq_management') ? [{ name: 'management', containerPort: ports.management, protocol: 'TCP' }] : []),
       ...(has('rabbitmq_prometheus') ? [{ name: 'prometheus', containerPort: ports.prometheus, protocol: 'TCP' }] : []),
       ...(has('rabbitmq_stream') ? [{ name: 'stream', containerPort: ports.stream, protocol: 'TCP' }] : []),
@@ -188,6 +235,7 @@ function rabbitmqContainerOf(cluster: ResolvedCluster): k8s.Container {
       { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
       { name: 'logs', mountPath: '/var/log/rabbitmq' },
       { name: 'tmp', mountPath: '/tmp' },
+      ...(cluster.tls ? [{ name: 'tls', mountPath: TLS_DIR, readOnly: true }] : []),
     ],
   };
 }

@@ -6,14 +6,17 @@ import { Document, isScalar, isSeq, visit } from 'yaml';
 import { HAPROXY_SERVICE, haproxyConfigFile, haproxyService } from './load-balancer';
 import {
   composePublishedPorts,
+  pemFileContent,
   renderDefinitions,
   renderEnabledPlugins,
   renderRabbitmqConf,
   secretValue,
+  tlsPathsIn,
   type GeneratedFile,
   type PublishedPort,
   type ResolvedCluster,
   type ResolvedNode,
+  type SecretRef,
   type SecretValues,
 } from '../model';
 
@@ -26,10 +29,18 @@ export const CONTAINER_PATHS = {
   cookie: '/var/lib/rabbitmq/.erlang.cookie',
   data: '/var/lib/rabbitmq',
   secrets: '/run/secrets',
+  /** Certificate, key and CA, installed by the entrypoint (the key 0400 for the rabbitmq user). */
+  tls: '/etc/rabbitmq/tls',
 } as const;
 
 /** Secret names in the compose file; also the file names under `secrets/`. */
-export const COMPOSE_SECRETS = { cookie: 'erlang-cookie', definitions: 'definitions.json' } as const;
+export const COMPOSE_SECRETS = {
+  cookie: 'erlang-cookie',
+  definitions: 'definitions.json',
+  tlsCertificate: 'tls-certificate',
+  tlsPrivateKey: 'tls-private-key',
+  tlsCaCertificate: 'tls-ca-certificate',
+} as const;
 
 /** Files of the compose bundle, relative to the compose folder. */
 export const COMPOSE_FILES = {
@@ -38,7 +49,22 @@ export const COMPOSE_FILES = {
   enabledPlugins: 'rabbitmq/enabled_plugins',
   cookie: `secrets/${COMPOSE_SECRETS.cookie}`,
   definitions: `secrets/${COMPOSE_SECRETS.definitions}`,
+  tlsCertificate: `secrets/${COMPOSE_SECRETS.tlsCertificate}`,
+  tlsPrivateKey: `secrets/${COMPOSE_SECRETS.tlsPrivateKey}`,
+  tlsCaCertificate: `secrets/${COMPOSE_SECRETS.tlsCaCertificate}`,
 } as const;
+
+/** The TLS files of a node: compose secret, where the entrypoint installs it, and its mode there. */
+export function composeTlsFiles(cluster: ResolvedCluster): { secret: string; ref: SecretRef; file: string; destination: string; mode: '0400' | '0444' }[] {
+  const { tls } = cluster;
+  if (!tls) return [];
+  const paths = tlsPathsIn(CONTAINER_PATHS.tls);
+  return [
+    { secret: COMPOSE_SECRETS.tlsCertificate, ref: tls.certificate, file: COMPOSE_FILES.tlsCertificate, destination: paths.certificate, mode: '0444' as const },
+    { secret: COMPOSE_SECRETS.tlsPrivateKey, ref: tls.privateKey, file: COMPOSE_FILES.tlsPrivateKey, destination: paths.privateKey, mode: '0400' as const },
+    ...(tls.caCertificate ? [{ secret: COMPOSE_SECRETS.tlsCaCertificate, ref: tls.caCertificate, file: COMPOSE_FILES.tlsCaCertificate, destination: paths.caCertificate, mode: '0444' as const }] : []),
+  ];
+}
 
 /** Keys in the order dclint's service-keys-order rule expects. */
 export interface ComposeService {
@@ -69,8 +95,9 @@ export interface ComposeProject {
  * read: copy the cookie (and the hash-bearing definitions) into place as the rabbitmq user, mode 0400,
  * then hand over to the image's own entrypoint, which drops root.
  */
-function entrypoint(): string[] {
-  const install = (from: string, to: string) => `install -m 0400 -o rabbitmq -g rabbitmq ${from} ${to}`;
+function entrypoint(cluster: ResolvedCluster): string[] {
+  const install = (from: string, to: string, mode = '0400') => `install -m ${mode} -o rabbitmq -g rabbitmq ${from} ${to}`;
+  const tls = composeTlsFiles(cluster);
   return [
     '/bin/sh',
     '-c',
@@ -78,6 +105,8 @@ function entrypoint(): string[] {
       'set -e',
       install(`${CONTAINER_PATHS.secrets}/${COMPOSE_SECRETS.cookie}`, CONTAINER_PATHS.cookie),
       install(`${CONTAINER_PATHS.secrets}/${COMPOSE_SECRETS.definitions}`, CONTAINER_PATHS.definitions),
+      ...(tls.length > 0 ? [`mkdir -p ${CONTAINER_PATHS.tls}`] : []),
+      ...tls.map((f) => install(`${CONTAINER_PATHS.secrets}/${f.secret}`, f.destination, f.mode)),
       'exec docker-entrypoint.sh rabbitmq-server',
     ].join('; '),
   ];
@@ -88,6 +117,8 @@ export function publishedPortsOf(cluster: ResolvedCluster): PublishedPort[] {
   return composePublishedPorts({
     hosts: cluster.nodes.map((node) => node.host),
     ports: cluster.ports,
+    amqpEnabled: cluster.tls?.plainListener ?? true,
+    amqpsEnabled: cluster.tls !== undefined,
     managementEnabled: cluster.plugins.includes('rabbitmq_management'),
     prometheusEnabled: cluster.plugins.includes('rabbitmq_prometheus'),
     ...(cluster.loadBalancer && { loadBalancerStatsPort: cluster.loadBalancer.haproxy.statsPort }),
@@ -114,11 +145,12 @@ function nodeService(cluster: ResolvedCluster, node: ResolvedNode, published: re
     secrets: [
       { source: COMPOSE_SECRETS.cookie, target: COMPOSE_SECRETS.cookie },
       { source: COMPOSE_SECRETS.definitions, target: COMPOSE_SECRETS.definitions },
+      ...composeTlsFiles(cluster).map((f) => ({ source: f.secret, target: f.secret })),
     ],
     environment: { RABBITMQ_NODENAME: node.nodeName },
     ports: portMappings(cluster, published, node.host),
     networks: [network],
-    entrypoint: entrypoint(),
+    entrypoint: entrypoint(cluster),
     restart: 'unless-stopped',
     // `ping` succeeds while a node waits for its peers, unlike check_running: a restarting cluster is not killed.
     healthcheck: {
@@ -148,6 +180,7 @@ export function composeProjectOf(cluster: ResolvedCluster): ComposeProject {
     secrets: {
       [COMPOSE_SECRETS.cookie]: { file: `./${COMPOSE_FILES.cookie}` },
       [COMPOSE_SECRETS.definitions]: { file: `./${COMPOSE_FILES.definitions}` },
+      ...Object.fromEntries(composeTlsFiles(cluster).map((f) => [f.secret, { file: `./${f.file}` }])),
     },
   };
 }
@@ -170,6 +203,7 @@ export function composeFiles(cluster: ResolvedCluster, secrets: SecretValues): G
   const conf = renderRabbitmqConf(cluster, {
     peerDiscovery: { backend: 'classic_config' },
     definitionsPath: CONTAINER_PATHS.definitions,
+    tlsPaths: tlsPathsIn(CONTAINER_PATHS.tls),
   });
   const header = `# docker-compose project for RabbitMQ cluster "${cluster.name}". Generated by warren; edit the spec, not this file.\n# Start: docker compose -f compose.yaml up -d\n`;
   return [
@@ -178,6 +212,12 @@ export function composeFiles(cluster: ResolvedCluster, secrets: SecretValues): G
     { path: `compose/${COMPOSE_FILES.enabledPlugins}`, content: renderEnabledPlugins(cluster), kind: 'plain' },
     { path: `compose/${COMPOSE_FILES.cookie}`, content: secretValue(secrets, cluster.erlangCookie), kind: 'secret' },
     { path: `compose/${COMPOSE_FILES.definitions}`, content: renderDefinitions(cluster, secrets), kind: 'secret' },
+    // The certificates are public; only the key is written like a secret.
+    ...composeTlsFiles(cluster).map((f): GeneratedFile => ({
+      path: `compose/${f.file}`,
+      content: pemFileContent(secrets, f.ref),
+      kind: f.mode === '0400' ? 'secret' : 'plain',
+    })),
     ...(cluster.loadBalancer ? [haproxyConfigFile(cluster, secrets)] : []),
   ];
 }

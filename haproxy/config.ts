@@ -105,6 +105,11 @@ export interface ServerDefaults {
   readonly shutdownSessionsWhenDown: boolean;
   /** Resolvers section for names that may appear late. @default - resolved once at start-up */
   readonly resolvers?: string;
+  /**
+   * Health checks speak TLS (`check-ssl verify none`) while traffic passes through untouched: the check proves
+   * the node's TLS listener answers, without HAProxy holding the nodes' CA. @default false
+   */
+  readonly checkOverTls?: boolean;
 }
 
 export interface HaproxyServer {
@@ -112,6 +117,8 @@ export interface HaproxyServer {
   /** IPv4 address or host name. */
   readonly address: string;
   readonly port: number;
+  /** Port the health check connects to (`port`), when it is not the traffic port. @default - the server's port */
+  readonly checkPort?: number;
   /**
    * Order of address sources at start-up (`init-addr`); `none` lets HAProxy start with the server
    * down while its name does not resolve yet. @default - libc only (a failure stops HAProxy)

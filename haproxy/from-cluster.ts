@@ -17,7 +17,7 @@ export interface HaproxyTargetOptions {
    * Port of a node's listener, for nodes that do not all listen on the cluster's ports (several nodes on one test host).
    * @default - cluster.ports.amqp / cluster.ports.management
    */
-  readonly serverPort?: (node: ResolvedNode, listener: 'amqp' | 'management') => number;
+  readonly serverPort?: (node: ResolvedNode, listener: 'amqp' | 'amqps' | 'management') => number;
   /**
    * Where HAProxy logs: `stdout` (containers, or a test harness) or the host's syslog socket `/dev/log` (journald, rsyslog).
    * @default - "stdout" for compose, "syslog" for vm
@@ -52,13 +52,15 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
   // server starts without an address and the Docker DNS resolvers find it as soon as the container exists.
   // vm: /etc/hosts or DNS at start-up, else the server stays down (with a warning) until a reload.
   const initAddr = options.target === 'compose' ? (['none'] as const) : (['libc', 'none'] as const);
-  const servers = (listener: 'amqp' | 'management'): HaproxyServer[] =>
+  const portOf = (node: ResolvedNode, listener: 'amqp' | 'amqps' | 'management') => options.serverPort?.(node, listener) ?? cluster.ports[listener];
+  const servers = (listener: 'amqp' | 'amqps' | 'management', checkListener?: 'amqp'): HaproxyServer[] =>
     cluster.nodes.map((node) => {
       const address = options.serverAddress(node);
       return {
         name: node.host,
         address,
-        port: options.serverPort?.(node, listener) ?? cluster.ports[listener],
+        port: portOf(node, listener),
+        ...(checkListener && { checkPort: portOf(node, checkListener) }),
         ...(!IPV4.test(address) && { initAddr }),
       };
     });
@@ -82,6 +84,7 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
   };
   const idleMs = h.idleTimeoutSeconds * 1000;
   const detection = serverDownDetectionMs(h);
+  const amqpCheck = { kind: 'amqp', sendHex: AMQP_PROTOCOL_HEADER_HEX, expectHexRegex: CONNECTION_START_HEX_REGEX } as const;
   const amqp: HaproxyListen = {
     name: 'amqp',
     comment: [
@@ -97,10 +100,29 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
     logFormat: 'tcplog',
     tcpKeepalive: { idleSeconds: 30, intervalSeconds: 10, count: 3 },
     timeouts: { clientMs: idleMs, serverMs: idleMs, tunnelMs: idleMs },
-    healthCheck: { kind: 'amqp', sendHex: AMQP_PROTOCOL_HEADER_HEX, expectHexRegex: CONNECTION_START_HEX_REGEX },
+    healthCheck: amqpCheck,
     serverDefaults,
     servers: servers('amqp'),
   };
+  const tls = cluster.tls;
+  const plainAmqp = tls?.plainListener !== false;
+  const amqps: HaproxyListen | undefined = tls && {
+    ...amqp,
+    name: 'amqps',
+    comment: [
+      'AMQP over TLS, passed through: HAProxy never decrypts, clients see the nodes\' own certificate,',
+      'so it must name this load balancer\'s address or host name too.',
+      plainAmqp
+        ? `The check speaks AMQP to the node's plain port (${cluster.ports.amqp}), as in "amqp": both listeners open and close together (boot, drain).`
+        : 'The check speaks AMQP inside TLS (check-ssl, no verification: traffic is never decrypted here).',
+      // The detection and idle-timeout lines of "amqp" hold here too.
+      ...amqp.comment.slice(2),
+    ],
+    bind: { address: '', port: cluster.ports.amqps },
+    serverDefaults: plainAmqp ? serverDefaults : { ...serverDefaults, checkOverTls: true },
+    servers: servers('amqps', plainAmqp ? 'amqp' : undefined),
+  };
+  const clientListens = [...(plainAmqp ? [amqp] : []), ...(amqps ? [amqps] : [])];
   const healthPath = cluster.features.httpHealthEndpoints ? '/api/health/checks/ready-to-serve-clients' : '/api/auth';
   const management: HaproxyListen = {
     name: 'management',
@@ -127,7 +149,7 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
     mode: 'http',
     bind: { address: '', port: h.statsPort },
     logFormat: 'httplog',
-    monitor: { uri: h.healthPath, failWithoutServersIn: amqp.name },
+    monitor: { uri: h.healthPath, failWithoutServersIn: clientListens[0]!.name },
     prometheusPath: h.metricsPath,
     stats: { uri: '/', refreshSeconds: 10, realm: 'haproxy-stats', userlist: 'stats_users' },
     servers: [],
@@ -161,6 +183,6 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
         users: [{ name: h.statsUser, passwordHash: sha512Crypt(password, deterministicSalt(password, `${cluster.name}/${h.statsUser}`)) }],
       },
     ],
-    listens: [amqp, management, stats],
+    listens: [...clientListens, management, stats],
   };
 }

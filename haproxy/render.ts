@@ -127,6 +127,7 @@ function defaultServerLine(defaults: ServerDefaults): string {
     `fall ${check.fall}`,
     ...(defaults.shutdownSessionsWhenDown ? ['on-marked-down shutdown-sessions'] : []),
     ...(defaults.resolvers ? [`resolvers ${defaults.resolvers}`, 'resolve-prefer ipv4'] : []),
+    ...(defaults.checkOverTls ? ['check-ssl', 'verify none'] : []),
   ].join(' ');
 }
 
@@ -134,6 +135,7 @@ function serverLine(server: HaproxyServer, checked: boolean): string {
   return [
     `server ${server.name} ${server.address}:${server.port}`,
     ...(checked ? ['check'] : []),
+    ...(checked && server.checkPort !== undefined ? [`port ${server.checkPort}`] : []),
     ...(server.initAddr ? [`init-addr ${server.initAddr.join(',')}`] : []),
   ].join(' ');
 }

@@ -6,14 +6,18 @@
 export interface PublishedPort {
   /** Service that publishes it: a node's host name, or `haproxy`. */
   readonly service: string;
-  readonly listener: 'amqp' | 'management' | 'prometheus' | 'stats';
+  readonly listener: 'amqp' | 'amqps' | 'management' | 'prometheus' | 'stats';
   readonly hostPort: number;
   readonly containerPort: number;
 }
 
 export interface PortPlanInput {
   readonly hosts: readonly string[];
-  readonly ports: { readonly amqp: number; readonly management: number; readonly prometheus: number };
+  readonly ports: { readonly amqp: number; readonly amqps: number; readonly management: number; readonly prometheus: number };
+  /** false when TLS replaces the plain AMQP listener. */
+  readonly amqpEnabled: boolean;
+  /** true when the nodes listen for AMQP over TLS. */
+  readonly amqpsEnabled: boolean;
   readonly managementEnabled: boolean;
   readonly prometheusEnabled: boolean;
   /** The stats port when there is a load balancer. */
@@ -27,20 +31,21 @@ export interface PortPlanInput {
  */
 export function composePublishedPorts(input: PortPlanInput): PublishedPort[] {
   const { ports, hostPortOffset: offset } = input;
+  const clientListeners = [...(input.amqpEnabled ? (['amqp'] as const) : []), ...(input.amqpsEnabled ? (['amqps'] as const) : [])];
   const nodeListeners: PublishedPort['listener'][] = [
-    ...(input.loadBalancerStatsPort === undefined ? (['amqp'] as const) : []),
+    ...(input.loadBalancerStatsPort === undefined ? clientListeners : []),
     ...(input.loadBalancerStatsPort === undefined && input.managementEnabled ? (['management'] as const) : []),
     ...(input.prometheusEnabled ? (['prometheus'] as const) : []),
   ];
   const nodes = input.hosts.flatMap((service, i) =>
     nodeListeners.map((listener) => {
-      const port = ports[listener as 'amqp' | 'management' | 'prometheus'];
+      const port = ports[listener as 'amqp' | 'amqps' | 'management' | 'prometheus'];
       return { service, listener, hostPort: port + offset + i, containerPort: port };
     }),
   );
   if (input.loadBalancerStatsPort === undefined) return nodes;
   const balancer: PublishedPort[] = [
-    { service: 'haproxy', listener: 'amqp', hostPort: ports.amqp + offset, containerPort: ports.amqp },
+    ...clientListeners.map((listener): PublishedPort => ({ service: 'haproxy', listener, hostPort: ports[listener] + offset, containerPort: ports[listener] })),
     ...(input.managementEnabled ? [{ service: 'haproxy', listener: 'management' as const, hostPort: ports.management + offset, containerPort: ports.management }] : []),
     { service: 'haproxy', listener: 'stats', hostPort: input.loadBalancerStatsPort + offset, containerPort: input.loadBalancerStatsPort },
   ];

@@ -13,6 +13,8 @@ export * from './json-schema';
 export * from './alerts';
 export * from './kubernetes';
 export * from './kubernetes-spec';
+export * from './tls';
+export * from './tls-spec';
 export * from './render/conf-file';
 export * from './render/rabbitmq-conf';
 export * from './render/enabled-plugins';

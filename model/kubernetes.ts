@@ -21,6 +21,11 @@ export interface ResolvedKubernetes {
     readonly cookieSecret: string;
     /** Default user's credentials and definitions.json. */
     readonly defaultUserSecret: string;
+    /**
+     * `kubernetes.io/tls` Secret (`tls.crt`, `tls.key`, `ca.crt`) of a cluster with TLS: the chart creates it from
+     * the spec's sources, or, with existingSecret, you manage it (cert-manager writes this layout).
+     */
+    readonly tlsSecret: string;
   };
   /** RABBITMQ_NODENAME, with the pod's own name and namespace filled in by Kubernetes. */
   readonly nodeNamePattern: string;
@@ -56,6 +61,7 @@ export function resolveKubernetes(name: string, replicas: number, spec: Kubernet
       configMap: `${name}-config`,
       cookieSecret: spec.existingSecret ?? `${name}-erlang-cookie`,
       defaultUserSecret: spec.existingSecret ?? `${name}-default-user`,
+      tlsSecret: `${name}-tls`,
     },
     nodeNamePattern: `rabbit@$(MY_POD_NAME).${headlessService}.$(MY_POD_NAMESPACE)`,
     storage: spec.storage,

@@ -10,6 +10,7 @@ import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets';
 import type { ClusterSpec, ParsedSpec, PartitionHandlingMode, QueueType } from './spec';
 import { resolveTopology, type ResolvedTopology } from './topology';
 import { resolveKubernetes, type ResolvedKubernetes } from './kubernetes';
+import { resolveTls, tlsSecretRefs, type ResolvedTls } from './tls';
 import { validateSpec } from './validate';
 import { featuresOf, parseVersion, type RabbitmqVersion, type VersionFeatures } from './version';
 
@@ -76,6 +77,8 @@ export interface ResolvedCluster {
   readonly defaultQueueType: QueueType;
   readonly loadBalancer?: ResolvedLoadBalancer;
   readonly compose: { readonly bindAddress: string; readonly hostPortOffset: number };
+  /** AMQP over TLS on ports.amqps. @default - no TLS listener */
+  readonly tls?: ResolvedTls;
   readonly topology: ResolvedTopology;
   /** Kubernetes target (cdk8s chart, Pulumi Kubernetes program). */
   readonly kubernetes: ResolvedKubernetes;
@@ -121,6 +124,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
   const { pauseIfAllDown } = spec.partitionHandling;
   const loadBalancer = spec.loadBalancer && resolveLoadBalancer(spec.loadBalancer, spec);
   const topology = resolveTopology(spec.topology, spec.queues.defaultType);
+  const tls = spec.tls && resolveTls(spec.tls);
   return {
     name: spec.name,
     version,
@@ -149,9 +153,10 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     defaultQueueType: spec.queues.defaultType,
     ...(loadBalancer && { loadBalancer }),
     compose: spec.compose,
+    ...(tls && { tls }),
     topology,
     kubernetes: resolveKubernetes(spec.name, nodes.length, spec.kubernetes, features),
-    secrets: [erlangCookie, password, ...(loadBalancer ? [loadBalancer.statsPassword, ...(loadBalancer.keepalived.authPass ? [loadBalancer.keepalived.authPass] : [])] : []), ...topology.secrets],
+    secrets: [erlangCookie, password, ...(loadBalancer ? [loadBalancer.statsPassword, ...(loadBalancer.keepalived.authPass ? [loadBalancer.keepalived.authPass] : [])] : []), ...topology.secrets, ...tlsSecretRefs(tls)],
     notices,
     warnings,
   };

@@ -8,6 +8,7 @@ import { closest, type Problem } from './problems';
 import { loadBalancerSettingsRule } from './rules-load-balancer';
 import { topologyRule } from './rules-topology';
 import { kubernetesRule } from './rules-kubernetes';
+import { tlsRule } from './tls';
 import type { ParsedSpec } from './spec';
 import { featuresOf, parseVersion, SUPPORTED_LINES, type VersionFeatures } from './version';
 
@@ -94,6 +95,8 @@ function composeHostPorts(spec: ParsedSpec): Problem[] {
   const plan = composePublishedPorts({
     hosts: nodeHostsOf(spec).map((n) => n.host),
     ports: spec.ports,
+    amqpEnabled: spec.tls?.plainListener ?? true,
+    amqpsEnabled: spec.tls !== undefined,
     managementEnabled: spec.plugins.includes('rabbitmq_management'),
     prometheusEnabled: spec.plugins.includes('rabbitmq_prometheus'),
     ...(spec.loadBalancer && { loadBalancerStatsPort: spec.loadBalancer.haproxy.statsPort }),
@@ -252,7 +255,7 @@ const loadBalancer: Rule = (spec) => {
   return problems;
 };
 
-export const RULES: readonly Rule[] = [version, nodes, ports, partitionHandling, plugins, defaultUser, policies, topologyRule, loadBalancer, loadBalancerSettingsRule, kubernetesRule];
+export const RULES: readonly Rule[] = [version, nodes, ports, partitionHandling, plugins, defaultUser, policies, topologyRule, loadBalancer, loadBalancerSettingsRule, kubernetesRule, tlsRule];
 
 export function specRules(spec: ParsedSpec): Problem[] {
   const parsed = parseVersion(spec.rabbitmq.version);

@@ -9,6 +9,7 @@ import { DNS_LABEL, DNS_LABEL_MESSAGE, dnsLabel, QUEUE_TYPES, secretSource, TOO_
 import { topologySchema } from './topology';
 import { kubernetesSchema } from './kubernetes-spec';
 import { haproxySchema, keepalivedSchema } from './load-balancer-spec';
+import { tlsSchema } from './tls-spec';
 import { DEFAULT_VERSION } from './version';
 
 export { QUEUE_TYPES, USER_TAGS } from './spec-primitives';
@@ -192,6 +193,7 @@ export const clusterSpecSchema = z
       })
       .prefault({})
       .describe('docker-compose target.'),
+    tls: tlsSchema,
     topology: topologySchema,
     kubernetes: kubernetesSchema,
   })

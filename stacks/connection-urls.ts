@@ -1,9 +1,9 @@
 /** Client URLs a program exports. Any URL that carries a password is a secret Output. */
 import * as pulumi from '@pulumi/pulumi';
 
-/** `amqp://user:password@host:port/`, credentials URL-encoded (the default vhost `/` is the empty path). */
-export function amqpUrl(user: string, password: pulumi.Output<string>, host: string, port: number): pulumi.Output<string> {
-  return pulumi.secret(password.apply((pw) => `amqp://${encodeURIComponent(user)}:${encodeURIComponent(pw)}@${host}:${port}/`));
+/** `amqp://user:password@host:port/` (or amqps://), credentials URL-encoded (the default vhost `/` is the empty path). */
+export function amqpUrl(user: string, password: pulumi.Output<string>, host: string, port: number, scheme: 'amqp' | 'amqps' = 'amqp'): pulumi.Output<string> {
+  return pulumi.secret(password.apply((pw) => `${scheme}://${encodeURIComponent(user)}:${encodeURIComponent(pw)}@${host}:${port}/`));
 }
 
 /** The management UI; it asks for the credentials itself, so the URL carries none. */

@@ -7,7 +7,7 @@
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import { CONTAINER_PATHS, HAPROXY_SERVICE, haproxyConfigFile, publishedPortsOf } from '../compose';
-import { renderDefinitions, renderEnabledPlugins, renderRabbitmqConf, type ResolvedCluster, type SecretValues } from '../model';
+import { pemFileContent, renderDefinitions, renderEnabledPlugins, renderRabbitmqConf, tlsPathsIn, type ResolvedCluster, type SecretValues } from '../model';
 import { amqpUrl, managementUrl } from './connection-urls';
 import { dockerPlanOf, SECRET_CONTENTS, type ContainerPlan, type FileContent } from './docker-plan';
 import { secretOutputsOf, secretValuesOf, type SecretInputs } from './secrets';
@@ -99,10 +99,12 @@ export class DockerRabbitmqCluster extends pulumi.ComponentResource {
     const host = args.publicHost ?? (cluster.compose.bindAddress === '0.0.0.0' ? 'localhost' : cluster.compose.bindAddress);
     const published = publishedPortsOf(cluster);
     const password = secrets[cluster.defaultUser.password.id]!;
-    const amqpPorts = published.filter((p) => p.listener === 'amqp').map((p) => p.hostPort);
+    // Plain AMQP while the nodes keep it; amqps:// when TLS replaced it.
+    const scheme = cluster.tls?.plainListener === false ? 'amqps' : 'amqp';
+    const amqpPorts = published.filter((p) => p.listener === scheme).map((p) => p.hostPort);
     const management = published.find((p) => p.listener === 'management');
     this.nodeNames = pulumi.output(cluster.nodes.map((node) => node.nodeName));
-    this.amqpUrls = pulumi.secret(pulumi.all(amqpPorts.map((port) => amqpUrl(cluster.defaultUser.name, password, host, port))));
+    this.amqpUrls = pulumi.secret(pulumi.all(amqpPorts.map((port) => amqpUrl(cluster.defaultUser.name, password, host, port, scheme))));
     this.amqpUrl = this.amqpUrls.apply((urls) => urls[0]!);
     this.managementUrl = pulumi.output(management && managementUrl(host, management.hostPort));
     this.username = pulumi.output(cluster.defaultUser.name);
@@ -122,7 +124,17 @@ type Contents = Readonly<Record<FileContent, pulumi.Input<string>>>;
 
 /** Plain files render now (their diffs stay readable); secret-bearing ones inside the secret values. */
 function fileContentsOf(cluster: ResolvedCluster, values: pulumi.Output<SecretValues>, cookie: pulumi.Output<string>): Contents {
-  const rabbitmqConf = renderRabbitmqConf(cluster, { peerDiscovery: { backend: 'classic_config' }, definitionsPath: CONTAINER_PATHS.definitions });
+  const rabbitmqConf = renderRabbitmqConf(cluster, {
+    peerDiscovery: { backend: 'classic_config' },
+    definitionsPath: CONTAINER_PATHS.definitions,
+    tlsPaths: tlsPathsIn(CONTAINER_PATHS.tls),
+  });
+  const { tls } = cluster;
+  const pem = (pick: (t: NonNullable<typeof tls>) => Parameters<typeof pemFileContent>[1] | undefined) =>
+    values.apply((v) => {
+      const ref = tls && pick(tls);
+      return ref ? pemFileContent(v, ref) : '';
+    });
   return {
     'rabbitmq-conf': rabbitmqConf,
     'enabled-plugins': renderEnabledPlugins(cluster),
@@ -131,6 +143,10 @@ function fileContentsOf(cluster: ResolvedCluster, values: pulumi.Output<SecretVa
     definitions: pulumi.secret(values.apply((v) => renderDefinitions(cluster, v))),
     // The stats password's crypt hash is in it.
     'haproxy-config': pulumi.secret(values.apply((v) => (cluster.loadBalancer ? haproxyConfigFile(cluster, v).content : ''))),
+    // Uploaded only when the cluster has TLS (the plan lists them); the key stays secret.
+    'tls-certificate': pem((t) => t.certificate),
+    'tls-private-key': pulumi.secret(pem((t) => t.privateKey)),
+    'tls-ca-certificate': pem((t) => t.caCertificate),
   };
 }
 

@@ -7,6 +7,7 @@ import {
   COMPOSE_FILES,
   COMPOSE_SECRETS,
   composeProjectOf,
+  composeTlsFiles,
   CONTAINER_PATHS,
   HAPROXY_CONFIG_FILE,
   HAPROXY_SERVICE,
@@ -16,10 +17,18 @@ import {
 import type { ResolvedCluster } from '../model';
 
 /** What a file uploaded into a container holds. */
-export type FileContent = 'rabbitmq-conf' | 'enabled-plugins' | 'erlang-cookie' | 'definitions' | 'haproxy-config';
+export type FileContent =
+  | 'rabbitmq-conf'
+  | 'enabled-plugins'
+  | 'erlang-cookie'
+  | 'definitions'
+  | 'haproxy-config'
+  | 'tls-certificate'
+  | 'tls-private-key'
+  | 'tls-ca-certificate';
 
 /** Contents that carry a secret or a hash of one: uploaded as secret inputs. */
-export const SECRET_CONTENTS: ReadonlySet<FileContent> = new Set(['erlang-cookie', 'definitions', 'haproxy-config']);
+export const SECRET_CONTENTS: ReadonlySet<FileContent> = new Set(['erlang-cookie', 'definitions', 'haproxy-config', 'tls-private-key']);
 
 /** The official rabbitmq image's `rabbitmq` user and group. Numeric: names would resolve on the machine running Pulumi. */
 export const RABBITMQ_UID = '999';
@@ -28,7 +37,7 @@ export interface UploadPlan {
   /** Absolute path in the container. */
   readonly file: string;
   readonly content: FileContent;
-  readonly permissions: '0644' | '0400';
+  readonly permissions: '0644' | '0444' | '0400';
   readonly owner?: string;
   readonly group?: string;
 }
@@ -80,13 +89,25 @@ const SECRET_UPLOADS: Readonly<Record<string, UploadPlan>> = {
   [COMPOSE_SECRETS.definitions]: { file: CONTAINER_PATHS.definitions, content: 'definitions', permissions: '0400', owner: RABBITMQ_UID, group: RABBITMQ_UID },
 };
 
+/** The TLS files, where and with the mode the compose entrypoint installs them (the key 0400 for uid 999). */
+function tlsUploadsOf(cluster: ResolvedCluster): Record<string, UploadPlan> {
+  const contents: Record<string, FileContent> = {
+    [COMPOSE_SECRETS.tlsCertificate]: 'tls-certificate',
+    [COMPOSE_SECRETS.tlsPrivateKey]: 'tls-private-key',
+    [COMPOSE_SECRETS.tlsCaCertificate]: 'tls-ca-certificate',
+  };
+  return Object.fromEntries(
+    composeTlsFiles(cluster).map((f) => [f.secret, { file: f.destination, content: contents[f.secret]!, permissions: f.mode, owner: RABBITMQ_UID, group: RABBITMQ_UID }]),
+  );
+}
+
 function seconds(duration: string, where: string): number {
   const match = /^(\d+)s$/.exec(duration);
   if (!match) throw new Error(`${where}: "${duration}" is not a whole number of seconds; compose and this plan must agree on the format`);
   return Number(match[1]);
 }
 
-function uploadsOf(service: ComposeService, name: string): UploadPlan[] {
+function uploadsOf(service: ComposeService, name: string, secretUploads: Readonly<Record<string, UploadPlan>>): UploadPlan[] {
   const binds = (service.volumes ?? []).filter((v) => v.type === 'bind');
   return [
     ...binds.map((bind): UploadPlan => {
@@ -95,8 +116,8 @@ function uploadsOf(service: ComposeService, name: string): UploadPlan[] {
       return { file: bind.target, content, permissions: '0644' };
     }),
     ...(service.secrets ?? []).map((secret) => {
-      const upload = SECRET_UPLOADS[secret.source];
-      if (!upload) throw new Error(`services.${name}.secrets: "${secret.source}" has no upload plan; add it to SECRET_UPLOADS in stacks/docker-plan.ts`);
+      const upload = secretUploads[secret.source];
+      if (!upload) throw new Error(`services.${name}.secrets: "${secret.source}" has no upload plan; add it to SECRET_UPLOADS (or tlsUploadsOf) in stacks/docker-plan.ts`);
       return upload;
     }),
   ];
@@ -105,6 +126,7 @@ function uploadsOf(service: ComposeService, name: string): UploadPlan[] {
 export function dockerPlanOf(cluster: ResolvedCluster): DockerPlan {
   const project = composeProjectOf(cluster);
   const published = publishedPortsOf(cluster);
+  const secretUploads = { ...SECRET_UPLOADS, ...tlsUploadsOf(cluster) };
   const services = [...cluster.nodes.map((node) => node.host), ...(cluster.loadBalancer ? [HAPROXY_SERVICE] : [])];
   const containers = services.map((name): ContainerPlan => {
     const service = project.services[name];
@@ -123,7 +145,7 @@ export function dockerPlanOf(cluster: ResolvedCluster): DockerPlan {
         .sort((a, b) => a.hostPort - b.hostPort)
         .map((p) => ({ ip: cluster.compose.bindAddress, external: p.hostPort, internal: p.containerPort })),
       ...(volume && { volume: { name: volume.source, containerPath: volume.target } }),
-      uploads: uploadsOf(service, name),
+      uploads: uploadsOf(service, name, secretUploads),
       ...(h && {
         healthcheck: { tests: h.test, interval: h.interval, timeout: h.timeout, retries: h.retries, startPeriod: h.start_period, startInterval: h.start_interval },
       }),

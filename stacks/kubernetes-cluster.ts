@@ -105,15 +105,18 @@ export class KubernetesRabbitmqCluster extends pulumi.ComponentResource {
     const serviceHost = `${names.clientService}.${namespace}.svc`;
     const hosts = [serviceHost, ...Array.from({ length: replicas }, (_, i) => podHost(i))];
     const password = secrets[cluster.defaultUser.password.id];
-    const { amqp, management } = cluster.ports;
+    const { management } = cluster.ports;
+    // Plain AMQP while the nodes keep it; amqps:// when TLS replaced it.
+    const scheme = cluster.tls?.plainListener === false ? 'amqps' : 'amqp';
+    const amqp = cluster.ports[scheme];
     this.nodeNames = pulumi.output(
       Array.from({ length: replicas }, (_, i) =>
         cluster.kubernetes.nodeNamePattern.replace('$(MY_POD_NAME)', `${names.statefulSet}-${i}`).replace('$(MY_POD_NAMESPACE)', namespace),
       ),
     );
     this.amqpUrls = password
-      ? pulumi.secret(pulumi.all(hosts.map((host) => amqpUrl(cluster.defaultUser.name, password, host, amqp))))
-      : pulumi.output(hosts.map((host) => `amqp://${host}:${amqp}/`));
+      ? pulumi.secret(pulumi.all(hosts.map((host) => amqpUrl(cluster.defaultUser.name, password, host, amqp, scheme))))
+      : pulumi.output(hosts.map((host) => `${scheme}://${host}:${amqp}/`));
     this.amqpUrl = this.amqpUrls.apply((urls) => urls[0]!);
     this.managementUrl = pulumi.output(cluster.plugins.includes('rabbitmq_management') ? managementUrl(serviceHost, management) : undefined);
     this.username = pulumi.output(cluster.defaultUser.name);

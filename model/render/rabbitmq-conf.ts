@@ -3,6 +3,7 @@
  * not enabled (which would stop the node at boot), are never written.
  */
 import type { ResolvedCluster, ResourceLimit } from '../resolve';
+import type { TlsPaths } from '../tls';
 import { renderConfFile, type ConfSection } from './conf-file';
 
 /** How nodes find each other. Compose and VMs list their peers; Kubernetes uses its own backend. */
@@ -19,6 +20,11 @@ export interface RabbitmqConfOptions {
   readonly peerDiscovery: PeerDiscovery;
   /** Absolute path of definitions.json on the node. */
   readonly definitionsPath: string;
+  /**
+   * Absolute paths of the TLS files on the node; required when the cluster has TLS.
+   * @default - none (a cluster with TLS throws)
+   */
+  readonly tlsPaths?: TlsPaths;
 }
 
 export function rabbitmqConfSections(cluster: ResolvedCluster, options: RabbitmqConfOptions): ConfSection[] {
@@ -42,13 +48,14 @@ export function rabbitmqConfSections(cluster: ResolvedCluster, options: Rabbitmq
     {
       comment: ['Listeners. The heartbeat also sets the load balancer\'s idle timeouts.'],
       entries: [
-        ['listeners.tcp.default', ports.amqp],
+        ...(cluster.tls?.plainListener === false ? ([['listeners.tcp', 'none']] as const) : ([['listeners.tcp.default', ports.amqp]] as const)),
         ['heartbeat', cluster.heartbeatSeconds],
         ...(has('rabbitmq_management') ? ([['management.tcp.port', ports.management]] as const) : []),
         ...(has('rabbitmq_prometheus') ? ([['prometheus.tcp.port', ports.prometheus]] as const) : []),
         ...(has('rabbitmq_stream') ? ([['stream.listeners.tcp.default', ports.stream]] as const) : []),
       ],
     },
+    ...tlsSections(cluster, options),
     {
       comment: ['Security: guest may only ever log in from localhost; users come from definitions.json.'],
       entries: [['loopback_users.guest', true]],
@@ -101,6 +108,29 @@ function peerDiscoveryEntries(cluster: ResolvedCluster, discovery: PeerDiscovery
       throw new Error(`unknown peer discovery backend ${String(unknown)}`);
     }
   }
+}
+
+function tlsSections(cluster: ResolvedCluster, options: RabbitmqConfOptions): ConfSection[] {
+  const { tls } = cluster;
+  if (!tls) return [];
+  const paths = options.tlsPaths;
+  if (!paths) throw new Error(`cluster "${cluster.name}" has TLS, but the target gave no tlsPaths; pass where the node finds its certificate files`);
+  return [
+    {
+      comment: [
+        `AMQP over TLS on ${cluster.ports.amqps}${tls.plainListener ? `, next to plain AMQP on ${cluster.ports.amqp}` : '; the plain listener is off'}.`,
+        tls.verifyPeer ? 'Clients must present a certificate signed by the CA (mutual TLS).' : 'Client certificates are neither requested nor checked.',
+      ],
+      entries: [
+        ['listeners.ssl.default', cluster.ports.amqps],
+        ...(tls.caCertificate ? ([['ssl_options.cacertfile', paths.caCertificate]] as const) : []),
+        ['ssl_options.certfile', paths.certificate],
+        ['ssl_options.keyfile', paths.privateKey],
+        ['ssl_options.verify', tls.verifyPeer ? 'verify_peer' : 'verify_none'],
+        ['ssl_options.fail_if_no_peer_cert', tls.verifyPeer],
+      ],
+    },
+  ];
 }
 
 function queuesSection(cluster: ResolvedCluster): ConfSection {

@@ -42,6 +42,9 @@ function listen(text: string, name: string): string[] {
 
 const examples = loadBalancedExamples();
 
+/** The AMQP listen every example has: `amqp`, or `amqps` where TLS replaced the plain listener. */
+const clientListen = (cluster: ResolvedCluster) => (cluster.tls?.plainListener === false ? 'amqps' : 'amqp');
+
 describe('haproxy.cfg from the examples', () => {
   it('covers a 3.x and a 4.3 spec, with compose and vm variants', () => {
     const lines = examples.map(({ cluster }) => cluster.version.line);
@@ -68,7 +71,7 @@ describe('haproxy.cfg from the examples', () => {
         });
 
         it('checks AMQP itself, shuts sessions of a node marked down and outlives the heartbeat', () => {
-          const amqp = listen(text, 'amqp');
+          const amqp = listen(text, clientListen(cluster));
           expect(amqp).toContain('tcp-check send-binary 414d515000000901');
           expect(amqp).toContain('tcp-check expect rbinary ^010000[0-9A-F]{8}000A000A');
           expect(amqp).toContain(`balance ${cluster.loadBalancer!.balance}`);
@@ -97,10 +100,10 @@ describe('haproxy.cfg from the examples', () => {
         it(`${target === 'compose' ? 'resolves names late through Docker DNS' : 'reaches nodes by address'}`, () => {
           if (target === 'compose') {
             expect(text).toContain('nameserver dns 127.0.0.11:53');
-            expect(listen(text, 'amqp').filter((l) => l.startsWith('server ')).every((l) => l.endsWith('init-addr none'))).toBe(true);
+            expect(listen(text, clientListen(cluster)).filter((l) => l.startsWith('server ')).every((l) => l.endsWith('init-addr none'))).toBe(true);
           } else {
             expect(text).not.toContain('resolvers');
-            for (const node of cluster.nodes) expect(text).toContain(`server ${node.host} ${node.address}:${cluster.ports.amqp} check\n`);
+            for (const node of cluster.nodes) expect(text).toContain(`server ${node.host} ${node.address}:${cluster.ports[clientListen(cluster)]} check\n`);
           }
         });
       });

@@ -1,0 +1,88 @@
+/**
+ * TLS for AMQP: the resolved settings, the secret references of the certificate material, the file names
+ * every target installs, and the rules that relate `tls` to the rest of the spec.
+ */
+import type { Problem } from './problems';
+import { parseSecretSource, secretValue, type SecretRef, type SecretValues } from './secrets';
+import type { ParsedSpec } from './spec';
+
+export interface ResolvedTls {
+  /** Server certificate chain (PEM). Not secret, but read from the same sources as secrets. */
+  readonly certificate: SecretRef;
+  /** The certificate's private key (PEM): installed 0400 for the rabbitmq user on every target. */
+  readonly privateKey: SecretRef;
+  readonly caCertificate?: SecretRef;
+  /** Require and verify client certificates. */
+  readonly verifyPeer: boolean;
+  /** Whether the plain AMQP listener stays open next to TLS. */
+  readonly plainListener: boolean;
+}
+
+/** Absolute paths of the TLS files on a node; each target picks the folder. */
+export interface TlsPaths {
+  readonly certificate: string;
+  readonly privateKey: string;
+  readonly caCertificate: string;
+}
+
+/** File names inside a target's TLS folder, as RabbitMQ's documentation names them. */
+export const TLS_FILE_NAMES = {
+  certificate: 'server_certificate.pem',
+  privateKey: 'server_key.pem',
+  caCertificate: 'ca_certificate.pem',
+} as const;
+
+export function tlsPathsIn(folder: string): TlsPaths {
+  return {
+    certificate: `${folder}/${TLS_FILE_NAMES.certificate}`,
+    privateKey: `${folder}/${TLS_FILE_NAMES.privateKey}`,
+    caCertificate: `${folder}/${TLS_FILE_NAMES.caCertificate}`,
+  };
+}
+
+export function resolveTls(tls: NonNullable<ParsedSpec['tls']>): ResolvedTls {
+  // The length only matters for "generate", which the spec refuses for certificate material.
+  const ref = (id: string, description: string, text: string): SecretRef => ({ id, description, source: parseSecretSource(text, 0) });
+  return {
+    certificate: ref('tls-certificate', 'TLS certificate of the nodes (PEM)', tls.certificate),
+    privateKey: ref('tls-private-key', 'private key of the nodes\' TLS certificate (PEM)', tls.privateKey),
+    ...(tls.caCertificate !== undefined && { caCertificate: ref('tls-ca-certificate', 'TLS CA certificate (PEM)', tls.caCertificate) }),
+    verifyPeer: tls.verifyPeer,
+    plainListener: tls.plainListener,
+  };
+}
+
+/** The TLS secret references in a fixed order: certificate, private key, CA. */
+export function tlsSecretRefs(tls: ResolvedTls | undefined): SecretRef[] {
+  return tls ? [tls.certificate, tls.privateKey, ...(tls.caCertificate ? [tls.caCertificate] : [])] : [];
+}
+
+/** The content of a PEM file as a node reads it: the material, ending with a newline. */
+export function pemFileContent(values: SecretValues, ref: SecretRef): string {
+  const value = secretValue(values, ref);
+  return value.endsWith('\n') ? value : `${value}\n`;
+}
+
+const error = (path: string, value: unknown, message: string): Problem => ({ severity: 'error', path, value, message });
+
+export function tlsRule(spec: ParsedSpec): Problem[] {
+  const { tls } = spec;
+  if (!tls) return [];
+  const problems: Problem[] = [];
+  if (tls.verifyPeer && tls.caCertificate === undefined) {
+    problems.push(
+      error('tls.caCertificate', undefined, 'is missing while tls.verifyPeer is true; give the CA that signs client certificates ("file:<path>" or "env:<VARIABLE>"), or set verifyPeer to false'),
+    );
+  }
+  if (spec.loadBalancer && tls.verifyPeer && !tls.plainListener) {
+    // HAProxy passes TLS through and has no client certificate: its TLS check would fail on every node.
+    problems.push(
+      error(
+        'tls.plainListener',
+        false,
+        'leaves HAProxy nothing to check: with verifyPeer the TLS listener refuses its health check, which has no client certificate; keep plainListener true (HAProxy then checks the plain AMQP port) or set verifyPeer to false',
+      ),
+    );
+  }
+  return problems;
+}

@@ -1,0 +1,205 @@
+/**
+ * Real: examples/tls-3.10.yaml (TLS only, HAProxy passing TLS through) with a throwaway CA made by openssl.
+ * `warren synth --target vm` writes the bundles; each node's own install.sh places its files (modes and
+ * owners included) under a root folder; real RabbitMQ 3.10 nodes boot from those folders in lab hosts with
+ * the example's addresses; a real HAProxy runs the generated config on the load-balancer host (logging to
+ * stdout, the only difference from the bundle's file). A client host then talks AMQP over TLS through HAProxy.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { runCli } from '../../cli/main';
+import { materialiseSecrets, secretsFolderFor } from '../../cli/secrets-store';
+import { haproxyConfigFromCluster, renderHaproxyConfig } from '../../haproxy';
+import { resolveCluster, type ClusterSpec, type ResolvedCluster, type SecretValues } from '../../model';
+import { createLab, rabbitmqctl, startRabbitmqNode, waitForClusterSize, type Lab, type RabbitmqNode } from '../lab';
+import { ROOT } from '../support/fixtures';
+import { createTestCertificates, type TestCertificates } from './certificates';
+
+const work = mkdtempSync(join(tmpdir(), 'warren-tls-real-'));
+const CLIENT_SCRIPT = join(__dirname, 'clients', 'amqps-client.cjs');
+let lab: Lab | undefined;
+let cluster: ResolvedCluster;
+let secrets: SecretValues;
+let certificates: TestCertificates;
+let nodes: RabbitmqNode[] = [];
+let lbHost = '';
+let formationMs = 0;
+
+const rootOf = (host: string) => join(work, 'roots', host);
+
+/** HAProxy's view of its servers from its Prometheus exporter: `proxy/server` -> state. */
+async function serverStates(): Promise<Record<string, string>> {
+  const result = await lab!.run('client', ['curl', '-s', '--max-time', '3', `http://${lbHost}:${cluster.loadBalancer!.haproxy.statsPort}/metrics`]);
+  const states: Record<string, string> = {};
+  for (const [, proxy, server, state] of result.stdout.matchAll(/^haproxy_server_status\{proxy="([^"]+)",server="([^"]+)",state="([^"]+)"\} 1$/gm)) {
+    states[`${proxy}/${server}`] = state!;
+  }
+  return states;
+}
+
+async function waitForStates(expected: Record<string, string>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  let last: Record<string, string> = {};
+  while (Date.now() - started < timeoutMs) {
+    last = await serverStates();
+    if (Object.entries(expected).every(([key, state]) => last[key] === state)) return Date.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`HAProxy servers did not reach ${JSON.stringify(expected)} within ${timeoutMs} ms; last seen ${JSON.stringify(last)}`);
+}
+
+async function runClient(queue: string, count: number) {
+  const password = secrets[cluster.defaultUser.password.id]!;
+  const url = `amqps://${encodeURIComponent(cluster.defaultUser.name)}:${encodeURIComponent(password)}@${lbHost}:${cluster.ports.amqps}/`;
+  const result = await lab!.run('client', ['node', CLIENT_SCRIPT], {
+    env: { AMQPS_URL: url, CA_FILE: certificates.caCertificate, SERVER_NAME: lbHost, QUEUE: queue, COUNT: String(count) },
+    timeoutMs: 60_000,
+  });
+  if (result.code !== 0) throw new Error(`client failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
+  return JSON.parse(result.stdout.trim()) as { authorized: boolean; protocol: string; peerFingerprint256: string; peerSubject: string; published: number; consumed: number; inOrder: boolean };
+}
+
+beforeAll(async () => {
+  const spec = parse(readFileSync(join(ROOT, 'examples', 'tls-3.10.yaml'), 'utf8')) as ClusterSpec;
+  cluster = resolveCluster(spec);
+  lbHost = cluster.loadBalancer!.hosts[0]!.host;
+  certificates = createTestCertificates(join(work, 'tls'), {
+    names: [lbHost, ...cluster.nodes.map((n) => n.host)],
+    addresses: [cluster.loadBalancer!.hosts[0]!.address, ...cluster.nodes.map((n) => n.address!)],
+  });
+  // The spec's file: sources are relative to the spec file, so the spec sits beside the tls/ folder.
+  copyFileSync(join(ROOT, 'examples', 'tls-3.10.yaml'), join(work, 'tls-3.10.yaml'));
+  const log: string[] = [];
+  const code = runCli(['synth', '--spec', join(work, 'tls-3.10.yaml'), '--out', join(work, 'dist'), '--target', 'vm'], {
+    stdout: (t) => log.push(t),
+    stderr: (t) => log.push(t),
+    env: {},
+    cwd: work,
+  });
+  if (code !== 0) throw new Error(`warren synth failed:\n${log.join('')}`);
+  secrets = materialiseSecrets(cluster, { folder: secretsFolderFor(join(work, 'dist'), cluster.name), baseDir: work, env: {} });
+
+  // Each node's bundle, installed by its own install.sh (real run) under a root folder of its own.
+  for (const node of cluster.nodes) {
+    execFileSync(join(work, 'dist', 'vm', node.host, 'install.sh'), ['--root', rootOf(node.host), '--no-packages'], { encoding: 'utf8' });
+    mkdirSync(join(rootOf(node.host), 'var', 'log', 'rabbitmq'), { recursive: true });
+  }
+  const haproxyDir = join(work, 'haproxy');
+  mkdirSync(haproxyDir);
+  writeFileSync(
+    join(haproxyDir, 'haproxy.cfg'),
+    renderHaproxyConfig(haproxyConfigFromCluster(cluster, secrets, { target: 'vm', serverAddress: (n) => n.address!, log: 'stdout' })),
+  );
+
+  lab = await createLab({
+    hosts: [
+      ...cluster.nodes.map((n) => ({ name: n.host, address: n.address! })),
+      { name: lbHost, address: cluster.loadBalancer!.hosts[0]!.address },
+      { name: 'client', address: '10.0.40.30' },
+    ],
+  });
+  const started = Date.now();
+  nodes = await Promise.all(
+    cluster.nodes.map((node) =>
+      startRabbitmqNode(lab!, node.host, {
+        nodeName: node.nodeName,
+        etcDir: join(rootOf(node.host), 'etc', 'rabbitmq'),
+        dataDir: join(rootOf(node.host), 'var', 'lib', 'rabbitmq'),
+        logDir: join(rootOf(node.host), 'var', 'log', 'rabbitmq'),
+      }),
+    ),
+  );
+  lab.spawn(lbHost, ['haproxy', '-db', '-f', join(haproxyDir, 'haproxy.cfg')]);
+  await waitForClusterSize(lab, nodes[0]!.host, nodes[0]!.nodeName, nodes[0]!.dataDir, nodes.length, 120_000);
+  formationMs = Date.now() - started;
+}, 300_000);
+
+afterAll(async () => {
+  await lab?.destroy();
+  if (process.env.WARREN_LAB_KEEP !== '1') rmSync(work, { recursive: true, force: true });
+});
+
+describe('TLS example on real RabbitMQ 3.10 nodes behind a real HAProxy', () => {
+  it('the HAProxy config under test is the bundle\'s, but for the log line', () => {
+    const bundle = readFileSync(join(work, 'dist', 'vm', lbHost, 'etc', 'haproxy', 'haproxy.cfg'), 'utf8').split('\n');
+    const tested = readFileSync(join(work, 'haproxy', 'haproxy.cfg'), 'utf8').split('\n');
+    const differing = bundle.flatMap((line, i) => (line === tested[i] ? [] : [`${line} -> ${tested[i]}`]));
+    expect(differing).toEqual(['    log /dev/log local0 ->     log stdout format raw local0']);
+    expect(tested.length).toBe(bundle.length);
+  });
+
+  it('install.sh placed the key 0400 for the rabbitmq user and the certificates 0644, with the material read from the spec\'s files', () => {
+    const tlsDir = join(rootOf(cluster.nodes[0]!.host), 'etc', 'rabbitmq', 'tls');
+    const uid = Number(execFileSync('id', ['-u', 'rabbitmq'], { encoding: 'utf8' }));
+    const key = statSync(join(tlsDir, 'server_key.pem'));
+    expect([(key.mode & 0o777).toString(8), key.uid]).toEqual(['400', uid]);
+    for (const file of ['server_certificate.pem', 'ca_certificate.pem']) {
+      const s = statSync(join(tlsDir, file));
+      expect([(s.mode & 0o777).toString(8), s.uid]).toEqual(['644', 0]);
+    }
+    expect(readFileSync(join(tlsDir, 'server_key.pem'), 'utf8')).toBe(readFileSync(certificates.privateKey, 'utf8'));
+    expect(readFileSync(join(tlsDir, 'server_certificate.pem'), 'utf8')).toBe(readFileSync(certificates.certificate, 'utf8'));
+    // The rabbitmq user reads the key; anyone else is refused (real permission checks, not mode arithmetic).
+    for (let dir = tlsDir; dir.startsWith(work); dir = join(dir, '..')) chmodSync(dir, statSync(dir).mode | 0o011);
+    expect(spawnSync('runuser', ['-u', 'rabbitmq', '--', 'head', '-c', '27', join(tlsDir, 'server_key.pem')], { encoding: 'utf8' }).stdout).toBe('-----BEGIN PRIVATE KEY-----');
+    expect(spawnSync('runuser', ['-u', 'nobody', '--', 'head', '-c', '27', join(tlsDir, 'server_key.pem')], { encoding: 'utf8' }).status).not.toBe(0);
+  });
+
+  it('the nodes formed one cluster with a TLS listener and no plain one', async () => {
+    const node = nodes[0]!;
+    // #listener{node, protocol, host, ip_address, port, opts}: this node's protocols and ports.
+    const listeners = await rabbitmqctl(lab!, node.host, node.nodeName, node.dataDir, ['eval', '[{element(3, L), element(6, L)} || L <- rabbit_networking:active_listeners(), element(2, L) =:= node()].']);
+    const amqpListeners = [...listeners.stdout.matchAll(/\{('amqp\/ssl'|amqp),(\d+)\}/g)].map((m) => `${m[1]}:${m[2]}`);
+    expect(amqpListeners, listeners.stdout).toEqual(["'amqp/ssl':5671"]);
+    const status = await waitForClusterSize(lab!, node.host, node.nodeName, node.dataDir, 3, 10_000);
+    expect([...status.running_nodes].sort()).toEqual(cluster.nodes.map((n) => n.nodeName));
+    console.log(`tls-3.10 cluster of ${nodes.length} formed in ${formationMs} ms`);
+  });
+
+  it('HAProxy\'s TLS health check (check-ssl + AMQP header) marks every node up', async () => {
+    const ms = await waitForStates(Object.fromEntries(cluster.nodes.map((n) => [`amqps/${n.host}`, 'UP'])), 60_000);
+    console.log(`every amqps server UP ${ms} ms after the cluster formed`);
+    const states = await serverStates();
+    expect(Object.keys(states).filter((k) => k.startsWith('amqp/'))).toEqual([]);
+  });
+
+  it('a client publishes and consumes over TLS through HAProxy\'s amqps port, verifying the broker against the CA', async () => {
+    const started = Date.now();
+    const result = await runClient('tls.orders', 200);
+    console.log(`amqps client: ${JSON.stringify({ ...result, ms: Date.now() - started })}`);
+    expect(result).toMatchObject({ authorized: true, published: 200, consumed: 200, inOrder: true, peerSubject: lbHost });
+    expect(result.peerFingerprint256).toBe(certificates.fingerprint256);
+  });
+
+  it('openssl s_client through HAProxy sees the broker\'s own certificate (passthrough) and verifies it', async () => {
+    const command = `openssl s_client -connect ${lbHost}:${cluster.ports.amqps} -servername ${lbHost} -CAfile ${certificates.caCertificate} </dev/null 2>/dev/null`;
+    const handshake = await lab!.run('client', ['sh', '-c', command]);
+    expect(handshake.stdout).toContain('Verify return code: 0 (ok)');
+    expect(handshake.stdout).toMatch(/subject=CN ?= ?secure-lb/);
+    const fingerprint = await lab!.run('client', ['sh', '-c', `${command} | openssl x509 -noout -fingerprint -sha256`]);
+    expect(fingerprint.stdout.trim().replace(/^.*=/, '')).toBe(certificates.fingerprint256);
+  });
+
+  it('plain AMQP is closed on HAProxy and on the nodes', async () => {
+    for (const host of [lbHost, cluster.nodes[0]!.host]) {
+      const probe = await lab!.run('client', ['bash', '-c', `exec 3<>/dev/tcp/${host}/${cluster.ports.amqp}`]);
+      expect(probe.code, `${host}:${cluster.ports.amqp}`).not.toBe(0);
+    }
+  });
+
+  it('a killed node fails the TLS check and is marked down; clients carry on through the others', async () => {
+    const victim = nodes[2]!;
+    const killedAt = Date.now();
+    await victim.server.kill('SIGKILL');
+    await waitForStates({ [`amqps/${victim.host}`]: 'DOWN' }, 20_000);
+    const downMs = Date.now() - killedAt;
+    console.log(`amqps/${victim.host} marked DOWN ${downMs} ms after SIGKILL`);
+    expect(downMs).toBeLessThan(10_000);
+    const result = await runClient('tls.after-kill', 50);
+    expect(result).toMatchObject({ authorized: true, consumed: 50, inOrder: true });
+  });
+});
