@@ -27,7 +27,9 @@ export interface PortPlanInput {
 
 /**
  * With a load balancer, clients use HAProxy's ports and each node publishes only its metrics (scraped per
- * node, never through the balancer). Without one, node i publishes each listener at port + offset + i - 1.
+ * node, never through the balancer). Without one, node i publishes each listener at port + offset + i - 1,
+ * except amqps, which counts down (port + offset - (i - 1)): with the usual 5671 beside 5672 it would
+ * otherwise land on the next node's plain AMQP port.
  */
 export function composePublishedPorts(input: PortPlanInput): PublishedPort[] {
   const { ports, hostPortOffset: offset } = input;
@@ -40,7 +42,7 @@ export function composePublishedPorts(input: PortPlanInput): PublishedPort[] {
   const nodes = input.hosts.flatMap((service, i) =>
     nodeListeners.map((listener) => {
       const port = ports[listener as 'amqp' | 'amqps' | 'management' | 'prometheus'];
-      return { service, listener, hostPort: port + offset + i, containerPort: port };
+      return { service, listener, hostPort: listener === 'amqps' ? port + offset - i : port + offset + i, containerPort: port };
     }),
   );
   if (input.loadBalancerStatsPort === undefined) return nodes;

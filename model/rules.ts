@@ -104,6 +104,10 @@ function composeHostPorts(spec: ParsedSpec): Problem[] {
   });
   const problems: Problem[] = [];
   const highest = Math.max(...plan.map((p) => p.hostPort));
+  const lowest = Math.min(...plan.map((p) => p.hostPort));
+  if (lowest < 1) {
+    problems.push(error('ports.amqps', spec.ports.amqps, `gives host port ${lowest} in the compose target (amqps counts down one port per node); choose a higher port`));
+  }
   if (highest > 65535) {
     problems.push(error('compose.hostPortOffset', spec.compose.hostPortOffset, `pushes published ports past 65535 (up to ${highest}); use a smaller offset`));
   }
