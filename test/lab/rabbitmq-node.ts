@@ -59,6 +59,8 @@ export async function startRabbitmqNode(lab: Lab, host: string, options: Rabbitm
     env: {
       RABBITMQ_NODENAME: options.nodeName,
       HOME: RABBITMQ_HOME,
+      // A node that fails to boot leaves its crash dump with its logs, not in the test's working folder.
+      ERL_CRASH_DUMP: '/var/log/rabbitmq/erl_crash.dump',
       RABBITMQ_ENABLED_PLUGINS_FILE: '/etc/rabbitmq/enabled_plugins',
       ...options.env,
     },
