@@ -3,7 +3,7 @@
  * Needs root and Debian's rabbitmq-server, haproxy and keepalived (as the e2e suite).
  * Runs: BENCH_KILL_RUNS (default 4, alternating warren/guide), BENCH_VIP_RUNS (3), BENCH_THROUGHPUT_RUNS (3).
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { log } from './figures';
 import { measureLab } from './lab-bench';
@@ -18,11 +18,9 @@ const TARGETS = {
 };
 
 function version(argv: string[], pattern: RegExp): string {
-  try {
-    return pattern.exec(execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))?.[1] ?? 'unknown';
-  } catch (error) {
-    return pattern.exec(String((error as { stderr?: string }).stderr ?? ''))?.[1] ?? 'unknown';
-  }
+  // keepalived prints its version on stderr.
+  const run = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  return pattern.exec(`${run.stdout ?? ''}${run.stderr ?? ''}`)?.[1] ?? 'unknown';
 }
 
 async function main(): Promise<void> {

@@ -25,6 +25,7 @@ export class WarrenLab {
   private readonly keepaliveds = new Map<string, LabProcess>();
   private readonly watchers = new Map<string, LabProcess>();
   private bundles: VmBundles;
+  private keepalivedStarts = 0;
 
   private constructor(
     readonly lab: Lab,
@@ -199,7 +200,8 @@ export class WarrenLab {
     mkdirSync(users, { recursive: true });
     writeFileSync(join(users, 'passwd'), `${readFileSync('/etc/passwd', 'utf8')}${KEEPALIVED_SCRIPT_USER}:x:64999:64999::/nonexistent:/usr/sbin/nologin\n`);
     writeFileSync(join(users, 'group'), `${readFileSync('/etc/group', 'utf8')}${KEEPALIVED_SCRIPT_USER}:x:64999:\n`);
-    const run = join(this.lab.tempDir, 'run', host);
+    // A fresh folder per start: a stopping keepalived may still hold the previous pid files.
+    const run = join(this.lab.tempDir, 'run', `${host}-${++this.keepalivedStarts}`);
     mkdirSync(run, { recursive: true });
     const keepalived = this.lab.spawn(
       host,
