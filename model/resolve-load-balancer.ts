@@ -2,6 +2,7 @@
  * Resolved HAProxy and Keepalived settings: every default applied and every derived value computed once
  * (idle timeout from the heartbeat, check weight from the priorities, router id from the cluster name).
  */
+import { DEFAULT_ADVERT_INTERVAL_MS } from './load-balancer-spec';
 import { derivedCheckWeight, derivedVirtualRouterId } from './rules-load-balancer';
 import { parseSecretSource, type SecretRef } from './secrets';
 import type { ParsedSpec } from './spec';
@@ -73,7 +74,7 @@ export function resolveKeepalived(lb: LoadBalancerSpec, clusterName: string, pri
   return {
     virtualRouterId: k.virtualRouterId ?? derivedVirtualRouterId(clusterName),
     vrrpVersion: k.vrrpVersion,
-    advertIntervalMs: k.advertIntervalMs,
+    advertIntervalMs: k.advertIntervalMs ?? DEFAULT_ADVERT_INTERVAL_MS[k.vrrpVersion],
     peering: k.peering,
     nopreempt: k.nopreempt,
     interface: k.interface,

@@ -78,10 +78,10 @@ function keepalivedProblems(lb: LoadBalancerSpec, priorities: readonly number[])
   if (k.vrrpVersion === 3 && k.authPass !== undefined) {
     problems.push(error('loadBalancer.keepalived.authPass', k.authPass, 'is not allowed with VRRP version 3, which has no authentication; remove authPass, or set vrrpVersion: 2'));
   }
-  if (k.vrrpVersion === 2 && k.advertIntervalMs % 1000 !== 0) {
+  if (k.vrrpVersion === 2 && k.advertIntervalMs !== undefined && k.advertIntervalMs % 1000 !== 0) {
     problems.push(error('loadBalancer.keepalived.advertIntervalMs', k.advertIntervalMs, 'is not a whole number of seconds, which VRRP version 2 requires; use 1000, 2000, ... or set vrrpVersion: 3 for sub-second adverts'));
   }
-  if (k.vrrpVersion === 3 && (k.advertIntervalMs % 10 !== 0 || k.advertIntervalMs > 40_950)) {
+  if (k.vrrpVersion === 3 && k.advertIntervalMs !== undefined && (k.advertIntervalMs % 10 !== 0 || k.advertIntervalMs > 40_950)) {
     problems.push(error('loadBalancer.keepalived.advertIntervalMs', k.advertIntervalMs, 'is not a VRRPv3 interval; use a multiple of 10 ms up to 40950 (e.g. 100 for sub-second failover)'));
   }
   if (k.nopreempt && k.checkWeight !== undefined && k.checkWeight !== 0) {

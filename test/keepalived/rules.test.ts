@@ -106,10 +106,11 @@ describe('resolved keepalived settings', () => {
     }
   });
 
-  it('uses FAULT (weight 0) with nopreempt, and the defaults: VRRPv3, 1 s adverts, unicast, eth0, check every 1 s', () => {
+  it('uses FAULT (weight 0) with nopreempt, and the defaults: VRRPv3, 500 ms adverts (1 s with VRRPv2), unicast, eth0, check every 1 s', () => {
     expect(resolveCluster(spec({ keepalived: { nopreempt: true } })).loadBalancer!.keepalived.check.weight).toBe(0);
     const k = resolveCluster(spec()).loadBalancer!.keepalived;
-    expect(k).toMatchObject({ vrrpVersion: 3, advertIntervalMs: 1000, peering: 'unicast', nopreempt: false, interface: 'eth0', check: { intervalSeconds: 1, rise: 2, fall: 2 } });
+    expect(k).toMatchObject({ vrrpVersion: 3, advertIntervalMs: 500, peering: 'unicast', nopreempt: false, interface: 'eth0', check: { intervalSeconds: 1, rise: 2, fall: 2 } });
+    expect(resolveCluster(spec({ keepalived: { vrrpVersion: 2 } })).loadBalancer!.keepalived.advertIntervalMs).toBe(1000);
     expect(k.authPass).toBeUndefined();
   });
 
