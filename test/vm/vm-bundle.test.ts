@@ -111,6 +111,25 @@ describe('VM bundles', () => {
     expect(stat('etc/keepalived/check-haproxy.sh')).toBe('755 root');
   });
 
+  it('install.sh --root changes nothing outside that folder: no package, user or service command runs', () => {
+    const bundleDir = join(scratch, 'isolated');
+    const root = join(scratch, 'isolated-root');
+    const stubs = join(scratch, 'stubs');
+    const calls = join(scratch, 'calls.log');
+    writeBundle(files, bundleDir);
+    mkdirSync(stubs, { recursive: true });
+    for (const command of ['apt-get', 'useradd', 'systemctl', 'rabbitmqctl']) {
+      writeFileSync(join(stubs, command), `#!/bin/sh\necho "${command} $*" >> ${calls}\n`, { mode: 0o755 });
+    }
+    const env = { ...process.env, PATH: `${stubs}:${process.env.PATH}` };
+    for (const host of ['lb-1', 'rmq-1']) {
+      const result = spawnSync(join(bundleDir, 'vm', host, 'install.sh'), ['--root', root], { encoding: 'utf8', env });
+      expect(result.status, result.stderr).toBe(0);
+    }
+    expect(() => readFileSync(calls, 'utf8')).toThrow();
+    expect(statSync(join(root, 'etc/keepalived/keepalived.conf')).isFile()).toBe(true);
+  });
+
   it('install.sh refuses a broken haproxy.cfg before replacing anything (haproxy -c, real program)', () => {
     const bundleDir = join(scratch, 'broken');
     const root = join(scratch, 'broken-root');
