@@ -121,6 +121,8 @@ describe('VM bundles', () => {
     for (const command of ['apt-get', 'useradd', 'systemctl', 'rabbitmqctl']) {
       writeFileSync(join(stubs, command), `#!/bin/sh\necho "${command} $*" >> ${calls}\n`, { mode: 0o755 });
     }
+    // As on a machine where the users do not exist yet, so a useradd would run if --root allowed it.
+    writeFileSync(join(stubs, 'getent'), '#!/bin/sh\nexit 2\n', { mode: 0o755 });
     const env = { ...process.env, PATH: `${stubs}:${process.env.PATH}` };
     for (const host of ['lb-1', 'rmq-1']) {
       const result = spawnSync(join(bundleDir, 'vm', host, 'install.sh'), ['--root', root], { encoding: 'utf8', env });
