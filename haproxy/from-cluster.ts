@@ -124,7 +124,8 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
   };
   const clientListens = [...(plainAmqp ? [amqp] : []), ...(amqps ? [amqps] : [])];
   const healthPath = cluster.features.httpHealthEndpoints ? '/api/health/checks/ready-to-serve-clients' : '/api/auth';
-  const management: HaproxyListen = {
+  // Without the management plugin nothing listens there: a backend whose check can never pass would only mislead.
+  const management: HaproxyListen | undefined = cluster.plugins.includes('rabbitmq_management') ? {
     name: 'management',
     comment: [
       `Management UI and HTTP API. The check asks the API itself (${healthPath}, no credentials needed)`,
@@ -137,14 +138,18 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
     healthCheck: { kind: 'http', method: 'GET', path: healthPath, expectStatus: 200 },
     serverDefaults,
     servers: servers('management'),
-  };
+  } : undefined;
   const password = secretValue(secrets, lb.statsPassword);
   const stats: HaproxyListen = {
     name: 'stats',
     comment: [
       `Stats page (/) for user "${h.statsUser}", HAProxy's Prometheus metrics (${h.metricsPath}) and`,
-      `${h.healthPath} for Keepalived: 200 while HAProxy serves and a node is up. Scrape each node's own`,
-      `metrics on port ${cluster.ports.prometheus}, never through this load balancer.`,
+      ...(cluster.plugins.includes('rabbitmq_prometheus')
+        ? [
+            `${h.healthPath} for Keepalived: 200 while HAProxy serves and a node is up. Scrape each node's own`,
+            `metrics on port ${cluster.ports.prometheus}, never through this load balancer.`,
+          ]
+        : [`${h.healthPath} for Keepalived: 200 while HAProxy serves and a node is up.`]),
     ],
     mode: 'http',
     bind: { address: '', port: h.statsPort },
@@ -183,6 +188,6 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
         users: [{ name: h.statsUser, passwordHash: sha512Crypt(password, deterministicSalt(password, `${cluster.name}/${h.statsUser}`)) }],
       },
     ],
-    listens: [...clientListens, management, stats],
+    listens: [...clientListens, ...(management ? [management] : []), stats],
   };
 }

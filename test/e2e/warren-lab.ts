@@ -115,16 +115,6 @@ export class WarrenLab {
     await node.server.exited();
   }
 
-  /** The operator's `systemctl restart rabbitmq-server`: SIGTERM (SIGKILL after 20 s), then a fresh start from the same files. */
-  async restartNode(host: string): Promise<void> {
-    const node = this.node(host);
-    await node.server.kill('SIGTERM');
-    const timer = setTimeout(() => void node.server.kill('SIGKILL'), 20_000);
-    await node.server.exited();
-    clearTimeout(timer);
-    await this.startNode(host);
-  }
-
   /** Stops every node (SIGTERM, then SIGKILL after 20 s) and their epmd. */
   async stopAllNodes(): Promise<void> {
     await Promise.all(
@@ -135,9 +125,29 @@ export class WarrenLab {
         clearTimeout(timer);
         await node.epmd.kill('SIGKILL');
         await node.epmd.exited();
+        await this.killListeners(node.host, [this.cluster.ports.epmd, this.cluster.ports.distribution]);
       }),
     );
     this.nodes.clear();
+  }
+
+  /**
+   * SIGKILLs, by pid, whatever still listens on these ports inside the host (an Erlang VM that outlived its
+   * launcher would keep the node name registered), so that the next start begins from nothing.
+   */
+  private async killListeners(host: string, ports: readonly number[]): Promise<void> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const listening = (await this.lab.run(host, ['ss', '-ltnpH'])).stdout.split('\n');
+      const pids = new Set(
+        listening
+          .filter((line) => ports.some((port) => new RegExp(`:${port}\\s`).test(line)))
+          .flatMap((line) => [...line.matchAll(/pid=(\d+)/g)].map((m) => m[1]!)),
+      );
+      if (pids.size === 0) return;
+      await this.lab.run(host, ['kill', '-KILL', ...pids]);
+      await sleep(100);
+    }
+    throw new Error(`${host}: something still listens on port ${ports.join(' or ')} after SIGKILL`);
   }
 
   /** The RabbitMQ host holding the AMQP connection with this connection_name (its name reads "client -> node:port"). */
@@ -188,7 +198,7 @@ export class WarrenLab {
 
   async stopHaproxy(host: string): Promise<void> {
     const haproxy = this.haproxies.get(host);
-    if (!haproxy) throw new Error(`HAProxy on ${host} is not running`);
+    if (!haproxy) return;
     await haproxy.kill('SIGKILL');
     await haproxy.exited();
     this.haproxies.delete(host);

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { haproxyConfigFromCluster, renderHaproxyConfig, sha512Crypt, type HaproxyTargetOptions } from '../../haproxy';
-import type { ResolvedCluster } from '../../model';
+import { resolveCluster, type ClusterSpec, type ResolvedCluster } from '../../model';
+import { loadExample } from '../support/fixtures';
 import { lbFixtureSecrets, loadBalancedExamples } from './support';
 
 const work = mkdtempSync(join(tmpdir(), 'warren-haproxy-'));
@@ -109,6 +110,31 @@ describe('haproxy.cfg from the examples', () => {
       });
     }
   }
+
+  it('follows the enabled plugins: no management listen without rabbitmq_management, no node-metrics hint without rabbitmq_prometheus', () => {
+    const spec = loadExample('e2e-3.10.yaml') as ClusterSpec;
+    const render = (plugins: string[]) => {
+      const cluster = resolveCluster({ ...spec, plugins });
+      return renderHaproxyConfig(haproxyConfigFromCluster(cluster, lbFixtureSecrets(cluster), TARGETS.vm));
+    };
+    const full = render(['rabbitmq_management', 'rabbitmq_prometheus']);
+    expect(listen(full, 'management')).toContain('bind :15672');
+    expect(listen(full, 'stats').join('\n')).toContain('metrics on port 15692');
+
+    const bare = render([]);
+    expect(bare).not.toContain('listen management');
+    expect(bare).not.toContain(':15672');
+    expect(bare).not.toContain('15692');
+    expect(listen(bare, 'amqp')).toContain('tcp-check send-binary 414d515000000901');
+    expect(listen(bare, 'stats')).toContain('monitor-uri /healthz');
+    const { status, output } = haproxyCheck(bare, 'no-plugins.cfg');
+    expect(output).not.toMatch(/\[(WARNING|ALERT)\]/);
+    expect(status).toBe(0);
+
+    const managementOnly = render(['rabbitmq_management']);
+    expect(listen(managementOnly, 'management')).toContain('bind :15672');
+    expect(managementOnly).not.toContain('15692');
+  });
 
   it('haproxy -c rejects a broken config, so the zero-warning checks above can fail', () => {
     const { cluster } = examples[0]!;

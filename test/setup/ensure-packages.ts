@@ -1,6 +1,7 @@
 /**
- * The real-program tests need Debian's rabbitmq-server, haproxy, keepalived and shellcheck. Install what is missing
- * (as root, with service start-up disabled so nothing runs outside the tests), once per test run.
+ * The real-program tests need Debian's rabbitmq-server, haproxy, keepalived, iptables (the e2e partitions) and
+ * shellcheck. Install what is missing (as root, with service start-up disabled so nothing runs outside the tests),
+ * once per test run.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ const PACKAGES: Record<string, string> = {
   haproxy: '/usr/sbin/haproxy',
   keepalived: '/usr/sbin/keepalived',
   iproute2: '/usr/sbin/ip',
+  iptables: '/usr/sbin/iptables',
   curl: '/usr/bin/curl',
   'iputils-ping': '/usr/bin/ping',
   shellcheck: '/usr/bin/shellcheck',
