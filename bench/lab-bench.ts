@@ -63,12 +63,17 @@ export async function measureLab(options: LabBenchOptions): Promise<LabFigures> 
     const throughput = await measureThroughput(warren, lb1, options.throughputRuns);
     const kills = await measureNodeDeaths(warren, { warren: lb1, guide: guideAddress }, options.killRuns);
     const vip: LabFigures['vipFailoverMs'] = {};
-    for (const [name, settings, bundles] of [
-      ['warren', 'VRRPv3 advert 1 s, check every 1 s, fall 2 (defaults)', warrenBundles],
-      ['guide', 'VRRPv2 advert_int 1, same check', guideBundles],
-      ['vrrp3SubSecond', 'VRRPv3 advert 100 ms, check every 1 s, fall 1', subSecondBundles],
+    // Read from the resolved bundles, so the labels always say what was measured.
+    const vrrp = (b: VmBundles) => {
+      const k = b.cluster.loadBalancer!.keepalived;
+      return `VRRPv${k.vrrpVersion} advert ${k.advertIntervalMs} ms, check every ${k.check.intervalSeconds} s, fall ${k.check.fall}`;
+    };
+    for (const [name, bundles] of [
+      ['warren', warrenBundles],
+      ['guide', guideBundles],
+      ['vrrp3SubSecond', subSecondBundles],
     ] as const) {
-      vip[name] = { settings, ...(await measureVipFailover(warren, bundles, options.vipRuns)) };
+      vip[name] = { settings: `${vrrp(bundles)}${name === 'warren' ? ' (defaults)' : ''}`, ...(await measureVipFailover(warren, bundles, options.vipRuns)) };
       log(`VIP failover (${name}): HAProxy stopped ${vip[name]!.haproxyStopped.median} ms, link cut ${vip[name]!.linkCut.median} ms (medians)`);
     }
     const h = (b: VmBundles) => b.cluster.loadBalancer!.haproxy.check;
