@@ -5,7 +5,7 @@
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import { HAPROXY_SERVICE, haproxyConfigFile, haproxyService } from './load-balancer';
 import {
-  composePublishedPorts,
+  composePortPlan,
   pemFileContent,
   renderDefinitions,
   renderEnabledPlugins,
@@ -114,16 +114,7 @@ function entrypoint(cluster: ResolvedCluster): string[] {
 
 /** The host ports of the whole project, from the model's one plan (the same the clash rule checks). */
 export function publishedPortsOf(cluster: ResolvedCluster): PublishedPort[] {
-  return composePublishedPorts({
-    hosts: cluster.nodes.map((node) => node.host),
-    ports: cluster.ports,
-    amqpEnabled: cluster.tls?.plainListener ?? true,
-    amqpsEnabled: cluster.tls !== undefined,
-    managementEnabled: cluster.plugins.includes('rabbitmq_management'),
-    prometheusEnabled: cluster.plugins.includes('rabbitmq_prometheus'),
-    ...(cluster.loadBalancer && { loadBalancerStatsPort: cluster.loadBalancer.haproxy.statsPort }),
-    hostPortOffset: cluster.compose.hostPortOffset,
-  });
+  return composePortPlan(cluster, cluster.nodes.map((node) => node.host));
 }
 
 /** `address:host:container` mappings of one service, in host-port order as dclint expects. */

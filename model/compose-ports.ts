@@ -25,6 +25,29 @@ export interface PortPlanInput {
   readonly hostPortOffset: number;
 }
 
+/** What the plan reads: the same fields on a parsed spec and on a resolved cluster. */
+export interface PortPlanSource {
+  readonly ports: PortPlanInput['ports'];
+  readonly plugins: readonly string[];
+  readonly tls?: { readonly plainListener: boolean };
+  readonly loadBalancer?: { readonly haproxy: { readonly statsPort: number } };
+  readonly compose: { readonly hostPortOffset: number };
+}
+
+/** The plan for a spec or a cluster whose nodes have these host names. */
+export function composePortPlan(source: PortPlanSource, hosts: readonly string[]): PublishedPort[] {
+  return composePublishedPorts({
+    hosts,
+    ports: source.ports,
+    amqpEnabled: source.tls?.plainListener ?? true,
+    amqpsEnabled: source.tls !== undefined,
+    managementEnabled: source.plugins.includes('rabbitmq_management'),
+    prometheusEnabled: source.plugins.includes('rabbitmq_prometheus'),
+    ...(source.loadBalancer && { loadBalancerStatsPort: source.loadBalancer.haproxy.statsPort }),
+    hostPortOffset: source.compose.hostPortOffset,
+  });
+}
+
 /**
  * With a load balancer, clients use HAProxy's ports and each node publishes only its metrics (scraped per
  * node, never through the balancer). Without one, node i publishes each listener at port + offset + i - 1,

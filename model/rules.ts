@@ -3,7 +3,7 @@
  * validateSpec runs them all so the user sees everything at once.
  */
 import { cliPortRange, inSubnet, nodeHostsOf } from './derive';
-import { composePublishedPorts } from './compose-ports';
+import { composePortPlan } from './compose-ports';
 import { closest, type Problem } from './problems';
 import { loadBalancerSettingsRule } from './rules-load-balancer';
 import { topologyRule } from './rules-topology';
@@ -92,16 +92,7 @@ const ports: Rule = (spec) => {
 
 /** The compose target's published host ports: none above 65535, none published twice. */
 function composeHostPorts(spec: ParsedSpec): Problem[] {
-  const plan = composePublishedPorts({
-    hosts: nodeHostsOf(spec).map((n) => n.host),
-    ports: spec.ports,
-    amqpEnabled: spec.tls?.plainListener ?? true,
-    amqpsEnabled: spec.tls !== undefined,
-    managementEnabled: spec.plugins.includes('rabbitmq_management'),
-    prometheusEnabled: spec.plugins.includes('rabbitmq_prometheus'),
-    ...(spec.loadBalancer && { loadBalancerStatsPort: spec.loadBalancer.haproxy.statsPort }),
-    hostPortOffset: spec.compose.hostPortOffset,
-  });
+  const plan = composePortPlan(spec, nodeHostsOf(spec).map((n) => n.host));
   const problems: Problem[] = [];
   const highest = Math.max(...plan.map((p) => p.hostPort));
   const lowest = Math.min(...plan.map((p) => p.hostPort));
