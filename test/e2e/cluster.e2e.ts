@@ -50,21 +50,6 @@ function lab(): WarrenLab {
   return warren;
 }
 
-/** The RabbitMQ host that holds the client connection with this connection_name (its name reads "client -> node:port"). */
-async function hostOfConnection(connectionName: string): Promise<string> {
-  const node = lab().node('rabbit-1');
-  for (let attempt = 0; attempt < 40; attempt++) {
-    const result = await rabbitmqctl(lab().lab, 'rabbit-1', node.nodeName, node.dataDir, ['list_connections', 'name', 'client_properties', '--formatter', 'json']);
-    const connections = result.code === 0 ? (JSON.parse(result.stdout) as { name: string; client_properties: unknown }[]) : [];
-    const match = connections.find((c) => JSON.stringify(c.client_properties).includes(`"${connectionName}"`));
-    const address = match?.name.split(' -> ')[1]?.split(':')[0];
-    const host = lab().cluster.nodes.find((n) => n.address === address)?.host;
-    if (host) return host;
-    await sleep(250);
-  }
-  throw new Error(`no connection named ${connectionName} appeared in list_connections`);
-}
-
 /** Waits until the rabbit app runs again on a node that partition handling stopped (pause) or restarted (autoheal). */
 async function awaitRabbitRunning(host: string, timeoutMs: number): Promise<void> {
   const node = lab().node(host);
@@ -161,7 +146,7 @@ describe('VM bundles of examples/e2e-3.10.yaml on real hosts', () => {
   it('3. SIGKILL of the node serving a steady publisher: HAProxy marks it down in time, the client reconnects, no confirmed message is lost', async () => {
     const detection = serverDownDetectionMs(bundles.cluster.loadBalancer!.haproxy);
     const publisher = startPublisher(lab(), { queue: 'e2e-kill', url: lab().amqpUrl(), intervalMs: 5, connectDeadlineMs: 30_000 });
-    const victim = await hostOfConnection(publisher.name);
+    const victim = await lab().hostOfConnection(publisher.name, 60_000);
     await sleep(3_000);
     const killedAt = Date.now();
     await lab().killNode(victim);
