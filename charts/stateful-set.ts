@@ -83,25 +83,13 @@ function podSpecOf(cluster: ResolvedCluster): k8s.PodSpec {
       seccompProfile: { type: 'RuntimeDefault' },
     },
     initContainers: [
-      {
+      // Erlang refuses a cookie others can read; a Secret volume cannot give uid 999 mode 0600 itself.
+      secretCopyInitContainer(image, {
         name: 'erlang-cookie',
-        image,
-        // Erlang refuses a cookie others can read; a Secret volume cannot give uid 999 mode 0600 itself.
-        command: [
-          'sh',
-          '-c',
-          `set -eu; rm -f ${DATA_DIR}/.erlang.cookie; cp ${COOKIE_MOUNT}/${COOKIE_KEY} ${DATA_DIR}/.erlang.cookie; chmod 0600 ${DATA_DIR}/.erlang.cookie`,
-        ],
-        securityContext: containerSecurity,
-        resources: {
-          requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
-          limits: { memory: k8s.Quantity.fromString('64Mi') },
-        },
-        volumeMounts: [
-          { name: 'data', mountPath: DATA_DIR },
-          { name: 'erlang-cookie', mountPath: COOKIE_MOUNT, readOnly: true },
-        ],
-      },
+        from: { volume: 'erlang-cookie', mountPath: COOKIE_MOUNT },
+        to: { volume: 'data', mountPath: DATA_DIR },
+        copies: [[COOKIE_KEY, `${DATA_DIR}/.erlang.cookie`, '0600']],
+      }),
       ...(cluster.tls ? [tlsInitContainerOf(cluster)] : []),
     ],
     containers: [rabbitmqContainerOf(cluster)],
@@ -143,11 +131,7 @@ function tlsVolumesOf(cluster: ResolvedCluster): k8s.Volume[] {
   ];
 }
 
-/**
- * A Secret volume gives fsGroup read access (0440 at best), and the key must be the rabbitmq user's alone:
- * copy the files as uid 999 into memory, the key 0400, the certificates 0444. rm first: a 0400 file left by an
- * earlier run of this container cannot be overwritten.
- */
+/** The key must be the rabbitmq user's alone: copied into memory 0400, the certificates 0444. */
 function tlsInitContainerOf(cluster: ResolvedCluster): k8s.Container {
   const paths = tlsPathsIn(TLS_DIR);
   const copies: [string, string, string][] = [
@@ -155,13 +139,36 @@ function tlsInitContainerOf(cluster: ResolvedCluster): k8s.Container {
     [TLS_KEYS.privateKey, paths.privateKey, '0400'],
     ...(cluster.tls?.caCertificate ? ([[TLS_KEYS.caCertificate, paths.caCertificate, '0444']] as [string, string, string][]) : []),
   ];
-  return {
+  return secretCopyInitContainer(cluster.image, {
     name: 'tls-files',
-    image: cluster.image,
+    from: { volume: 'tls-secret', mountPath: TLS_SECRET_MOUNT },
+    to: { volume: 'tls', mountPath: TLS_DIR },
+    copies,
+  });
+}
+
+/**
+ * An init container that copies Secret files into a writable volume as uid 999 with the modes the node
+ * needs (a Secret volume alone gives fsGroup 0440 at best). rm first: a 0400 file left by an earlier run
+ * cannot be overwritten.
+ */
+function secretCopyInitContainer(
+  image: string,
+  props: {
+    readonly name: string;
+    readonly from: { readonly volume: string; readonly mountPath: string };
+    readonly to: { readonly volume: string; readonly mountPath: string };
+    /** [Secret key, destination path, mode] */
+    readonly copies: readonly (readonly [string, string, string])[];
+  },
+): k8s.Container {
+  return {
+    name: props.name,
+    image,
     command: [
       'sh',
       '-c',
-      ['set -eu', ...copies.map(([key, to, mode]) => `rm -f ${to}; cp ${TLS_SECRET_MOUNT}/${key} ${to}; chmod ${mode} ${to}`)].join('; '),
+      ['set -eu', ...props.copies.map(([key, to, mode]) => `rm -f ${to}; cp ${props.from.mountPath}/${key} ${to}; chmod ${mode} ${to}`)].join('; '),
     ],
     securityContext: containerSecurity,
     resources: {
@@ -169,8 +176,8 @@ function tlsInitContainerOf(cluster: ResolvedCluster): k8s.Container {
       limits: { memory: k8s.Quantity.fromString('64Mi') },
     },
     volumeMounts: [
-      { name: 'tls', mountPath: TLS_DIR },
-      { name: 'tls-secret', mountPath: TLS_SECRET_MOUNT, readOnly: true },
+      { name: props.to.volume, mountPath: props.to.mountPath },
+      { name: props.from.volume, mountPath: props.from.mountPath, readOnly: true },
     ],
   };
 }
