@@ -6,8 +6,8 @@
  */
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
-import { CONTAINER_PATHS, HAPROXY_SERVICE, haproxyConfigFile, publishedPortsOf } from '../compose';
-import { pemFileContent, renderDefinitions, renderEnabledPlugins, renderRabbitmqConf, tlsPathsIn, type ResolvedCluster, type SecretValues } from '../model';
+import { containerRabbitmqConf, HAPROXY_SERVICE, haproxyConfigFile, publishedPortsOf } from '../compose';
+import { pemFileContent, renderDefinitions, renderEnabledPlugins, type ResolvedCluster, type SecretValues } from '../model';
 import { amqpUrl, managementUrl } from './connection-urls';
 import { dockerPlanOf, SECRET_CONTENTS, type ContainerPlan, type FileContent } from './docker-plan';
 import { secretOutputsOf, secretValuesOf, type SecretInputs } from './secrets';
@@ -124,11 +124,6 @@ type Contents = Readonly<Record<FileContent, pulumi.Input<string>>>;
 
 /** Plain files render now (their diffs stay readable); secret-bearing ones inside the secret values. */
 function fileContentsOf(cluster: ResolvedCluster, values: pulumi.Output<SecretValues>, cookie: pulumi.Output<string>): Contents {
-  const rabbitmqConf = renderRabbitmqConf(cluster, {
-    peerDiscovery: { backend: 'classic_config' },
-    definitionsPath: CONTAINER_PATHS.definitions,
-    tlsPaths: tlsPathsIn(CONTAINER_PATHS.tls),
-  });
   const { tls } = cluster;
   const pem = (pick: (t: NonNullable<typeof tls>) => Parameters<typeof pemFileContent>[1] | undefined) =>
     values.apply((v) => {
@@ -136,7 +131,7 @@ function fileContentsOf(cluster: ResolvedCluster, values: pulumi.Output<SecretVa
       return ref ? pemFileContent(v, ref) : '';
     });
   return {
-    'rabbitmq-conf': rabbitmqConf,
+    'rabbitmq-conf': containerRabbitmqConf(cluster),
     'enabled-plugins': renderEnabledPlugins(cluster),
     'erlang-cookie': cookie,
     // Password hashes are computed inside the secret values and stay secret.
