@@ -83,7 +83,7 @@ beforeAll(async () => {
       });
     }),
   );
-  await waitForClusterSize(lab, nodes[0]!.host, nodes[0]!.nodeName, nodes[0]!.dataDir, services.length, 60_000);
+  await waitForClusterSize(lab, nodes[0]!, services.length, 60_000);
   formationMs = Date.now() - started;
 }, 300_000);
 
@@ -96,7 +96,7 @@ describe('compose target on real RabbitMQ 3.10 nodes', () => {
   it('forms one cluster of every node by itself (classic_config), seen from every node', async () => {
     expect(services.map(([name]) => name)).toEqual(['legacy-1', 'legacy-2', 'legacy-3']);
     for (const node of nodes) {
-      const status = await waitForClusterSize(lab!, node.host, node.nodeName, node.dataDir, 3, 30_000);
+      const status = await waitForClusterSize(lab!, node, 3, 30_000);
       expect([...status.running_nodes].sort()).toEqual(['rabbit@legacy-1', 'rabbit@legacy-2', 'rabbit@legacy-3']);
       expect(status.partitions).toEqual({});
     }
@@ -111,11 +111,11 @@ describe('compose target on real RabbitMQ 3.10 nodes', () => {
 
   it('applies the generated rabbitmq.conf and definitions: partition handling, user, no guest, policies', async () => {
     const node = nodes[1]!;
-    const env = await rabbitmqctl(lab!, node.host, node.nodeName, node.dataDir, ['eval', 'application:get_env(rabbit, cluster_partition_handling).']);
+    const env = await rabbitmqctl(lab!, node, ['eval', 'application:get_env(rabbit, cluster_partition_handling).']);
     expect(env.stdout.trim()).toBe('{ok,pause_minority}');
-    const users = await rabbitmqctl(lab!, node.host, node.nodeName, node.dataDir, ['list_users', '--formatter', 'json']);
+    const users = await rabbitmqctl(lab!, node, ['list_users', '--formatter', 'json']);
     expect(JSON.parse(users.stdout)).toEqual([{ user: 'ops', tags: ['administrator'] }]);
-    const policies = await rabbitmqctl(lab!, node.host, node.nodeName, node.dataDir, ['list_policies', '--formatter', 'json']);
+    const policies = await rabbitmqctl(lab!, node, ['list_policies', '--formatter', 'json']);
     expect(JSON.parse(policies.stdout).map((p: { name: string }) => p.name).sort()).toEqual(['bounded', 'mirror-all']);
   });
 

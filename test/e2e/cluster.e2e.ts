@@ -54,7 +54,7 @@ function lab(): WarrenLab {
 async function awaitRabbitRunning(host: string, timeoutMs: number): Promise<void> {
   const node = lab().node(host);
   const isRunning = async () =>
-    (await rabbitmqctl(lab().lab, host, node.nodeName, node.dataDir, ['eval', 'rabbit:is_running().'], 20_000)).stdout.trim() === 'true';
+    (await rabbitmqctl(lab().lab, node, ['eval', 'rabbit:is_running().'], 20_000)).stdout.trim() === 'true';
   const deadline = Date.now() + timeoutMs;
   while (!(await isRunning()) && Date.now() < deadline) await sleep(1_000);
   expect(await isRunning(), `rabbit on ${host} runs again within ${timeoutMs} ms\n${lab().nodeLogTail(host)}`).toBe(true);
@@ -136,7 +136,7 @@ describe('VM bundles of examples/e2e-3.10.yaml on real hosts', () => {
     expect(published.confirmed).toHaveLength(200);
     expect(published.failures).toEqual([]);
     const node = lab().node('rabbit-2');
-    const queues = await rabbitmqctl(lab().lab, 'rabbit-2', node.nodeName, node.dataDir, ['list_queues', 'name', 'type', 'messages', '--formatter', 'json']);
+    const queues = await rabbitmqctl(lab().lab, node, ['list_queues', 'name', 'type', 'messages', '--formatter', 'json']);
     expect(JSON.parse(queues.stdout)).toContainEqual(expect.objectContaining({ name: 'e2e-basic', type: 'quorum' }));
     const received = await drain(lab(), 'e2e-basic', lab().amqpUrl());
     expect(lostMessages(published, received)).toEqual([]);
@@ -224,7 +224,7 @@ describe('VM bundles of examples/e2e-3.10.yaml on real hosts', () => {
         const majority = await lab().waitForClusterSize('rabbit-1', 2, 30_000);
         expect([...majority.running_nodes].sort()).toEqual(['rabbit@rabbit-1', 'rabbit@rabbit-2']);
         const node = lab().node('rabbit-3');
-        const running = await rabbitmqctl(lab().lab, 'rabbit-3', node.nodeName, node.dataDir, ['eval', 'rabbit:is_running().']);
+        const running = await rabbitmqctl(lab().lab, node, ['eval', 'rabbit:is_running().']);
         expect(running.stdout.trim()).toBe('false');
         expect(count(await nodeLogs('rabbit-3'), 'minority')).toBeGreaterThan(minorityLines);
         // The AMQP check keeps failing while paused: HAProxy sends nothing there.

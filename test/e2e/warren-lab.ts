@@ -103,7 +103,7 @@ export class WarrenLab {
 
   waitForClusterSize(host: string, n: number, timeoutMs: number) {
     const node = this.node(host);
-    return waitForClusterSize(this.lab, host, node.nodeName, node.dataDir, n, timeoutMs).catch((error: Error) => {
+    return waitForClusterSize(this.lab, node, n, timeoutMs).catch((error: Error) => {
       throw new Error(`${error.message}\n${this.nodeLogTail(host)}`);
     });
   }
@@ -156,7 +156,7 @@ export class WarrenLab {
     if (!asker) throw new Error('no RabbitMQ node is running');
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const result = await rabbitmqctl(this.lab, asker.host, asker.nodeName, asker.dataDir, ['list_connections', 'name', 'client_properties', '--formatter', 'json']);
+      const result = await rabbitmqctl(this.lab, asker, ['list_connections', 'name', 'client_properties', '--formatter', 'json']);
       const connections = result.code === 0 ? (JSON.parse(result.stdout) as { name: string; client_properties: unknown }[]) : [];
       const match = connections.find((c) => JSON.stringify(c.client_properties).includes(`"${connectionName}"`));
       const address = match?.name.split(' -> ')[1]?.split(':')[0];

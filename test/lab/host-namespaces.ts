@@ -69,25 +69,36 @@ export interface BindMount {
   readonly target: string;
 }
 
-// Runs in a fresh private mount namespace of the host: bind mounts first, then the program itself.
+// Runs in a fresh private mount namespace of the host: bind mounts first, then the program itself. With a
+// root file system ($3 not empty) the targets are inside it, the host's /proc, /dev, /sys and hosts file are
+// bound into it too, and the program runs chrooted there: one root can serve several hosts at once.
 const WRAPPER_SCRIPT = [
   'cd "$1" 2>/dev/null || cd /',
-  'n=$2; shift 2',
-  'while [ "$n" -gt 0 ]; do mount --bind "$1" "$2" || { echo "lab: cannot bind-mount $1 on $2" >&2; exit 125; }; shift 2; n=$((n - 1)); done',
+  'n=$2; root=$3; shift 3',
+  'while [ "$n" -gt 0 ]; do mount --bind "$1" "$root$2" || { echo "lab: cannot bind-mount $1 on $root$2" >&2; exit 125; }; shift 2; n=$((n - 1)); done',
+  'if [ -n "$root" ]; then',
+  '  for d in /proc /dev /sys; do mount --rbind "$d" "$root$d" || { echo "lab: cannot bind $d into $root" >&2; exit 125; }; done',
+  '  mount --bind /etc/hosts "$root/etc/hosts" || { echo "lab: cannot bind /etc/hosts into $root" >&2; exit 125; }',
+  '  exec chroot "$root" "$@"',
+  'fi',
   'exec "$@"',
 ].join('\n');
 
-/** argv that runs `argv` inside a host: its network, UTS name, hosts file, PID namespace and the bind mounts. */
-export function hostCommand(holder: Holder, pidNamespace: boolean, bindMounts: readonly BindMount[], argv: readonly string[]): string[] {
+/**
+ * argv that runs `argv` inside a host: its network, UTS name, hosts file, PID namespace and the bind mounts;
+ * inside `root` (a Debian root file system, see test/roots) when given, else on this machine's own files.
+ */
+export function hostCommand(holder: Holder, pidNamespace: boolean, bindMounts: readonly BindMount[], argv: readonly string[], root = ''): string[] {
   if (argv.length === 0) throw new Error('lab: argv is empty; give at least the program to run');
+  if (root !== '' && !existsSync(join(root, 'etc/hosts'))) throw new Error(`lab: root "${root}" is not a root file system with /etc/hosts; build it with test/roots/roots.sh`);
   for (const mount of bindMounts) {
     if (!existsSync(mount.source)) throw new Error(`lab: bind mount source "${mount.source}" does not exist; create it first`);
-    if (!existsSync(mount.target)) throw new Error(`lab: bind mount target "${mount.target}" does not exist on this machine; mount over an existing path`);
+    if (!existsSync(root + mount.target)) throw new Error(`lab: bind mount target "${root}${mount.target}" does not exist; mount over an existing path`);
   }
   return [
     'nsenter', '-t', String(holder.targetPid), '--net', '--uts', '--mount', ...(pidNamespace ? ['--pid'] : []), '--',
     'unshare', '--mount', '--propagation', 'private', '--',
-    'sh', '-c', WRAPPER_SCRIPT, 'lab-exec', process.cwd(), String(bindMounts.length),
+    'sh', '-c', WRAPPER_SCRIPT, 'lab-exec', process.cwd(), String(bindMounts.length), root,
     ...bindMounts.flatMap((m) => [m.source, m.target]),
     ...argv,
   ];

@@ -3,6 +3,7 @@ export type { LabHostSpec, LabOptions } from './lab-spec';
 export type { BindMount } from './host-namespaces';
 export type { CommandResult } from './commands';
 export {
+  rabbitmqCli,
   rabbitmqctl,
   startRabbitmqNode,
   waitForClusterSize,
@@ -10,4 +11,6 @@ export {
   type ClusterStatus,
   type RabbitmqNode,
   type RabbitmqNodeOptions,
+  type RabbitmqNodeRef,
 } from './rabbitmq-node';
+export { loadBalancerRuntime, rabbitmqRuntime, RABBITMQ_LINES, type LoadBalancerBuild, type RabbitmqLine, type Runtime } from './runtimes';

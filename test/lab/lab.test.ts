@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, rabbitmqctl, startRabbitmqNode, waitForClusterSize, writeErlangCookie, type Lab } from './index';
+import { createLab, RABBITMQ_LINES, rabbitmqctl, rabbitmqRuntime, startRabbitmqNode, waitForClusterSize, writeErlangCookie, type Lab } from './index';
 
 const HOSTS = ['alpha', 'beta', 'gamma'];
 
@@ -155,8 +155,9 @@ describe('creating and destroying labs', () => {
   });
 });
 
-describe('three real RabbitMQ nodes in a lab', () => {
+describe.each(RABBITMQ_LINES)('three real RabbitMQ %s nodes in a lab', (line) => {
   const nodes = ['rabbit-1', 'rabbit-2', 'rabbit-3'];
+  const runtime = rabbitmqRuntime(line);
   let lab: Lab;
 
   beforeAll(async () => {
@@ -182,21 +183,26 @@ describe('three real RabbitMQ nodes in a lab', () => {
       return dir;
     });
     const started = Date.now();
-    await Promise.all(nodes.map((host, i) => startRabbitmqNode(lab, host, { nodeName: `rabbit@${host}`, ...dirs[i]! })));
+    await Promise.all(nodes.map((host, i) => startRabbitmqNode(lab, host, { nodeName: `rabbit@${host}`, ...dirs[i]!, root: runtime.root })));
     let status;
     try {
-      status = await waitForClusterSize(lab, 'rabbit-1', 'rabbit@rabbit-1', dirs[0]!.dataDir, 3, 60_000);
+      status = await waitForClusterSize(lab, { host: 'rabbit-1', nodeName: 'rabbit@rabbit-1', dataDir: dirs[0]!.dataDir, root: runtime.root }, 3, 60_000);
     } catch (error) {
       const logs = dirs.map((d, i) => `--- ${nodes[i]} console.log (tail)\n${readFileSync(join(d.logDir, 'console.log'), 'utf8').slice(-1500)}`);
       throw new Error(`${(error as Error).message}\n${logs.join('\n')}`);
     }
     const formationMs = Date.now() - started;
-    console.log(`lab: 3 RabbitMQ 3.10 nodes formed one cluster ${formationMs} ms after start`);
+    console.log(`lab: 3 RabbitMQ ${runtime.versions['rabbitmq-server']} nodes (Erlang ${runtime.versions['erlang-base']}) formed one cluster ${formationMs} ms after start`);
     expect(formationMs).toBeLessThan(60_000);
     expect([...status.running_nodes].sort()).toEqual(nodes.map((h) => `rabbit@${h}`));
     expect(status.partitions).toEqual({});
-    const fromLast = await rabbitmqctl(lab, 'rabbit-3', 'rabbit@rabbit-3', dirs[2]!.dataDir, ['cluster_status', '--formatter', 'json']);
+    const last = { host: 'rabbit-3', nodeName: 'rabbit@rabbit-3', dataDir: dirs[2]!.dataDir, root: runtime.root };
+    const fromLast = await rabbitmqctl(lab, last, ['cluster_status', '--formatter', 'json']);
     expect(fromLast.code, fromLast.stderr).toBe(0);
     expect((JSON.parse(fromLast.stdout) as { running_nodes: string[] }).running_nodes.sort()).toEqual(nodes.map((h) => `rabbit@${h}`));
+    // The node that answered is the line's own package, not this machine's.
+    const version = await rabbitmqctl(lab, last, ['version']);
+    expect(runtime.versions['rabbitmq-server']?.startsWith(`${version.stdout.trim()}-`), `${version.stdout} vs ${JSON.stringify(runtime.versions)}`).toBe(true);
+    expect(version.stdout.trim().startsWith(`${line}.`)).toBe(true);
   }, 150_000);
 });

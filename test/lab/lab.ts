@@ -22,14 +22,23 @@ export interface LabProcess {
   exited(): Promise<number | null>;
 }
 
-export interface SpawnOptions {
+/** Where a command's files come from: this machine's, or a root file system built by test/roots. */
+export interface RootOption {
+  /**
+   * A root file system to run the command in (chroot), with the bind mounts' targets inside it.
+   * @default - this machine's own files
+   */
+  readonly root?: string;
+}
+
+export interface SpawnOptions extends RootOption {
   readonly env?: Record<string, string>;
   readonly bindMounts?: readonly BindMount[];
   /** @default - a file in the lab's temp dir, named after the host and the program */
   readonly logFile?: string;
 }
 
-export interface RunOptions {
+export interface RunOptions extends RootOption {
   readonly env?: Record<string, string>;
   readonly bindMounts?: readonly BindMount[];
   /** @default 60_000 */
@@ -114,7 +123,7 @@ class LabImpl implements Lab {
   }
 
   spawn(host: string, argv: readonly string[], options: SpawnOptions = {}): LabProcess {
-    const command = this.command(host, argv, options.bindMounts);
+    const command = this.command(host, argv, options.bindMounts, options.root);
     const logFile = options.logFile ?? join(this.tempDir, `${host}-${++this.logCounter}-${basename(argv[0] ?? 'process')}.log`);
     const log = openSync(logFile, 'a');
     const child = spawn(command[0]!, command.slice(1), { env: this.env(options.env), detached: true, stdio: ['ignore', log, log] });
@@ -138,7 +147,7 @@ class LabImpl implements Lab {
   }
 
   async run(host: string, argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
-    const command = this.command(host, argv, options.bindMounts);
+    const command = this.command(host, argv, options.bindMounts, options.root);
     let settle: () => void = () => undefined;
     let pgid: number | undefined;
     const done = new Promise<void>((resolve) => (settle = resolve));
@@ -205,11 +214,11 @@ class LabImpl implements Lab {
     return host;
   }
 
-  private command(host: string, argv: readonly string[], bindMounts: readonly BindMount[] = []): string[] {
+  private command(host: string, argv: readonly string[], bindMounts: readonly BindMount[] = [], root?: string): string[] {
     if (this.destroying !== undefined) throw new Error(`lab ${this.id}: already destroyed; create a new lab`);
     const holder = this.holders.get(this.host(host).name);
     if (holder === undefined) throw new Error(`lab ${this.id}: host "${host}" is not up yet`);
-    return hostCommand(holder, this.layout.ownPidNamespaces, bindMounts, argv);
+    return hostCommand(holder, this.layout.ownPidNamespaces, bindMounts, argv, root);
   }
 
   private env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -22,12 +22,23 @@ export interface RabbitmqNodeOptions {
   readonly logDir: string;
   /** Extra RABBITMQ_* variables, e.g. RABBITMQ_USE_LONGNAME. */
   readonly env?: Record<string, string>;
+  /**
+   * A root file system holding another RabbitMQ line (see runtimes.ts); the node, its epmd and the CLI run in it.
+   * @default - this machine's rabbitmq-server
+   */
+  readonly root?: string;
 }
 
-export interface RabbitmqNode {
+/** What the CLI needs to reach a node: the lab host it runs in, its name, its cookie, its programs. */
+export interface RabbitmqNodeRef {
   readonly host: string;
   readonly nodeName: string;
+  /** Holds the .erlang.cookie the CLI authenticates with. */
   readonly dataDir: string;
+  readonly root?: string;
+}
+
+export interface RabbitmqNode extends RabbitmqNodeRef {
   /** The host's epmd, started in the foreground so that destroy() or kill() ends it. */
   readonly epmd: LabProcess;
   /** The Erlang VM: killing it (SIGKILL) is a node crash; epmd keeps running as on a real host. */
@@ -53,8 +64,9 @@ export async function startRabbitmqNode(lab: Lab, host: string, options: Rabbitm
     throw new Error(`startRabbitmqNode: ${cookie} has mode ${(mode & 0o777).toString(8)}; Erlang refuses a cookie others can read, use 0400`);
   }
   // epmd daemonises when Erlang starts it; one started here in the foreground stays a lab process.
-  const epmd = lab.spawn(host, ['epmd'], { logFile: join(options.logDir, 'epmd.log') });
-  await waitFor(async () => (await lab.run(host, ['epmd', '-names'], { timeoutMs: 5_000 })).code === 0, 10_000, `epmd in host ${host}`);
+  const root = options.root;
+  const epmd = lab.spawn(host, ['epmd'], { logFile: join(options.logDir, 'epmd.log'), root });
+  await waitFor(async () => (await lab.run(host, ['epmd', '-names'], { timeoutMs: 5_000, root })).code === 0, 10_000, `epmd in host ${host}`);
   const server = lab.spawn(host, [`${RABBITMQ_BIN}/rabbitmq-server`], {
     env: {
       RABBITMQ_NODENAME: options.nodeName,
@@ -70,14 +82,20 @@ export async function startRabbitmqNode(lab: Lab, host: string, options: Rabbitm
       { source: options.logDir, target: '/var/log/rabbitmq' },
     ],
     logFile: join(options.logDir, 'console.log'),
+    root,
   });
-  return { host, nodeName: options.nodeName, dataDir: options.dataDir, epmd, server };
+  return { host, nodeName: options.nodeName, dataDir: options.dataDir, root, epmd, server };
 }
 
-/** Runs `rabbitmqctl -n <node> ...args` inside a host, reading the node's cookie from dataDir. */
-export function rabbitmqctl(lab: Lab, host: string, nodeName: string, dataDir: string, args: readonly string[], timeoutMs = 60_000): Promise<CommandResult> {
-  const bindMounts: BindMount[] = [{ source: dataDir, target: RABBITMQ_HOME }];
-  return lab.run(host, [`${RABBITMQ_BIN}/rabbitmqctl`, '-n', nodeName, ...args], { env: { HOME: RABBITMQ_HOME }, bindMounts, timeoutMs });
+/** Runs `rabbitmqctl -n <node> ...args` inside the node's host, with the node's cookie and programs. */
+export function rabbitmqctl(lab: Lab, node: RabbitmqNodeRef, args: readonly string[], timeoutMs = 60_000): Promise<CommandResult> {
+  return rabbitmqCli(lab, node, 'rabbitmqctl', args, timeoutMs);
+}
+
+/** Runs one of RabbitMQ's CLI tools (`rabbitmq-diagnostics`, `rabbitmq-upgrade`, ...) against the node. */
+export function rabbitmqCli(lab: Lab, node: RabbitmqNodeRef, tool: string, args: readonly string[], timeoutMs = 60_000): Promise<CommandResult> {
+  const bindMounts: BindMount[] = [{ source: node.dataDir, target: RABBITMQ_HOME }];
+  return lab.run(node.host, [`${RABBITMQ_BIN}/${tool}`, '-n', node.nodeName, ...args], { env: { HOME: RABBITMQ_HOME }, bindMounts, timeoutMs, root: node.root });
 }
 
 /** What `rabbitmqctl cluster_status --formatter json` reports (the fields the tests read). */
@@ -89,12 +107,12 @@ export interface ClusterStatus {
 }
 
 /** Polls cluster_status until exactly n nodes run; throws with the last output on timeout. */
-export async function waitForClusterSize(lab: Lab, host: string, nodeName: string, dataDir: string, n: number, timeoutMs: number): Promise<ClusterStatus> {
+export async function waitForClusterSize(lab: Lab, node: RabbitmqNodeRef, n: number, timeoutMs: number): Promise<ClusterStatus> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   while (Date.now() < deadline) {
     const remainingMs = Math.max(1_000, deadline - Date.now());
-    const result = await rabbitmqctl(lab, host, nodeName, dataDir, ['cluster_status', '--formatter', 'json'], Math.min(20_000, remainingMs));
+    const result = await rabbitmqctl(lab, node, ['cluster_status', '--formatter', 'json'], Math.min(20_000, remainingMs));
     if (result.code === 0) {
       try {
         const status = JSON.parse(result.stdout) as ClusterStatus;
@@ -109,7 +127,7 @@ export async function waitForClusterSize(lab: Lab, host: string, nodeName: strin
     // The CLI itself takes 1.5-4.5 s per call on this 2-core machine: poll again soon.
     await delay(250);
   }
-  throw new Error(`waitForClusterSize: ${nodeName} in host ${host} did not report ${n} running nodes within ${timeoutMs} ms; last: ${last}`);
+  throw new Error(`waitForClusterSize: ${node.nodeName} in host ${node.host} did not report ${n} running nodes within ${timeoutMs} ms; last: ${last}`);
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -1,10 +1,13 @@
 /**
  * The real-program tests need Debian's rabbitmq-server, haproxy, keepalived, iptables (the e2e partitions) and
  * shellcheck. Install what is missing (as root, with service start-up disabled so nothing runs outside the tests),
- * once per test run.
+ * once per test run. Then build the root file systems of the newer lines (RabbitMQ 4.0 and 4.3, HAProxy 3.2 and
+ * Keepalived 2.3) and the Docker engine with Compose v2 (test/roots/roots.sh; cached, about 4 minutes the first
+ * time). Any of these missing fails the run, naming what is missing: no test passes without its program.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 const PACKAGES: Record<string, string> = {
   'rabbitmq-server': '/usr/lib/rabbitmq/bin/rabbitmq-server',
@@ -18,6 +21,12 @@ const PACKAGES: Record<string, string> = {
 };
 
 export default function ensurePackages(): void {
+  installDebianPackages();
+  execFileSync(join(__dirname, '../roots/roots.sh'), ['build'], { stdio: 'inherit' });
+  execFileSync(join(__dirname, '../roots/roots.sh'), ['versions'], { stdio: 'inherit' });
+}
+
+function installDebianPackages(): void {
   const missing = Object.entries(PACKAGES)
     .filter(([, binary]) => !existsSync(binary))
     .map(([name]) => name);

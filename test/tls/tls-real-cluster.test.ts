@@ -114,7 +114,7 @@ beforeAll(async () => {
     ),
   );
   lab.spawn(lbHost, ['haproxy', '-db', '-f', join(haproxyDir, 'haproxy.cfg')]);
-  await waitForClusterSize(lab, nodes[0]!.host, nodes[0]!.nodeName, nodes[0]!.dataDir, nodes.length, 120_000);
+  await waitForClusterSize(lab, nodes[0]!, nodes.length, 120_000);
   formationMs = Date.now() - started;
 }, 300_000);
 
@@ -152,10 +152,10 @@ describe('TLS example on real RabbitMQ 3.10 nodes behind a real HAProxy', () => 
   it('the nodes formed one cluster with a TLS listener and no plain one', async () => {
     const node = nodes[0]!;
     // #listener{node, protocol, host, ip_address, port, opts}: this node's protocols and ports.
-    const listeners = await rabbitmqctl(lab!, node.host, node.nodeName, node.dataDir, ['eval', '[{element(3, L), element(6, L)} || L <- rabbit_networking:active_listeners(), element(2, L) =:= node()].']);
+    const listeners = await rabbitmqctl(lab!, node, ['eval', '[{element(3, L), element(6, L)} || L <- rabbit_networking:active_listeners(), element(2, L) =:= node()].']);
     const amqpListeners = [...listeners.stdout.matchAll(/\{('amqp\/ssl'|amqp),(\d+)\}/g)].map((m) => `${m[1]}:${m[2]}`);
     expect(amqpListeners, listeners.stdout).toEqual(["'amqp/ssl':5671"]);
-    const status = await waitForClusterSize(lab!, node.host, node.nodeName, node.dataDir, 3, 10_000);
+    const status = await waitForClusterSize(lab!, node, 3, 10_000);
     expect([...status.running_nodes].sort()).toEqual(cluster.nodes.map((n) => n.nodeName));
     console.log(`tls-3.10 cluster of ${nodes.length} formed in ${formationMs} ms`);
   });
