@@ -77,7 +77,7 @@ export interface ComposeService {
   networks?: string[];
   entrypoint?: string[];
   restart?: 'unless-stopped';
-  healthcheck?: { test: string[]; interval: string; timeout: string; retries: number; start_period: string; start_interval: string };
+  healthcheck?: { test: string[]; interval: string; timeout: string; retries: number; start_period: string };
   hostname?: string;
   stop_grace_period?: string;
 }
@@ -144,13 +144,13 @@ function nodeService(cluster: ResolvedCluster, node: ResolvedNode, published: re
     entrypoint: entrypoint(cluster),
     restart: 'unless-stopped',
     // `ping` succeeds while a node waits for its peers, unlike check_running: a restarting cluster is not killed.
+    // No `start_interval`: Compose refuses it below Docker Engine 25 (Debian 12 ships 20.10, Ubuntu 22.04 24.0).
     healthcheck: {
       test: ['CMD', 'rabbitmq-diagnostics', '-q', 'ping'],
       interval: '10s',
       timeout: '10s',
       retries: 6,
       start_period: '60s',
-      start_interval: '2s',
     },
     hostname: node.host,
     stop_grace_period: '60s',

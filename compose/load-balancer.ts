@@ -5,8 +5,12 @@ import { haproxyConfigFromCluster, renderHaproxyConfig } from '../haproxy';
 import type { GeneratedFile, PublishedPort, ResolvedCluster, SecretValues } from '../model';
 import { portMappings, type ComposeService } from './compose-project';
 
-/** HAProxy's LTS line that Debian 12 ships and the tests check the config against. */
-export const HAPROXY_IMAGE = 'haproxy:2.6';
+/**
+ * HAProxy 3.2: the LTS line (fixes until 2030) that current Debian ships and that the compose test runs
+ * this file with (test/compose-engine). 2.6, Debian 12's line, reaches its end of life in 2027, and a
+ * user's first `up` pulls the image for years. 3.4 is newer but nothing here can run the config with it yet.
+ */
+export const HAPROXY_IMAGE = 'haproxy:3.2';
 export const HAPROXY_SERVICE = 'haproxy';
 export const HAPROXY_CONFIG_FILE = 'haproxy/haproxy.cfg';
 

@@ -59,7 +59,6 @@ export interface ContainerPlan {
     readonly timeout: string;
     readonly retries: number;
     readonly startPeriod: string;
-    readonly startInterval: string;
   };
   readonly restart: 'unless-stopped';
   readonly stopTimeoutSeconds?: number;
@@ -147,7 +146,7 @@ export function dockerPlanOf(cluster: ResolvedCluster): DockerPlan {
       ...(volume && { volume: { name: volume.source, containerPath: volume.target } }),
       uploads: uploadsOf(service, name, secretUploads),
       ...(h && {
-        healthcheck: { tests: h.test, interval: h.interval, timeout: h.timeout, retries: h.retries, startPeriod: h.start_period, startInterval: h.start_interval },
+        healthcheck: { tests: h.test, interval: h.interval, timeout: h.timeout, retries: h.retries, startPeriod: h.start_period },
       }),
       restart: service.restart ?? 'unless-stopped',
       ...(service.stop_grace_period !== undefined && { stopTimeoutSeconds: seconds(service.stop_grace_period, `services.${name}.stop_grace_period`) }),

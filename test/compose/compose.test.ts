@@ -52,6 +52,27 @@ describe('compose target', () => {
     }
   });
 
+  it('runs on Docker Engine before 25 (Debian 12 ships 20.10): no healthcheck start_interval, which Compose refuses there', () => {
+    // Compose v2 on Engine 20.10: "can't set healthcheck.start_interval as feature require Docker Engine v25 or later".
+    const { project } = bundle({ name: 'orders', loadBalancer: {} });
+    for (const [name, service] of Object.entries(project.services) as [string, { healthcheck?: object }][]) {
+      if (service.healthcheck) expect(Object.keys(service.healthcheck), name).toEqual(['test', 'interval', 'timeout', 'retries', 'start_period']);
+    }
+    expect(project.services['orders-1'].healthcheck).toEqual({
+      test: ['CMD', 'rabbitmq-diagnostics', '-q', 'ping'],
+      interval: '10s',
+      timeout: '10s',
+      retries: 6,
+      start_period: '60s',
+    });
+  });
+
+  it('uses images whose contract the stand-in image test reproduces: rabbitmq:<line>-management and the HAProxy 3.2 LTS', () => {
+    const { project } = bundle({ name: 'orders', loadBalancer: {} });
+    expect(project.services['orders-1'].image).toBe('rabbitmq:4.3-management');
+    expect(project.services.haproxy.image).toBe('haproxy:3.2');
+  });
+
   it('mounts rabbitmq.conf and enabled_plugins read-only, after the image defaults', () => {
     const { project } = bundle({ name: 'orders' });
     const binds = project.services['orders-1'].volumes.filter((v: { type: string }) => v.type === 'bind');
