@@ -47,7 +47,7 @@ export async function measureLab(options: LabBenchOptions): Promise<LabFigures> 
   );
   const lb1 = warrenBundles.cluster.loadBalancer!.hosts[0]!.address;
   const guideAddress = lb1.replace(/\.\d+$/, '.23');
-  const warren = await WarrenLab.create(warrenBundles, [{ name: GUIDE_LB, address: guideAddress }]);
+  const warren = await WarrenLab.create(warrenBundles, { extraHosts: [{ name: GUIDE_LB, address: guideAddress }] });
   try {
     for (const lb of LBS) warren.startHaproxy(lb);
     warren.startHaproxy(GUIDE_LB, join(guideBundles.hostDir('lb-1'), 'etc', 'haproxy'));

@@ -4,19 +4,41 @@
  * /etc/haproxy and /etc/keepalived. Each host has its own PID namespace, so a check on one load balancer
  * sees only its own HAProxy. A client host (and any extra host) runs the AMQP clients.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../lab/commands';
-import { createLab, rabbitmqctl, startRabbitmqNode, waitForClusterSize, type Lab, type LabProcess, type RabbitmqNode } from '../lab';
+import {
+  createLab,
+  loadBalancerRuntime,
+  rabbitmqctl,
+  rabbitmqLineOf,
+  rabbitmqRuntime,
+  startRabbitmqNode,
+  waitForClusterSize,
+  type Lab,
+  type LabProcess,
+  type LoadBalancerBuild,
+  type RabbitmqNode,
+  type Runtime,
+} from '../lab';
 import type { VmBundles } from './bundles';
 
 export const CLIENT_HOST = 'client';
 const KEEPALIVED_SCRIPT_USER = 'keepalived_script';
+/** Bound to a fresh folder per start: a stopping keepalived may still hold the previous pid files. */
+const KEEPALIVED_RUN_DIR = '/run/keepalived';
 
 export interface HaproxyStatusChange {
   readonly atMs: number;
   readonly server: string;
   readonly status: string;
+}
+
+export interface WarrenLabOptions {
+  /** HAProxy and Keepalived from this machine (2.6 / 2.2.7) or from Debian sid (3.2 / 2.3). @default 'bookworm' */
+  readonly loadBalancer?: LoadBalancerBuild;
+  /** More hosts on the same /24 (e.g. a second set of load balancers). @default [] */
+  readonly extraHosts?: readonly { name: string; address: string }[];
 }
 
 export class WarrenLab {
@@ -30,12 +52,19 @@ export class WarrenLab {
   private constructor(
     readonly lab: Lab,
     bundles: VmBundles,
+    /** RabbitMQ of the spec's line: this machine's 3.10, or a Debian root with 4.0 or 4.3. */
+    readonly rabbitmq: Runtime,
+    readonly loadBalancer: Runtime,
   ) {
     this.bundles = bundles;
   }
 
-  /** The spec's hosts with the spec's addresses, plus `client` and `extraHosts` on the same /24. */
-  static async create(bundles: VmBundles, extraHosts: readonly { name: string; address: string }[] = []): Promise<WarrenLab> {
+  /**
+   * The spec's hosts with the spec's addresses, plus `client` and `extraHosts` on the same /24. RabbitMQ hosts
+   * run the line the spec's version names (see test/lab/runtimes.ts).
+   */
+  static async create(bundles: VmBundles, options: WarrenLabOptions = {}): Promise<WarrenLab> {
+    const extraHosts = options.extraHosts ?? [];
     const { cluster } = bundles;
     const lb = cluster.loadBalancer;
     if (!lb) throw new Error(`cluster "${cluster.name}" has no loadBalancer section; the e2e lab needs load-balancer hosts`);
@@ -47,7 +76,9 @@ export class WarrenLab {
     ];
     const missing = hosts.filter((h) => h.address === '').map((h) => h.name);
     if (missing.length > 0) throw new Error(`hosts ${missing.join(', ')} have no address in the spec; give every node an address`);
-    return new WarrenLab(await createLab({ hosts, ownPidNamespaces: true }), bundles);
+    const rabbitmq = rabbitmqRuntime(rabbitmqLineOf(cluster.version.text));
+    const loadBalancer = loadBalancerRuntime(options.loadBalancer ?? 'bookworm');
+    return new WarrenLab(await createLab({ hosts, ownPidNamespaces: true }), bundles, rabbitmq, loadBalancer);
   }
 
   get cluster() {
@@ -82,6 +113,7 @@ export class WarrenLab {
       etcDir: join(root, 'etc', 'rabbitmq'),
       dataDir: join(root, 'var', 'lib', 'rabbitmq'),
       logDir,
+      root: this.rabbitmq.root,
     });
     this.nodes.set(host, started);
     return started;
@@ -191,7 +223,10 @@ export class WarrenLab {
   // ---- HAProxy and Keepalived
 
   startHaproxy(host: string, etcDir = join(this.bundles.hostDir(host), 'etc', 'haproxy')): LabProcess {
-    const haproxy = this.lab.spawn(host, ['haproxy', '-db', '-f', '/etc/haproxy/haproxy.cfg'], { bindMounts: [{ source: etcDir, target: '/etc/haproxy' }] });
+    const haproxy = this.lab.spawn(host, ['haproxy', '-db', '-f', '/etc/haproxy/haproxy.cfg'], {
+      bindMounts: [{ source: etcDir, target: '/etc/haproxy' }],
+      root: this.loadBalancer.root,
+    });
     this.haproxies.set(host, haproxy);
     return haproxy;
   }
@@ -207,21 +242,29 @@ export class WarrenLab {
   /** Keepalived in the foreground with its own pid files, and /etc/passwd knowing the check script's user. */
   startKeepalived(host: string, etcDir = join(this.bundles.hostDir(host), 'etc', 'keepalived')): LabProcess {
     const users = join(this.lab.tempDir, 'users');
+    const etc = `${this.loadBalancer.root ?? ''}/etc`;
     mkdirSync(users, { recursive: true });
-    writeFileSync(join(users, 'passwd'), `${readFileSync('/etc/passwd', 'utf8')}${KEEPALIVED_SCRIPT_USER}:x:64999:64999::/nonexistent:/usr/sbin/nologin\n`);
-    writeFileSync(join(users, 'group'), `${readFileSync('/etc/group', 'utf8')}${KEEPALIVED_SCRIPT_USER}:x:64999:\n`);
-    // A fresh folder per start: a stopping keepalived may still hold the previous pid files.
+    writeFileSync(join(users, 'passwd'), `${readFileSync(`${etc}/passwd`, 'utf8')}${KEEPALIVED_SCRIPT_USER}:x:64999:64999::/nonexistent:/usr/sbin/nologin\n`);
+    writeFileSync(join(users, 'group'), `${readFileSync(`${etc}/group`, 'utf8')}${KEEPALIVED_SCRIPT_USER}:x:64999:\n`);
     const run = join(this.lab.tempDir, 'run', `${host}-${++this.keepalivedStarts}`);
     mkdirSync(run, { recursive: true });
+    mkdirSync(`${this.loadBalancer.root ?? ''}${KEEPALIVED_RUN_DIR}`, { recursive: true }); // as keepalived.service's RuntimeDirectory
+    // The bundle's files placed into the package's own /etc/keepalived, as install.sh does: keepalived 2.3
+    // (Debian sid) refuses to start without the package's keepalived.config-opts there.
+    const installed = join(run, 'etc-keepalived');
+    cpSync(`${etc}/keepalived`, installed, { recursive: true });
+    cpSync(etcDir, installed, { recursive: true });
     const keepalived = this.lab.spawn(
       host,
-      ['keepalived', '-n', '-l', '-D', '-f', '/etc/keepalived/keepalived.conf', '-p', join(run, 'keepalived.pid'), '-r', join(run, 'vrrp.pid'), '-c', join(run, 'checkers.pid')],
+      ['keepalived', '-n', '-l', '-D', '-f', '/etc/keepalived/keepalived.conf', '-p', '/run/keepalived/keepalived.pid', '-r', '/run/keepalived/vrrp.pid', '-c', '/run/keepalived/checkers.pid'],
       {
         bindMounts: [
-          { source: etcDir, target: '/etc/keepalived' },
+          { source: installed, target: '/etc/keepalived' },
+          { source: run, target: KEEPALIVED_RUN_DIR },
           { source: join(users, 'passwd'), target: '/etc/passwd' },
           { source: join(users, 'group'), target: '/etc/group' },
         ],
+        root: this.loadBalancer.root,
       },
     );
     this.keepaliveds.set(host, keepalived);

@@ -1,16 +1,17 @@
 /**
  * haproxy.cfg for every example with a load balancer, compose and vm targets: semantic assertions, and
- * Debian's HAProxy 2.6 (`haproxy -c`) accepting each one without a single warning. Their golden copies
- * are the bundles' haproxy.cfg under test/golden/ (test/golden.test.ts).
+ * Debian's HAProxy 2.6 and 3.2 (`haproxy -c`, see test/support/load-balancer-programs.ts) accepting each one
+ * without a single warning. Their golden copies are the bundles' haproxy.cfg under test/golden/ (test/golden.test.ts).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { haproxyConfigFromCluster, renderHaproxyConfig, sha512Crypt, type HaproxyTargetOptions } from '../../haproxy';
 import { resolveCluster, type ClusterSpec, type ResolvedCluster } from '../../model';
+import type { LoadBalancerBuild } from '../lab/runtimes';
 import { loadExample } from '../support/fixtures';
+import { haproxyCheck as runHaproxyCheck, LOAD_BALANCER_BUILDS, type ProgramResult } from '../support/load-balancer-programs';
 import { lbFixtureSecrets, loadBalancedExamples } from './support';
 
 const work = mkdtempSync(join(tmpdir(), 'warren-haproxy-'));
@@ -26,11 +27,10 @@ function variants(cluster: ResolvedCluster): ('compose' | 'vm')[] {
   return cluster.nodes.every((n) => n.address) ? ['compose', 'vm'] : ['compose'];
 }
 
-function haproxyCheck(text: string, name: string): { status: number | null; output: string } {
+function haproxyCheck(text: string, name: string, build: LoadBalancerBuild = 'bookworm'): ProgramResult {
   const file = join(work, name);
   writeFileSync(file, text);
-  const run = spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8' });
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  return runHaproxyCheck(file, build);
 }
 
 /** The lines of one `listen` section. */
@@ -64,8 +64,8 @@ describe('haproxy.cfg from the examples', () => {
           expect(renderHaproxyConfig(haproxyConfigFromCluster(cluster, secrets, TARGETS[target]))).toBe(text);
         });
 
-        it('passes haproxy -c with zero warnings', () => {
-          const { status, output } = haproxyCheck(text, `${name}.${target}.cfg`);
+        it.each(LOAD_BALANCER_BUILDS)('passes haproxy -c of the %s build with zero warnings', (build) => {
+          const { status, output } = haproxyCheck(text, `${name}.${target}.cfg`, build);
           expect(output).not.toMatch(/\[(WARNING|ALERT)\]/);
           expect(output).toContain('Configuration file is valid');
           expect(status).toBe(0);
@@ -136,12 +136,13 @@ describe('haproxy.cfg from the examples', () => {
     expect(managementOnly).not.toContain('15692');
   });
 
-  it('haproxy -c rejects a broken config, so the zero-warning checks above can fail', () => {
+  it.each(LOAD_BALANCER_BUILDS)('haproxy -c of the %s build rejects a broken config, so the zero-warning checks above can fail', (build) => {
     const { cluster } = examples[0]!;
     const text = renderHaproxyConfig(haproxyConfigFromCluster(cluster, lbFixtureSecrets(cluster), TARGETS.compose));
-    const broken = haproxyCheck(text.replace('option tcplog', 'option tcplogg'), 'broken.cfg');
+    const broken = haproxyCheck(text.replace('option tcplog', 'option tcplogg'), 'broken.cfg', build);
     expect(broken.status).not.toBe(0);
-    const warned = haproxyCheck(text.replace(/init-addr none/g, 'init-addr libc'), 'unresolvable.cfg');
+    expect(broken.output).not.toContain('Configuration file is valid');
+    const warned = haproxyCheck(text.replace(/init-addr none/g, 'init-addr libc'), 'unresolvable.cfg', build);
     expect(warned.output).toMatch(/\[(WARNING|ALERT)\]/);
   });
 });

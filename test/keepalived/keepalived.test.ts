@@ -1,12 +1,11 @@
 /**
  * keepalived.conf per load-balancer host for every example with a virtual IP: semantic
- * assertions, and Debian's keepalived 2.2.7 (`keepalived -t`) accepting each one with its check script
- * at the real path. The test runs keepalived in private mount, network and PID namespaces, where /etc/keepalived is a temp
+ * assertions, and Debian's keepalived 2.2.7 and 2.3 (`keepalived -t`, see test/support/load-balancer-programs.ts)
+ * accepting each one with its check script at the real path. The test runs keepalived in private mount, network and PID namespaces, where /etc/keepalived is a temp
  * folder and /etc/passwd knows `keepalived_script`, and as PID 1 of a PID namespace: 2.2.7's config test
  * otherwise kills itself after checking a script of a non-root script_user (acassen/keepalived#2617,
  * fixed in 2.2.8).
  */
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,6 +19,8 @@ import {
   renderKeepalivedConfig,
 } from '../../keepalived';
 import { lbFixtureSecrets, loadBalancedExamples } from '../haproxy/support';
+import type { LoadBalancerBuild } from '../lab/runtimes';
+import { keepalivedTest as runKeepalivedTest, LOAD_BALANCER_BUILDS, type ProgramResult } from '../support/load-balancer-programs';
 
 const work = mkdtempSync(join(tmpdir(), 'warren-keepalived-'));
 chmodSync(work, 0o755);
@@ -30,20 +31,8 @@ mkdirSync(etc, { mode: 0o755 });
 writeFileSync(join(work, 'passwd'), `${readFileSync('/etc/passwd', 'utf8')}keepalived_script:x:64999:64999::/nonexistent:/usr/sbin/nologin\n`);
 writeFileSync(join(work, 'group'), `${readFileSync('/etc/group', 'utf8')}keepalived_script:x:64999:\n`);
 
-/**
- * `keepalived -t -f <conf>` with /etc/keepalived = `etc`, a `keepalived_script` user and, in a fresh network
- * namespace, the host's interface as one end of a veth pair (keepalived checks it exists); nothing changes outside.
- */
-function keepalivedTest(conf: string, device: string): { status: number | null; output: string } {
-  const mounts = [
-    `ip link add ${device} type veth peer name peer0`,
-    `ip link set ${device} up`,
-    `mount --bind ${join(work, 'passwd')} /etc/passwd`,
-    `mount --bind ${join(work, 'group')} /etc/group`,
-    `mount --bind ${etc} /etc/keepalived`,
-  ].join(' && ');
-  const run = spawnSync('unshare', ['--mount', '--pid', '--net', '--fork', 'sh', '-c', `${mounts} && exec keepalived -t -f ${conf}`], { encoding: 'utf8' });
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+function keepalivedTest(conf: string, device: string, build: LoadBalancerBuild = 'bookworm'): ProgramResult {
+  return runKeepalivedTest(conf, device, build, { etcDir: etc, passwd: join(work, 'passwd'), group: join(work, 'group') });
 }
 
 function installScript(path: string, content: string): void {
@@ -67,13 +56,13 @@ describe('keepalived.conf from the examples', () => {
       expect(configs.map((c) => c.host)).toEqual(lb.hosts.map((h) => h.host));
     });
 
-    it(`${name}: keepalived -t accepts every host's config with the check script in place`, () => {
+    it.each(LOAD_BALANCER_BUILDS)(`${name}: keepalived -t of the %s build accepts every host's config with the check script in place`, (build) => {
       installScript(HAPROXY_CHECK_SCRIPT_PATH, script);
       for (const path of Object.values(lb.keepalived.notify)) installScript(path, '#!/bin/sh\nexit 0\n');
       for (const { host, config } of configs) {
         const conf = join(work, `${name}.${host}.conf`);
         writeFileSync(conf, renderKeepalivedConfig(config));
-        const { status, output } = keepalivedTest(conf, lb.keepalived.interface);
+        const { status, output } = keepalivedTest(conf, lb.keepalived.interface, build);
         expect(output, host).toBe('');
         expect(status, host).toBe(0);
       }
@@ -104,11 +93,11 @@ describe('keepalived.conf from the examples', () => {
     });
   }
 
-  it('keepalived -t fails when the check script is missing, so the acceptance above can fail', () => {
+  it.each(LOAD_BALANCER_BUILDS)('keepalived -t of the %s build fails when the check script is missing, so the acceptance above can fail', (build) => {
     const { cluster } = examples[0]!;
     const conf = join(work, 'missing-script.conf');
     writeFileSync(conf, renderKeepalivedConfig(keepalivedConfigsFromCluster(cluster, lbFixtureSecrets(cluster))[0]!.config).replace(HAPROXY_CHECK_SCRIPT_PATH, '/etc/keepalived/absent.sh'));
-    const { status, output } = keepalivedTest(conf, cluster.loadBalancer!.keepalived.interface);
+    const { status, output } = keepalivedTest(conf, cluster.loadBalancer!.keepalived.interface, build);
     expect(status).not.toBe(0);
     expect(output).toContain('Disabling track script chk_haproxy since not found/accessible');
   });

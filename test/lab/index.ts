@@ -13,4 +13,4 @@ export {
   type RabbitmqNodeOptions,
   type RabbitmqNodeRef,
 } from './rabbitmq-node';
-export { loadBalancerRuntime, rabbitmqRuntime, RABBITMQ_LINES, type LoadBalancerBuild, type RabbitmqLine, type Runtime } from './runtimes';
+export { loadBalancerRuntime, rabbitmqLineOf, rabbitmqRuntime, RABBITMQ_LINES, type LoadBalancerBuild, type RabbitmqLine, type Runtime } from './runtimes';

@@ -28,6 +28,13 @@ export function rootsDir(): string {
   return process.env.WARREN_ROOTS ?? resolve(__dirname, '../../.roots');
 }
 
+/** The lab line that runs a spec's RabbitMQ version ("4.3", "4.3.6", "3.10.8"...); throws for a line the lab lacks. */
+export function rabbitmqLineOf(version: string): RabbitmqLine {
+  const line = RABBITMQ_LINES.find((l) => version === l || version.startsWith(`${l}.`));
+  if (line === undefined) throw new Error(`the lab runs RabbitMQ ${RABBITMQ_LINES.join(', ')}, not ${version}; give the spec one of these lines`);
+  return line;
+}
+
 export function rabbitmqRuntime(line: RabbitmqLine): Runtime {
   return runtime(RABBITMQ_ROOTS[line], ['rabbitmq-server', 'erlang-base']);
 }

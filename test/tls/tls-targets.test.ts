@@ -3,7 +3,6 @@
  * mode, which ports it opens, and that the key never lands in a ConfigMap, an environment or compose.yaml.
  * HAProxy's two check variants pass `haproxy -c` (real program) without a warning.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { synthKubernetesManifests } from '../../charts';
 import { COMPOSE_FILES, composeFiles } from '../../compose';
 import { haproxyConfigFromCluster, renderHaproxyConfig, type HaproxyTargetOptions } from '../../haproxy';
 import { renderRabbitmqConf, resolveCluster, tlsPathsIn, type ClusterSpec, type ResolvedCluster, type SecretValues } from '../../model';
+import { haproxyCheck, LOAD_BALANCER_BUILDS } from '../support/load-balancer-programs';
 import { dockerPlanOf } from '../../stacks/docker-plan';
 import { vmBundleFiles } from '../../vm';
 import { fixtureSecrets } from '../support/fixtures';
@@ -207,14 +207,13 @@ describe('HAProxy with TLS', () => {
 
   for (const [name, cluster] of [['plain + TLS', both], ['TLS only', only]] as const) {
     for (const target of ['compose', 'vm'] as const) {
-      it(`${name} (${target}) passes haproxy -c with zero warnings`, () => {
+      it.each(LOAD_BALANCER_BUILDS)(`${name} (${target}) passes haproxy -c of the %s build with zero warnings`, (build) => {
         const file = join(work, `${cluster.name}.${target}.cfg`);
         writeFileSync(file, config(cluster, target));
-        const run = spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8' });
-        const output = `${run.stdout}${run.stderr}`;
+        const { status, output } = haproxyCheck(file, build);
         expect(output).not.toMatch(/\[(WARNING|ALERT)\]/);
         expect(output).toContain('Configuration file is valid');
-        expect(run.status).toBe(0);
+        expect(status).toBe(0);
       });
     }
   }
