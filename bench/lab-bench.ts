@@ -1,13 +1,15 @@
 /**
- * The benchmark's lab figures, measured on the hosts of examples/e2e-3.10.yaml: warren's settings and the
- * guide's (HAProxy `inter 5000 rise 2 fall 3`, Keepalived VRRPv2 `advert_int 1`) side by side. HAProxy with
- * the guide's checks runs on an extra host `lb-guide` next to warren's lb-1, both checking the same nodes.
+ * The benchmark's lab figures for one broker line, measured on the hosts of its e2e example (examples/e2e-4.3.yaml
+ * or e2e-3.10.yaml): warren's settings and the guide's (HAProxy `inter 5000 rise 2 fall 3`, Keepalived VRRPv2
+ * `advert_int 1`) side by side. HAProxy with the guide's checks runs on an extra host `lb-guide` next to warren's
+ * lb-1, both checking the same nodes.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPublisher, outageAround } from '../test/e2e/amqp-clients';
-import { E2E_SPEC, specVariant, synthVmBundles, type VmBundles } from '../test/e2e/bundles';
+import { REPO_ROOT, specVariant, synthVmBundles, type VmBundles } from '../test/e2e/bundles';
+import type { LoadBalancerBuild } from '../test/lab';
 import { CLIENT_HOST, sleep, WarrenLab } from '../test/e2e/warren-lab';
 import { serverDownDetectionMs } from '../haproxy';
 import { figure, log, type Figure } from './figures';
@@ -16,6 +18,8 @@ const GUIDE_LB = 'lb-guide';
 const LBS = ['lb-1', 'lb-2'] as const;
 
 export interface LabFigures {
+  /** Package versions the lab ran: rabbitmq-server, erlang-base, haproxy, keepalived. */
+  readonly versions: Readonly<Record<string, string>>;
   readonly clusterFormationMs: Figure;
   readonly nodeDeathDetectionMs: Record<'warren' | 'guide', Figure & { readonly settings: string; readonly worstCaseMs: number }>;
   readonly clientVisibleOutageMs: Record<'warren' | 'guide', Figure>;
@@ -24,6 +28,9 @@ export interface LabFigures {
 }
 
 export interface LabBenchOptions {
+  /** A file under examples/, e.g. "e2e-4.3.yaml": its version picks the broker line. */
+  readonly example: string;
+  readonly loadBalancer: LoadBalancerBuild;
   readonly killRuns: number;
   readonly vipRuns: number;
   readonly throughputRuns: number;
@@ -31,23 +38,24 @@ export interface LabBenchOptions {
 
 export async function measureLab(options: LabBenchOptions): Promise<LabFigures> {
   const work = mkdtempSync(join(tmpdir(), 'warren-bench-'));
-  const warrenBundles = synthVmBundles(E2E_SPEC, join(work, 'warren'));
+  const spec = join(REPO_ROOT, 'examples', options.example);
+  const warrenBundles = synthVmBundles(spec, join(work, 'warren'));
   const guideBundles = synthVmBundles(
-    specVariant(E2E_SPEC, work, 'guide', (spec) => {
+    specVariant(spec, work, 'guide', (spec) => {
       spec.loadBalancer.haproxy = { checkIntervalMs: 5000, checkFastIntervalMs: 5000, rise: 2, fall: 3 };
       spec.loadBalancer.keepalived = { ...spec.loadBalancer.keepalived, vrrpVersion: 2, advertIntervalMs: 1000 };
     }),
     join(work, 'guide'),
   );
   const subSecondBundles = synthVmBundles(
-    specVariant(E2E_SPEC, work, 'sub-second', (spec) => {
+    specVariant(spec, work, 'sub-second', (spec) => {
       spec.loadBalancer.keepalived = { ...spec.loadBalancer.keepalived, vrrpVersion: 3, advertIntervalMs: 100, checkFall: 1 };
     }),
     join(work, 'sub-second'),
   );
   const lb1 = warrenBundles.cluster.loadBalancer!.hosts[0]!.address;
   const guideAddress = lb1.replace(/\.\d+$/, '.23');
-  const warren = await WarrenLab.create(warrenBundles, { extraHosts: [{ name: GUIDE_LB, address: guideAddress }] });
+  const warren = await WarrenLab.create(warrenBundles, { loadBalancer: options.loadBalancer, extraHosts: [{ name: GUIDE_LB, address: guideAddress }] });
   try {
     for (const lb of LBS) warren.startHaproxy(lb);
     warren.startHaproxy(GUIDE_LB, join(guideBundles.hostDir('lb-1'), 'etc', 'haproxy'));
@@ -79,6 +87,7 @@ export async function measureLab(options: LabBenchOptions): Promise<LabFigures> 
     const h = (b: VmBundles) => b.cluster.loadBalancer!.haproxy.check;
     const settings = (b: VmBundles) => `inter ${h(b).intervalMs}ms fastinter ${h(b).fastIntervalMs}ms rise ${h(b).rise} fall ${h(b).fall}`;
     return {
+      versions: { ...warren.rabbitmq.versions, ...warren.loadBalancer.versions },
       clusterFormationMs: figure([formationMs]),
       nodeDeathDetectionMs: {
         warren: { settings: settings(warrenBundles), worstCaseMs: serverDownDetectionMs(warrenBundles.cluster.loadBalancer!.haproxy).refusedMs, ...figure(kills.detection.warren) },

@@ -1,13 +1,14 @@
 /**
  * npm run bench: figures from one run on this machine, printed as JSON on stdout (progress on stderr).
- * Needs root and Debian's rabbitmq-server, haproxy and keepalived (as the e2e suite).
- * Runs: BENCH_KILL_RUNS (default 4, alternating warren/guide), BENCH_VIP_RUNS (3), BENCH_THROUGHPUT_RUNS (3).
+ * Needs root, Debian's rabbitmq-server, haproxy and keepalived, and the roots of test/roots (as the e2e suite).
+ * Lab figures per broker line (4.3 behind HAProxy 3.2 / keepalived 2.3, then 3.10 behind 2.6 / 2.2.7; BENCH_LINES=4.3
+ * for one). Runs: BENCH_KILL_RUNS (default 4, alternating warren/guide), BENCH_VIP_RUNS (3), BENCH_THROUGHPUT_RUNS (3).
  */
-import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { log } from './figures';
-import { measureLab } from './lab-bench';
+import { measureLab, type LabFigures } from './lab-bench';
 import { measureSynth } from './synth-timing';
+import ensurePackages from '../test/setup/ensure-packages';
 
 const TARGETS = {
   nodeDeathDetectionMaxMs: 2000,
@@ -17,39 +18,39 @@ const TARGETS = {
   synth100NodesMaxMs: 3000,
 };
 
-function version(argv: string[], pattern: RegExp): string {
-  // keepalived prints its version on stderr.
-  const run = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
-  return pattern.exec(`${run.stdout ?? ''}${run.stderr ?? ''}`)?.[1] ?? 'unknown';
-}
+/** The broker lines the lab measures, primary first: each its e2e example and its load-balancer build. */
+const LINES = [
+  { line: '4.3', example: 'e2e-4.3.yaml', loadBalancer: 'sid' },
+  { line: '3.10', example: 'e2e-3.10.yaml', loadBalancer: 'bookworm' },
+] as const;
 
 async function main(): Promise<void> {
   const runs = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+  const only = process.env.BENCH_LINES?.split(',');
+  ensurePackages();
   const startedAt = new Date().toISOString();
   log('synth timings');
   const synth = measureSynth(5, 3);
-  log('lab figures (about 6 minutes)');
-  const lab = await measureLab({ killRuns: runs('BENCH_KILL_RUNS', 4), vipRuns: runs('BENCH_VIP_RUNS', 3), throughputRuns: runs('BENCH_THROUGHPUT_RUNS', 3) });
-  const figures = {
-    startedAt,
-    machine: {
-      cpus: cpus().length,
-      rabbitmq: version(['dpkg-query', '-W', '-f=${Version}', 'rabbitmq-server'], /^(\S+)/),
-      haproxy: version(['haproxy', '-v'], /version (\S+)/),
-      keepalived: version(['keepalived', '--version'], /Keepalived v(\S+)/),
-    },
-    ...lab,
-    synthWallMs: synth,
-    targets: {
-      ...TARGETS,
+  const lines: Record<string, LabFigures & { met: Record<string, boolean> }> = {};
+  for (const { line, example, loadBalancer } of LINES.filter((l) => !only || only.includes(l.line))) {
+    log(`lab figures for RabbitMQ ${line} (${example}, ${loadBalancer} load balancers; about 6 minutes)`);
+    const lab = await measureLab({ example, loadBalancer, killRuns: runs('BENCH_KILL_RUNS', 4), vipRuns: runs('BENCH_VIP_RUNS', 3), throughputRuns: runs('BENCH_THROUGHPUT_RUNS', 3) });
+    lines[line] = {
+      ...lab,
       met: {
         nodeDeathDetection: lab.nodeDeathDetectionMs.warren.max <= TARGETS.nodeDeathDetectionMaxMs,
         vipFailoverDefault: Math.max(lab.vipFailoverMs.warren!.haproxyStopped.median, lab.vipFailoverMs.warren!.linkCut.median) <= TARGETS.vipFailoverDefaultMaxMs,
         vipFailoverVrrp3SubSecond: Math.max(lab.vipFailoverMs.vrrp3SubSecond!.haproxyStopped.median, lab.vipFailoverMs.vrrp3SubSecond!.linkCut.median) <= TARGETS.vipFailoverVrrp3SubSecondMaxMs,
         throughputRatio: lab.publishThroughput.ratio >= TARGETS.throughputRatioMin,
-        synth100Nodes: synth['100']!.cliMs.median < TARGETS.synth100NodesMaxMs,
       },
-    },
+    };
+  }
+  const figures = {
+    startedAt,
+    machine: { cpus: cpus().length },
+    lines,
+    synthWallMs: synth,
+    targets: { ...TARGETS, synth100NodesMet: synth['100']!.cliMs.median < TARGETS.synth100NodesMaxMs },
   };
   process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
 }

@@ -9,7 +9,6 @@ import { runCli } from '../../cli/main';
 import { resolveCluster, type ClusterSpec, type ResolvedCluster } from '../../model';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
-export const E2E_SPEC = join(REPO_ROOT, 'examples', 'e2e-3.10.yaml');
 
 export interface VmBundles {
   readonly cluster: ResolvedCluster;
