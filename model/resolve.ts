@@ -12,7 +12,8 @@ import { resolveTopology, type ResolvedTopology } from './topology';
 import { resolveKubernetes, type ResolvedKubernetes } from './kubernetes';
 import { resolveTls, tlsSecretRefs, type ResolvedTls } from './tls';
 import { validateSpec } from './validate';
-import { featuresOf, parseVersion, type RabbitmqVersion, type VersionFeatures } from './version';
+import { metadataStoreOf, partitionHandlingNotices } from './metadata-store';
+import { featuresOf, parseVersion, type MetadataStore, type RabbitmqVersion, type VersionFeatures } from './version';
 
 export interface ResolvedNode {
   /** 1-based position in the cluster. */
@@ -62,11 +63,13 @@ export interface ResolvedCluster {
   readonly nodes: readonly ResolvedNode[];
   readonly ports: ResolvedPorts;
   readonly heartbeatSeconds: number;
+  /** Khepri (Raft) or Mnesia: the spec's rabbitmq.metadataStore, or the line's default. */
+  readonly metadataStore: MetadataStore;
   readonly partitionHandling: {
     readonly mode: PartitionHandlingMode;
     /** Node names (rabbit@host) that must stay reachable, for pause_if_all_down. */
     readonly pauseIfAllDown?: { readonly nodes: readonly string[]; readonly recover: 'ignore' | 'autoheal' };
-    /** False where the metadata store ignores the setting (Khepri, 4.2+). */
+    /** False where the metadata store ignores the setting (Khepri). */
     readonly honoured: boolean;
   };
   /** Sorted, without duplicates. */
@@ -110,12 +113,8 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     description: `password of the default user "${spec.defaultUser.name}"`,
     source: parseSecretSource(spec.defaultUser.password, GENERATED_LENGTH.password),
   };
-  const notices: string[] = [];
-  if (!features.partitionHandlingHonoured) {
-    notices.push(
-      `partitionHandling "${spec.partitionHandling.mode}" has no effect on RabbitMQ ${version.line}: its Khepri metadata store uses Raft and needs no partition handling, so the key is not written`,
-    );
-  }
+  const metadataStore = metadataStoreOf(spec, features);
+  const notices = partitionHandlingNotices(spec, version, features);
   if (!features.nodeDefaultQueueType && !features.vhostDefaultQueueType && spec.queues.defaultType !== 'classic') {
     notices.push(
       `queues.defaultType "${spec.queues.defaultType}" cannot be set on RabbitMQ ${version.line}; clients must declare x-queue-type themselves`,
@@ -133,6 +132,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     nodes,
     ports: { ...spec.ports, cliRange: [spec.ports.distribution + 10000, spec.ports.distribution + 10010] },
     heartbeatSeconds: spec.heartbeatSeconds,
+    metadataStore,
     partitionHandling: {
       mode: spec.partitionHandling.mode,
       ...(pauseIfAllDown && {
@@ -141,7 +141,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
           recover: pauseIfAllDown.recover,
         },
       }),
-      honoured: features.partitionHandlingHonoured,
+      honoured: metadataStore === 'mnesia',
     },
     plugins: [...new Set(spec.plugins)].sort(),
     defaultUser: { name: spec.defaultUser.name, tags: spec.defaultUser.tags, password },

@@ -8,6 +8,7 @@ import { closest, type Problem } from './problems';
 import { loadBalancerSettingsRule } from './rules-load-balancer';
 import { topologyRule } from './rules-topology';
 import { kubernetesRule } from './rules-kubernetes';
+import { metadataStoreRule } from './metadata-store';
 import { tlsRule } from './tls';
 import type { ParsedSpec } from './spec';
 import { featuresOf, parseVersion, SUPPORTED_LINES, type VersionFeatures } from './version';
@@ -250,7 +251,7 @@ const loadBalancer: Rule = (spec) => {
   return problems;
 };
 
-export const RULES: readonly Rule[] = [version, nodes, ports, partitionHandling, plugins, defaultUser, policies, topologyRule, loadBalancer, loadBalancerSettingsRule, kubernetesRule, tlsRule];
+export const RULES: readonly Rule[] = [version, metadataStoreRule, nodes, ports, partitionHandling, plugins, defaultUser, policies, topologyRule, loadBalancer, loadBalancerSettingsRule, kubernetesRule, tlsRule];
 
 export function specRules(spec: ParsedSpec): Problem[] {
   const parsed = parseVersion(spec.rabbitmq.version);

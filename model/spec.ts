@@ -10,7 +10,7 @@ import { topologySchema } from './topology';
 import { kubernetesSchema } from './kubernetes-spec';
 import { haproxySchema, keepalivedSchema } from './load-balancer-spec';
 import { tlsSchema } from './tls-spec';
-import { DEFAULT_VERSION } from './version';
+import { DEFAULT_VERSION, METADATA_STORES } from './version';
 
 export { QUEUE_TYPES, USER_TAGS } from './spec-primitives';
 export { POLICY_TARGETS, type PolicySpec } from './topology';
@@ -82,6 +82,15 @@ export const clusterSpecSchema = z
           .min(1)
           .optional()
           .describe('Container image. @default "rabbitmq:<version>-management"'),
+        metadataStore: z
+          .enum(METADATA_STORES)
+          .optional()
+          .describe(
+            'Metadata store the cluster runs on. A new 4.2+ cluster starts on Khepri (Raft), where partition handling has no effect; ' +
+              'a cluster upgraded to 4.2 from an earlier line keeps Mnesia until its khepri_db feature flag is enabled: say "mnesia" ' +
+              'for it, and partition handling is written. 4.3 has no Mnesia; before 4.2 warren builds Mnesia clusters. ' +
+              '@default - "khepri" from 4.2, "mnesia" before',
+          ),
       })
       .prefault({})
       .describe('Which RabbitMQ to run.'),
@@ -125,7 +134,7 @@ export const clusterSpecSchema = z
           .describe('Required when mode is pause_if_all_down: the hosts that must stay reachable.'),
       })
       .prefault({})
-      .describe('What nodes do after a network partition (Mnesia metadata store; no effect from 4.2 with Khepri).'),
+      .describe('What nodes do after a network partition (Mnesia metadata store only; no effect on Khepri, see rabbitmq.metadataStore).'),
     plugins: z
       .array(z.string())
       .default(['rabbitmq_management', 'rabbitmq_prometheus'])

@@ -9,6 +9,10 @@ export type VersionLine = (typeof SUPPORTED_LINES)[number];
 /** The line a spec gets when it names none: the current release line. */
 export const DEFAULT_VERSION = '4.3';
 
+/** Where a cluster keeps its metadata (users, vhosts, queues, bindings): Mnesia, or Khepri (Raft). */
+export const METADATA_STORES = ['khepri', 'mnesia'] as const;
+export type MetadataStore = (typeof METADATA_STORES)[number];
+
 export interface RabbitmqVersion {
   /** As written in the spec, e.g. "4.3" or "3.13.7". */
   readonly text: string;
@@ -22,7 +26,18 @@ export interface RabbitmqVersion {
 export interface VersionFeatures {
   /** Classic queue mirroring (`ha-*` policy keys) exists: removed in 4.0. */
   readonly classicMirroring: boolean;
-  /** The metadata store is Mnesia, so `cluster_partition_handling` has an effect (Khepri from 4.2). */
+  /** The metadata store a new cluster of this line starts with: Khepri from 4.2, Mnesia before. */
+  readonly defaultMetadataStore: MetadataStore;
+  /**
+   * Metadata stores a cluster of this line can run as warren builds it. Khepri: from 4.2 (before, an opt-in
+   * feature flag warren does not enable). Mnesia: until 4.2, where a cluster upgraded from an earlier line
+   * keeps it until its `khepri_db` feature flag is enabled; 4.3 removed it.
+   */
+  readonly metadataStores: readonly MetadataStore[];
+  /**
+   * `cluster_partition_handling` has an effect on a cluster of this line's default metadata store (Mnesia).
+   * A cluster's own answer, which accounts for `rabbitmq.metadataStore`, is `ResolvedCluster.partitionHandling.honoured`.
+   */
   readonly partitionHandlingHonoured: boolean;
   /** `default_queue_type` is a node-wide rabbitmq.conf key (4.0+; earlier only per virtual host). */
   readonly nodeDefaultQueueType: boolean;
@@ -66,6 +81,8 @@ function atLeast(version: RabbitmqVersion, major: number, minor: number): boolea
 export function featuresOf(version: RabbitmqVersion): VersionFeatures {
   return {
     classicMirroring: !atLeast(version, 4, 0),
+    defaultMetadataStore: atLeast(version, 4, 2) ? 'khepri' : 'mnesia',
+    metadataStores: atLeast(version, 4, 3) ? ['khepri'] : atLeast(version, 4, 2) ? ['khepri', 'mnesia'] : ['mnesia'],
     partitionHandlingHonoured: !atLeast(version, 4, 2),
     nodeDefaultQueueType: atLeast(version, 4, 0),
     vhostDefaultQueueType: atLeast(version, 3, 11),

@@ -150,17 +150,28 @@ function queuesSection(cluster: ResolvedCluster): ConfSection {
 
 function partitionHandlingSection(cluster: ResolvedCluster): ConfSection {
   const { mode, pauseIfAllDown, honoured } = cluster.partitionHandling;
+  const { features, version } = cluster;
   if (!honoured) {
     return {
       comment: [
-        `Partition handling: not written. RabbitMQ ${cluster.version.line} keeps metadata in Khepri (Raft), where`,
-        `cluster_partition_handling has no effect; the spec's "${mode}" applies to 3.x-4.1 only.`,
+        `Partition handling: not written. This cluster keeps its metadata in Khepri (Raft), where`,
+        ...(features.metadataStores.includes('mnesia')
+          ? [
+              `cluster_partition_handling has no effect; the spec's "${mode}" applies to a Mnesia metadata store only.`,
+              `A cluster upgraded to RabbitMQ ${version.line} that still runs Mnesia (khepri_db not enabled): set rabbitmq.metadataStore to "mnesia".`,
+            ]
+          : [`cluster_partition_handling has no effect; the spec's "${mode}" applies to Mnesia, which RabbitMQ ${version.line} does not have.`]),
       ],
       entries: [],
     };
   }
   return {
-    comment: ['Partition handling (Mnesia metadata store): what a node does after losing sight of its peers.'],
+    comment: [
+      'Partition handling (Mnesia metadata store): what a node does after losing sight of its peers.',
+      ...(features.defaultMetadataStore === 'khepri'
+        ? [`A cluster upgraded to RabbitMQ ${version.line} keeps Mnesia until its khepri_db feature flag is enabled; a new one starts on Khepri and ignores this key.`]
+        : []),
+    ],
     entries: [
       ['cluster_partition_handling', mode],
       ...(pauseIfAllDown

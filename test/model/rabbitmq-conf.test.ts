@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderDefinitions, renderEnabledPlugins, renderRabbitmqConf, resolveCluster, type ClusterSpec } from '../../model';
+import { alertRulesOf, renderDefinitions, renderEnabledPlugins, renderRabbitmqConf, resolveCluster, type ClusterSpec } from '../../model';
 import { fixtureSecrets } from '../support/fixtures';
 
 const CLASSIC = { peerDiscovery: { backend: 'classic_config' }, definitionsPath: '/etc/rabbitmq/definitions.json' } as const;
@@ -64,6 +64,57 @@ describe('renderRabbitmqConf', () => {
       expect(confOf({ name: 'a', rabbitmq: { version } }).has('cluster_partition_handling')).toBe(false);
       expect(resolveCluster({ name: 'a', rabbitmq: { version } }).notices[0]).toMatch(/has no effect on RabbitMQ 4\.[23]/);
     }
+  });
+
+  it('on 4.2, writes partition handling for a cluster upgraded on Mnesia and says which case the spec describes', () => {
+    const upgraded = resolveCluster({ name: 'a', rabbitmq: { version: '4.2', metadataStore: 'mnesia' }, partitionHandling: { mode: 'pause_minority' } });
+    expect([upgraded.metadataStore, upgraded.partitionHandling.honoured]).toEqual(['mnesia', true]);
+    expect(confOf({ name: 'a', rabbitmq: { version: '4.2', metadataStore: 'mnesia' }, partitionHandling: { mode: 'pause_minority' } }).get('cluster_partition_handling')).toBe('pause_minority');
+    expect(upgraded.notices).toEqual([
+      'rabbitmq.metadataStore "mnesia" describes a cluster upgraded to RabbitMQ 4.2 whose khepri_db feature flag is not enabled yet, so partitionHandling "pause_minority" is written; a new 4.2 cluster starts on Khepri and ignores it. Enable khepri_db (rabbitmqctl enable_feature_flag khepri_db) before upgrading to 4.3, which has no Mnesia',
+    ]);
+    expect(alertRulesOf(upgraded).map((r) => r.name)).toContain('RabbitmqNetworkPartition');
+
+    const fresh = resolveCluster({ name: 'a', rabbitmq: { version: '4.2' } });
+    expect([fresh.metadataStore, fresh.partitionHandling.honoured]).toEqual(['khepri', false]);
+    expect(fresh.notices).toEqual([
+      'partitionHandling "autoheal" has no effect on RabbitMQ 4.2: its Khepri metadata store uses Raft and needs no partition handling, so the key is not written; this spec describes a new 4.2 cluster, which starts on Khepri; for one upgraded from an earlier line whose khepri_db feature flag is not enabled yet, set rabbitmq.metadataStore to "mnesia"',
+    ]);
+    expect(alertRulesOf(fresh).map((r) => r.name)).not.toContain('RabbitmqNetworkPartition');
+    expect(resolveCluster({ name: 'a', rabbitmq: { version: '4.2', metadataStore: 'khepri' } }).notices[0]).toMatch(
+      /so the key is not written; rabbitmq\.metadataStore says the cluster runs Khepri \(a new 4\.2 cluster, or an upgraded one with khepri_db enabled\)$/,
+    );
+    expect(resolveCluster({ name: 'a' }).notices).toEqual([
+      'partitionHandling "autoheal" has no effect on RabbitMQ 4.3: its Khepri metadata store uses Raft and needs no partition handling, so the key is not written; RabbitMQ 4.3 has no Mnesia',
+    ]);
+    expect(resolveCluster({ name: 'a', rabbitmq: { version: '4.1' } }).notices).toEqual([]);
+  });
+
+  it('explains in rabbitmq.conf which metadata store the partition handling section is for', () => {
+    const conf = (spec: ClusterSpec) => renderRabbitmqConf(resolveCluster(spec), CLASSIC).split('\n\n')[2];
+    expect(conf({ name: 'a', rabbitmq: { version: '4.2', metadataStore: 'mnesia' } })).toBe(
+      [
+        '## Partition handling (Mnesia metadata store): what a node does after losing sight of its peers.',
+        '## A cluster upgraded to RabbitMQ 4.2 keeps Mnesia until its khepri_db feature flag is enabled; a new one starts on Khepri and ignores this key.',
+        'cluster_partition_handling = autoheal',
+      ].join('\n'),
+    );
+    expect(conf({ name: 'a', rabbitmq: { version: '4.2' } })).toBe(
+      [
+        '## Partition handling: not written. This cluster keeps its metadata in Khepri (Raft), where',
+        '## cluster_partition_handling has no effect; the spec\'s "autoheal" applies to a Mnesia metadata store only.',
+        '## A cluster upgraded to RabbitMQ 4.2 that still runs Mnesia (khepri_db not enabled): set rabbitmq.metadataStore to "mnesia".',
+      ].join('\n'),
+    );
+    expect(conf({ name: 'a', rabbitmq: { version: '4.3' } })).toBe(
+      [
+        '## Partition handling: not written. This cluster keeps its metadata in Khepri (Raft), where',
+        '## cluster_partition_handling has no effect; the spec\'s "autoheal" applies to Mnesia, which RabbitMQ 4.3 does not have.',
+      ].join('\n'),
+    );
+    expect(conf({ name: 'a', rabbitmq: { version: '4.1' } })).toBe(
+      ['## Partition handling (Mnesia metadata store): what a node does after losing sight of its peers.', 'cluster_partition_handling = autoheal'].join('\n'),
+    );
   });
 
   it('writes pause_if_all_down with its nodes and recover mode', () => {

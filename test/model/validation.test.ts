@@ -116,6 +116,20 @@ describe('validateSpec', () => {
     ]);
   });
 
+  it('errors on a metadata store the version cannot run: Mnesia on 4.3, Khepri before 4.2', () => {
+    expect(problemsOf({ name: 'a', rabbitmq: { version: '4.3.6', metadataStore: 'mnesia' } })).toEqual([
+      'rabbitmq.metadataStore: "mnesia" is not available on RabbitMQ 4.3, which removed Mnesia; enable the khepri_db feature flag on 4.2 before upgrading (rabbitmqctl enable_feature_flag khepri_db), then remove metadataStore',
+    ]);
+    expect(problemsOf({ name: 'a', rabbitmq: { version: '4.1', metadataStore: 'khepri' } })).toEqual([
+      'rabbitmq.metadataStore: "khepri" is not what RabbitMQ 4.1 runs: Khepri is the default from 4.2, before an opt-in feature flag (khepri_db) that warren does not enable; remove metadataStore, or use RabbitMQ 4.2 or later',
+    ]);
+    expect(problemsOf({ name: 'a', rabbitmq: { version: '3.13', metadataStore: 'khepri' } })[0]).toMatch(/^rabbitmq\.metadataStore: "khepri" is not what RabbitMQ 3\.13 runs/);
+    expect(problemsOf({ name: 'a', rabbitmq: { version: '4.2', metadataStore: 'btree' } })).toEqual(['rabbitmq.metadataStore: "btree" is not allowed; use one of "khepri", "mnesia"']);
+    for (const [version, metadataStore] of [['3.10.8', 'mnesia'], ['4.1', 'mnesia'], ['4.2', 'mnesia'], ['4.2', 'khepri'], ['4.3', 'khepri']]) {
+      expect(problemsOf({ name: 'a', rabbitmq: { version, metadataStore } }), `${version} ${metadataStore}`).toEqual([]);
+    }
+  });
+
   it('errors on an unsupported version', () => {
     expect(problemsOf({ name: 'a', rabbitmq: { version: '5.0' } })).toEqual([
       'rabbitmq.version: "5.0" is not a supported RabbitMQ version; use MAJOR.MINOR[.PATCH] of 3.10, 3.11, 3.12, 3.13, 4.0, 4.1, 4.2, 4.3',
