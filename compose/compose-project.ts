@@ -143,10 +143,13 @@ function nodeService(cluster: ResolvedCluster, node: ResolvedNode, published: re
     networks: [network],
     entrypoint: entrypoint(cluster),
     restart: 'unless-stopped',
-    // `ping` succeeds while a node waits for its peers, unlike check_running: a restarting cluster is not killed.
+    // Healthy means serving clients: `up --wait` and `depends_on: service_healthy` are all Docker does with it
+    // (it never restarts an unhealthy container). `ping` passes as soon as the Erlang VM answers, which let
+    // `up --wait` return 7-17 s before the nodes opened their AMQP listener; `check_running` passes once the
+    // node has joined its peers, imported the definitions and opened every listener.
     // No `start_interval`: Compose refuses it below Docker Engine 25 (Debian 12 ships 20.10, Ubuntu 22.04 24.0).
     healthcheck: {
-      test: ['CMD', 'rabbitmq-diagnostics', '-q', 'ping'],
+      test: ['CMD', 'rabbitmq-diagnostics', '-q', 'check_running'],
       interval: '10s',
       timeout: '10s',
       retries: 6,

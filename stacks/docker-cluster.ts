@@ -89,7 +89,8 @@ export class DockerRabbitmqCluster extends pulumi.ComponentResource {
           restart: container.restart,
           ...(container.stopTimeoutSeconds !== undefined && { stopTimeout: container.stopTimeoutSeconds }),
           mustRun: true,
-          // HAProxy has no healthcheck; nodes answer `ping` while they wait for peers, so waiting never deadlocks.
+          // HAProxy has no healthcheck. Nodes are healthy once booted and clustered (check_running); Pulumi creates
+          // them in parallel, so every node finds its peers while `pulumi up` waits.
           ...(container.healthcheck && { wait: true, waitTimeout: healthyTimeoutSeconds }),
         },
         { parent: this },

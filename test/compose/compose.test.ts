@@ -47,7 +47,7 @@ describe('compose target', () => {
       expect(service.environment).toEqual({ RABBITMQ_NODENAME: `rabbit@${host}` });
       expect(service.volumes).toContainEqual({ type: 'volume', source: `${host}-data`, target: '/var/lib/rabbitmq' });
       expect(project.volumes).toHaveProperty(`${host}-data`);
-      expect(service.healthcheck.test).toEqual(['CMD', 'rabbitmq-diagnostics', '-q', 'ping']);
+      expect(service.healthcheck.test).toEqual(['CMD', 'rabbitmq-diagnostics', '-q', 'check_running']);
       expect(service.restart).toBe('unless-stopped');
     }
   });
@@ -59,7 +59,7 @@ describe('compose target', () => {
       if (service.healthcheck) expect(Object.keys(service.healthcheck), name).toEqual(['test', 'interval', 'timeout', 'retries', 'start_period']);
     }
     expect(project.services['orders-1'].healthcheck).toEqual({
-      test: ['CMD', 'rabbitmq-diagnostics', '-q', 'ping'],
+      test: ['CMD', 'rabbitmq-diagnostics', '-q', 'check_running'],
       interval: '10s',
       timeout: '10s',
       retries: 6,
@@ -71,6 +71,14 @@ describe('compose target', () => {
     const { project } = bundle({ name: 'orders', loadBalancer: {} });
     expect(project.services['orders-1'].image).toBe('rabbitmq:4.3-management');
     expect(project.services.haproxy.image).toBe('haproxy:3.2');
+  });
+
+  it('is healthy only once a node serves clients (check_running), so `up --wait` returns a usable cluster; never `ping`', () => {
+    // `ping` answers while the node is still booting or waiting for peers, before any AMQP listener is open.
+    const { project } = bundle({ name: 'orders', nodes: 3, loadBalancer: {} });
+    for (const host of ['orders-1', 'orders-2', 'orders-3']) {
+      expect(project.services[host].healthcheck.test, host).toEqual(['CMD', 'rabbitmq-diagnostics', '-q', 'check_running']);
+    }
   });
 
   it('mounts rabbitmq.conf and enabled_plugins read-only, after the image defaults', () => {

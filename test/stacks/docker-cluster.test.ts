@@ -53,7 +53,7 @@ describe('docker RabbitmqCluster (Pulumi engine mocked with pulumi.runtime.setMo
       envs: ['RABBITMQ_NODENAME=rabbit@orders-2'],
       networksAdvanced: [{ name: 'orders', aliases: ['orders-2'] }],
       volumes: [{ volumeName: 'orders-2-data', containerPath: '/var/lib/rabbitmq' }],
-      healthcheck: { tests: ['CMD', 'rabbitmq-diagnostics', '-q', 'ping'], interval: '10s', timeout: '10s', retries: 6, startPeriod: '60s' },
+      healthcheck: { tests: ['CMD', 'rabbitmq-diagnostics', '-q', 'check_running'], interval: '10s', timeout: '10s', retries: 6, startPeriod: '60s' },
       restart: 'unless-stopped',
       stopTimeout: 60,
       mustRun: true,
