@@ -7,12 +7,12 @@
  */
 import { Construct } from 'constructs';
 import { ApiResource, ConfigMap, k8s, Pods, Role, RoleBinding, Secret, Service, ServiceAccount } from 'cdk8s-plus-27';
-import { pemFileContent, secretValue, type ResolvedCluster, type SecretValues } from '../model';
+import { MAJORITY_AGENT_ESCRIPT, pemFileContent, secretValue, type ResolvedCluster, type SecretValues } from '../model';
 import { labelsOf, selectorOf } from './labels';
 import { ClusterPrometheusRule, NodesServiceMonitor } from './monitoring';
 import { NodesNetworkPolicy } from './network-policy';
 import { configFilesOf, definitionsJsonOf, DEFINITIONS_KEY, restartChecksumOf } from './node-config';
-import { COOKIE_KEY, NodeStatefulSet, TLS_KEYS } from './stateful-set';
+import { COOKIE_KEY, MAJORITY_AGENT_KEY, NodeStatefulSet, TLS_KEYS } from './stateful-set';
 
 export interface RabbitmqClusterProps {
   /** The cluster, as resolveCluster() returns it; `cluster.kubernetes` holds the target's settings. */
@@ -85,7 +85,10 @@ export class RabbitmqCluster extends Construct {
       new Secret(this, 'Tls', { metadata: metadata(names.tlsSecret), type: 'kubernetes.io/tls', stringData: tlsData });
     }
 
-    new ConfigMap(this, 'Config', { metadata: metadata(names.configMap), data: files });
+    new ConfigMap(this, 'Config', {
+      metadata: metadata(names.configMap),
+      data: { ...files, ...(cluster.majorityCheck && { [MAJORITY_AGENT_KEY]: MAJORITY_AGENT_ESCRIPT }) },
+    });
 
     new k8s.KubeService(this, 'HeadlessService', {
       metadata: metadata(names.headlessService, 'nodes'),

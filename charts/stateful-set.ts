@@ -6,7 +6,8 @@
  */
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
-import { tlsPathsIn, type ResolvedCluster } from '../model';
+import { dirname } from 'node:path';
+import { majorityAgentArgs, tlsPathsIn, type ResolvedCluster, type ResolvedMajorityCheck } from '../model';
 import { labelsOf, selectorOf } from './labels';
 import { CONFIG_DIR, CONFIG_FILES, DEFINITIONS_KEY, TLS_DIR } from './node-config';
 
@@ -19,6 +20,8 @@ export const COOKIE_KEY = 'erlang-cookie';
 export const TLS_KEYS = { certificate: 'tls.crt', privateKey: 'tls.key', caCertificate: 'ca.crt' } as const;
 const TLS_SECRET_MOUNT = '/run/warren/tls-secret';
 export const CHECKSUM_ANNOTATION = 'checksum/config';
+/** ConfigMap key of the majority agent's program. */
+export const MAJORITY_AGENT_KEY = 'majority-agent.escript';
 
 export interface NodeStatefulSetProps {
   readonly cluster: ResolvedCluster;
@@ -92,7 +95,7 @@ function podSpecOf(cluster: ResolvedCluster): k8s.PodSpec {
       }),
       ...(cluster.tls ? [tlsInitContainerOf(cluster)] : []),
     ],
-    containers: [rabbitmqContainerOf(cluster)],
+    containers: [rabbitmqContainerOf(cluster), ...(cluster.majorityCheck ? [majorityAgentContainerOf(cluster, cluster.majorityCheck)] : [])],
     affinity: {
       podAntiAffinity: {
         preferredDuringSchedulingIgnoredDuringExecution: [
@@ -116,6 +119,9 @@ function podSpecOf(cluster: ResolvedCluster): k8s.PodSpec {
       },
       { name: 'erlang-cookie', secret: { secretName: k8sTarget.names.cookieSecret, defaultMode: 0o440, items: [{ key: COOKIE_KEY, path: COOKIE_KEY }] } },
       ...(cluster.tls ? tlsVolumesOf(cluster) : []),
+      ...(cluster.majorityCheck
+        ? [{ name: 'majority-agent', configMap: { name: k8sTarget.names.configMap, defaultMode: 0o555, items: [{ key: MAJORITY_AGENT_KEY, path: MAJORITY_AGENT_KEY }] } }]
+        : []),
       { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
       { name: 'logs', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
     ],
@@ -244,5 +250,37 @@ function rabbitmqContainerOf(cluster: ResolvedCluster): k8s.Container {
       { name: 'tmp', mountPath: '/tmp' },
       ...(cluster.tls ? [{ name: 'tls', mountPath: TLS_DIR, readOnly: true }] : []),
     ],
+  };
+}
+
+/**
+ * The majority agent (model/majority-check.ts) beside the node, in the pod's network namespace. Its readiness is
+ * the pod's: while the node cannot reach a majority of the pods, the pod leaves the client Service's endpoints.
+ * Established connections stay (kube-proxy does not cut them); new ones go to the majority.
+ */
+function majorityAgentContainerOf(cluster: ResolvedCluster, check: ResolvedMajorityCheck): k8s.Container {
+  const { names, replicas } = cluster.kubernetes;
+  // Pod names resolve through the headless Service, which publishes not-ready pods too.
+  const pods = Array.from({ length: replicas }, (_, i) => `${names.statefulSet}-${i}.${names.headlessService}.$(MY_POD_NAMESPACE)`);
+  return {
+    name: 'majority-agent',
+    image: cluster.image,
+    command: ['escript', ...majorityAgentArgs(check, pods, cluster.ports.distribution)],
+    env: [{ name: 'MY_POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } }],
+    ports: [{ name: 'majority', containerPort: check.agentPort, protocol: 'TCP' }],
+    // Measured: one BEAM of about 42 MB, 3 ms of CPU per second.
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('64Mi') },
+      limits: { memory: k8s.Quantity.fromString('128Mi') },
+    },
+    securityContext: containerSecurity,
+    readinessProbe: {
+      httpGet: { path: check.path, port: k8s.IntOrString.fromString('majority') },
+      periodSeconds: 1,
+      timeoutSeconds: 1,
+      failureThreshold: 2,
+      successThreshold: 1,
+    },
+    volumeMounts: [{ name: 'majority-agent', mountPath: dirname(check.programPath), readOnly: true }],
   };
 }

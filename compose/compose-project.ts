@@ -6,6 +6,8 @@ import { Document, isScalar, isSeq, visit } from 'yaml';
 import { HAPROXY_SERVICE, haproxyConfigFile, haproxyService } from './load-balancer';
 import {
   composePortPlan,
+  majorityAgentArgs,
+  MAJORITY_AGENT_ESCRIPT,
   pemFileContent,
   renderDefinitions,
   renderEnabledPlugins,
@@ -47,6 +49,7 @@ export const COMPOSE_FILES = {
   compose: 'compose.yaml',
   rabbitmqConf: 'rabbitmq/rabbitmq.conf',
   enabledPlugins: 'rabbitmq/enabled_plugins',
+  majorityAgent: 'rabbitmq/majority-agent.escript',
   cookie: `secrets/${COMPOSE_SECRETS.cookie}`,
   definitions: `secrets/${COMPOSE_SECRETS.definitions}`,
   tlsCertificate: `secrets/${COMPOSE_SECRETS.tlsCertificate}`,
@@ -107,9 +110,22 @@ function entrypoint(cluster: ResolvedCluster): string[] {
       install(`${CONTAINER_PATHS.secrets}/${COMPOSE_SECRETS.definitions}`, CONTAINER_PATHS.definitions),
       ...(tls.length > 0 ? [`mkdir -p ${CONTAINER_PATHS.tls}`] : []),
       ...tls.map((f) => install(`${CONTAINER_PATHS.secrets}/${f.secret}`, f.destination, f.mode)),
+      ...(majorityAgentLoop(cluster) ?? []),
       'exec docker-entrypoint.sh rabbitmq-server',
     ].join('; '),
   ];
+}
+
+/**
+ * The majority agent (model/majority-check.ts) as a second process of the node's container, in its network
+ * namespace, as the rabbitmq user, started again a second after it ends; it ends with the container.
+ */
+function majorityAgentLoop(cluster: ResolvedCluster): string[] | undefined {
+  const check = cluster.majorityCheck;
+  if (!check) return undefined;
+  const agent = ['escript', ...majorityAgentArgs(check, cluster.nodes.map((n) => n.host), cluster.ports.distribution)].join(' ');
+  // Braces: the entrypoint joins its commands with `; `, and `&;` is a syntax error.
+  return [`{ (while true; do setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups ${agent}; sleep 1; done) & }`];
 }
 
 /** The host ports of the whole project, from the model's one plan (the same the clash rule checks). */
@@ -131,6 +147,9 @@ function nodeService(cluster: ResolvedCluster, node: ResolvedNode, published: re
     volumes: [
       { type: 'bind', source: `./${COMPOSE_FILES.rabbitmqConf}`, target: CONTAINER_PATHS.rabbitmqConf, read_only: true },
       { type: 'bind', source: `./${COMPOSE_FILES.enabledPlugins}`, target: CONTAINER_PATHS.enabledPlugins, read_only: true },
+      ...(cluster.majorityCheck
+        ? [{ type: 'bind' as const, source: `./${COMPOSE_FILES.majorityAgent}`, target: cluster.majorityCheck.programPath, read_only: true as const }]
+        : []),
       { type: 'volume', source: `${node.host}-data`, target: CONTAINER_PATHS.data },
     ],
     secrets: [
@@ -209,6 +228,7 @@ export function composeFiles(cluster: ResolvedCluster, secrets: SecretValues): G
     { path: `compose/${COMPOSE_FILES.compose}`, content: header + renderComposeProject(composeProjectOf(cluster)), kind: 'plain' },
     { path: `compose/${COMPOSE_FILES.rabbitmqConf}`, content: conf, kind: 'plain' },
     { path: `compose/${COMPOSE_FILES.enabledPlugins}`, content: renderEnabledPlugins(cluster), kind: 'plain' },
+    ...(cluster.majorityCheck ? [{ path: `compose/${COMPOSE_FILES.majorityAgent}`, content: MAJORITY_AGENT_ESCRIPT, kind: 'executable' as const }] : []),
     { path: `compose/${COMPOSE_FILES.cookie}`, content: secretValue(secrets, cluster.erlangCookie), kind: 'secret' },
     { path: `compose/${COMPOSE_FILES.definitions}`, content: renderDefinitions(cluster, secrets), kind: 'secret' },
     // The certificates are public; only the key is written like a secret.

@@ -73,6 +73,13 @@ export interface TcpKeepalive {
   readonly count: number;
 }
 
+/** A further step of a TCP check: a plain HTTP/1.0 GET on another port of the server, passing on one status. */
+export interface HttpGetStep {
+  readonly port: number;
+  readonly path: string;
+  readonly expectStatus: number;
+}
+
 /** AMQP-aware check: send the protocol header, expect the broker's Connection.Start frame. */
 export interface AmqpHealthCheck {
   readonly kind: 'amqp';
@@ -80,6 +87,11 @@ export interface AmqpHealthCheck {
   readonly sendHex: string;
   /** Regular expression over the hex dump of the answer. */
   readonly expectHexRegex: string;
+  /**
+   * Asked after the AMQP exchange, within the same check: the server is up only while both pass
+   * (`tcp-check connect port`). @default - the AMQP exchange alone
+   */
+  readonly andThen?: HttpGetStep;
 }
 
 export interface HttpHealthCheck {

@@ -4,8 +4,8 @@
  * behind a hashed password, HAProxy's own Prometheus metrics, and a health URI for Keepalived.
  */
 import type { ResolvedCluster, ResolvedHaproxy, ResolvedNode, SecretValues } from '../model';
-import { secretValue } from '../model';
-import type { HaproxyConfig, HaproxyListen, HaproxyResolvers, HaproxyServer, LogTarget } from './config';
+import { majorityLossAgentMs, secretValue } from '../model';
+import type { AmqpHealthCheck, HaproxyConfig, HaproxyListen, HaproxyResolvers, HaproxyServer, LogTarget } from './config';
 import { deterministicSalt, sha512Crypt } from './sha512-crypt';
 
 export interface HaproxyTargetOptions {
@@ -41,6 +41,17 @@ export function serverDownDetectionMs(haproxy: ResolvedHaproxy): { readonly refu
   const { intervalMs, fastIntervalMs, fall, timeoutMs } = haproxy.check;
   const refusedMs = intervalMs + (fall - 1) * fastIntervalMs;
   return { refusedMs, unreachableMs: refusedMs + fall * timeoutMs };
+}
+
+/**
+ * Longest time from a node losing sight of the cluster's majority to HAProxy marking it down: the agent's
+ * verdict (majorityLossAgentMs), then the check failing like a killed node's (`refusedMs`).
+ */
+export function majorityLossDetectionMs(cluster: ResolvedCluster): number | undefined {
+  const check = cluster.majorityCheck;
+  const haproxy = cluster.loadBalancer?.haproxy;
+  if (!check || !haproxy) return undefined;
+  return majorityLossAgentMs(check) + serverDownDetectionMs(haproxy).refusedMs;
 }
 
 export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: SecretValues, options: HaproxyTargetOptions): HaproxyConfig {
@@ -84,7 +95,14 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
   };
   const idleMs = h.idleTimeoutSeconds * 1000;
   const detection = serverDownDetectionMs(h);
-  const amqpCheck = { kind: 'amqp', sendHex: AMQP_PROTOCOL_HEADER_HEX, expectHexRegex: CONNECTION_START_HEX_REGEX } as const;
+  const majority = cluster.majorityCheck;
+  const amqpCheck: AmqpHealthCheck = {
+    kind: 'amqp',
+    sendHex: AMQP_PROTOCOL_HEADER_HEX,
+    expectHexRegex: CONNECTION_START_HEX_REGEX,
+    ...(majority && { andThen: { port: majority.agentPort, path: majority.path, expectStatus: 200 } }),
+  };
+  const majorityLossMs = majorityLossDetectionMs(cluster);
   const amqp: HaproxyListen = {
     name: 'amqp',
     comment: [
@@ -93,6 +111,13 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
       `A killed node is marked down within ${detection.refusedMs} ms (inter + (fall - 1) x fastinter) and its`,
       'sessions are shut so clients reconnect at once; nothing moves them back when it returns.',
       `Idle timeouts (${h.idleTimeoutSeconds} s) exceed the AMQP heartbeat (${cluster.heartbeatSeconds} s) so quiet connections live.`,
+      ...(majority
+        ? [
+            `The check then asks the node's majority agent (port ${majority.agentPort}): a node that cannot reach a majority`,
+            `of the cluster's nodes (RabbitMQ ${cluster.version.line} keeps it serving) is marked down within ${majorityLossMs} ms, its`,
+            'sessions shut, and back in rotation once it reaches them again.',
+          ]
+        : []),
     ],
     mode: 'tcp',
     bind: { address: '', port: cluster.ports.amqp },

@@ -9,6 +9,7 @@ import type {
   HaproxyTimeouts,
   HaproxyUserlist,
   HealthCheck,
+  HttpGetStep,
   LogTarget,
   ServerDefaults,
   TcpKeepalive,
@@ -100,10 +101,26 @@ function keepaliveLines(keepalive: TcpKeepalive): string[] {
   ]);
 }
 
+/** A plain connection (no `ssl`, whatever the server's check-ssl), one request, the status line matched. */
+function httpGetStepLines(step: HttpGetStep): string[] {
+  return [
+    `tcp-check connect port ${step.port}`,
+    `tcp-check send "GET ${step.path} HTTP/1.0\\r\\n\\r\\n"`,
+    `tcp-check expect rstring "^HTTP/1\\.[01] ${step.expectStatus}"`,
+  ];
+}
+
 function healthCheckLines(check: HealthCheck): string[] {
   switch (check.kind) {
     case 'amqp':
-      return ['option tcp-check', `tcp-check send-binary ${check.sendHex}`, `tcp-check expect rbinary ${check.expectHexRegex}`];
+      return [
+        'option tcp-check',
+        // Once a ruleset has a `connect` step, it must start with one (HAProxy 2.6); `default` keeps the server's port and check-ssl.
+        ...(check.andThen ? ['tcp-check connect default'] : []),
+        `tcp-check send-binary ${check.sendHex}`,
+        `tcp-check expect rbinary ${check.expectHexRegex}`,
+        ...(check.andThen ? httpGetStepLines(check.andThen) : []),
+      ];
     case 'http':
       return [
         'option httpchk',

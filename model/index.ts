@@ -15,6 +15,8 @@ export * from './kubernetes';
 export * from './kubernetes-spec';
 export * from './tls';
 export * from './tls-spec';
+export * from './majority-check';
+export * from './majority-agent-escript';
 export * from './render/conf-file';
 export * from './render/rabbitmq-conf';
 export * from './render/enabled-plugins';

@@ -10,6 +10,7 @@ import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets';
 import type { ClusterSpec, ParsedSpec, PartitionHandlingMode, QueueType } from './spec';
 import { resolveTopology, type ResolvedTopology } from './topology';
 import { resolveKubernetes, type ResolvedKubernetes } from './kubernetes';
+import { resolveMajorityCheck, type ResolvedMajorityCheck } from './majority-check';
 import { resolveTls, tlsSecretRefs, type ResolvedTls } from './tls';
 import { validateSpec } from './validate';
 import { metadataStoreOf, partitionHandlingNotices } from './metadata-store';
@@ -72,6 +73,11 @@ export interface ResolvedCluster {
     /** False where the metadata store ignores the setting (Khepri). */
     readonly honoured: boolean;
   };
+  /**
+   * Load balancers and Kubernetes readiness take a node out while it cannot reach a majority of the cluster.
+   * @default - none where the node pauses itself (pause_minority or pause_if_all_down on a Mnesia line)
+   */
+  readonly majorityCheck?: ResolvedMajorityCheck;
   /** Sorted, without duplicates. */
   readonly plugins: readonly string[];
   readonly defaultUser: { readonly name: string; readonly tags: readonly string[]; readonly password: SecretRef };
@@ -124,6 +130,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
   const loadBalancer = spec.loadBalancer && resolveLoadBalancer(spec.loadBalancer, spec);
   const topology = resolveTopology(spec.topology, spec.queues.defaultType);
   const tls = spec.tls && resolveTls(spec.tls);
+  const majorityCheck = resolveMajorityCheck(metadataStore === 'mnesia', spec.partitionHandling.mode);
   return {
     name: spec.name,
     version,
@@ -143,6 +150,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
       }),
       honoured: metadataStore === 'mnesia',
     },
+    ...(majorityCheck && { majorityCheck }),
     plugins: [...new Set(spec.plugins)].sort(),
     defaultUser: { name: spec.defaultUser.name, tags: spec.defaultUser.tags, password },
     erlangCookie,

@@ -88,6 +88,8 @@ export function renderInstallScript(plan: InstallPlan): string {
     lines.push(`put ${[file.source, file.destination, file.mode, file.owner, file.group, file.service].map(quote).join(' ')}`);
   }
   lines.push('', 'if [ $services = 0 ]; then echo "files in place under ${root:-/}; services not touched"; exit 0; fi');
+  // systemd reads a new or changed unit file only after a reload.
+  if (plan.files.some((file) => file.destination.startsWith('/etc/systemd/system/'))) lines.push('systemctl daemon-reload');
   for (const service of plan.services) {
     lines.push(
       `systemctl enable --quiet ${service}`,

@@ -81,12 +81,19 @@ describe('compose target', () => {
     }
   });
 
-  it('mounts rabbitmq.conf and enabled_plugins read-only, after the image defaults', () => {
+  it('uses images whose contract the stand-in image test reproduces: rabbitmq:<line>-management and the HAProxy 3.2 LTS', () => {
+    const { project } = bundle({ name: 'orders', loadBalancer: {} });
+    expect(project.services['orders-1'].image).toBe('rabbitmq:4.3-management');
+    expect(project.services.haproxy.image).toBe('haproxy:3.2');
+  });
+
+  it('mounts rabbitmq.conf, enabled_plugins and the majority agent read-only, after the image defaults', () => {
     const { project } = bundle({ name: 'orders' });
     const binds = project.services['orders-1'].volumes.filter((v: { type: string }) => v.type === 'bind');
     expect(binds).toEqual([
       { type: 'bind', source: './rabbitmq/rabbitmq.conf', target: '/etc/rabbitmq/conf.d/20-warren.conf', read_only: true },
       { type: 'bind', source: './rabbitmq/enabled_plugins', target: '/etc/rabbitmq/enabled_plugins', read_only: true },
+      { type: 'bind', source: './rabbitmq/majority-agent.escript', target: '/usr/local/lib/warren/majority-agent.escript', read_only: true },
     ]);
   });
 

@@ -33,7 +33,9 @@ describe('VM bundles', () => {
       'etc/rabbitmq/enabled_plugins',
       'etc/rabbitmq/rabbitmq-env.conf',
       'etc/rabbitmq/rabbitmq.conf',
+      'etc/systemd/system/warren-majority-agent.service',
       'install.sh',
+      'usr/local/lib/warren/majority-agent.escript',
       'var/lib/rabbitmq/.erlang.cookie',
     ]);
     expect(byHost('lb-2')).toEqual(['etc/haproxy/haproxy.cfg', 'etc/keepalived/check-haproxy.sh', 'etc/keepalived/keepalived.conf', 'install.sh']);
