@@ -1,0 +1,56 @@
+/**
+ * What the real-broker tests share: the lab runtime a spec's version runs on, an AMQP client run inside a lab
+ * host, and what a node's log says about the configuration it was given.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ResolvedCluster } from '../../model';
+import { rabbitmqLineOf, rabbitmqRuntime, type Lab, type RabbitmqLine, type Runtime } from '../lab';
+
+const STEPS_CLIENT = join(__dirname, 'clients', 'amqp-steps.cjs');
+
+/** The lab line and programs that run the spec's RabbitMQ version: "4.3" -> the forky root, "3.10.8" -> this machine. */
+export function runtimeOf(cluster: ResolvedCluster): Runtime & { readonly line: RabbitmqLine } {
+  const line = rabbitmqLineOf(cluster.version.text);
+  return { ...rabbitmqRuntime(line), line };
+}
+
+export type AmqpStep =
+  | { readonly op: 'publish'; readonly exchange: string; readonly routingKey: string; readonly count?: number; readonly headers?: Record<string, string>; readonly expiration?: number }
+  | { readonly op: 'take'; readonly queue: string; readonly rejectKeys?: readonly string[]; readonly quietMs?: number }
+  | { readonly op: 'declare'; readonly queue: string; readonly arguments: Record<string, unknown> }
+  | { readonly op: 'wait'; readonly ms: number };
+
+export interface TakenMessage {
+  readonly key: string;
+  readonly body: string;
+  readonly death?: { readonly reason: string; readonly queue: string };
+}
+
+/** Runs the steps in one connection from `host`; each step's result, in order (see clients/amqp-steps.cjs). */
+export async function runAmqpSteps(lab: Lab, host: string, url: string, steps: readonly AmqpStep[]): Promise<unknown[]> {
+  const result = await lab.run(host, ['node', STEPS_CLIENT], { env: { AMQP_URL: url, STEPS: JSON.stringify(steps) }, timeoutMs: 60_000 });
+  if (result.code !== 0) throw new Error(`AMQP client in ${host} failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
+  return JSON.parse(result.stdout.trim()) as unknown[];
+}
+
+/**
+ * Lines of a node's logs where RabbitMQ objects to a configuration key: unknown (which stops the node),
+ * deprecated, ignored or without effect.
+ */
+export function configKeyComplaints(logDir: string): string[] {
+  return logLines(logDir).filter((line) =>
+    /no setting with that name|unknown variable|(key|setting|parameter|option).{0,80}(deprecated|ignored|no effect|not supported)|(deprecated|ignored|no effect).{0,40}(key|setting)/i.test(line),
+  );
+}
+
+/** Deprecated features the node says are in use (`Deprecated features: \`name\`: ...`). */
+export function deprecatedFeaturesInUse(logDir: string): string[] {
+  return [...new Set(logLines(logDir).flatMap((line) => [...line.matchAll(/Deprecated features: `([a-z_]+)`/g)].map((m) => m[1]!)))].sort();
+}
+
+function logLines(logDir: string): string[] {
+  return readdirSync(logDir)
+    .filter((file) => file.endsWith('.log'))
+    .flatMap((file) => readFileSync(join(logDir, file), 'utf8').split('\n'));
+}
