@@ -1,15 +1,28 @@
 /**
  * The `warren` command. The only place that reads spec files, environment and secrets, and writes files.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_SPEC, formatProblem, renderSpecReference, resolveCluster, specJsonSchema, SpecError, validateSpec, type GeneratedFile } from '../model';
-import { loadSpecFile, UsageError } from './load-spec';
-import { materialiseSecrets, secretsFolderFor, SecretSourceError } from './secrets-store';
+import {
+  DEFAULT_SPEC,
+  formatProblem,
+  renderSpecReference,
+  resolveCluster,
+  specJsonSchema,
+  SpecError,
+  truncateForMessage,
+  validateSpec,
+  WarrenUserError,
+  type GeneratedFile,
+  type ResolvedCluster,
+} from '../model';
+import { describeFsError } from './fs-errors';
+import { loadSpecFile } from './load-spec';
+import { generateSecrets, readSecretSources, secretsStoreLocation } from './secrets-store';
 import { STARTER_SPEC } from './starter-spec';
 import { TARGETS } from './targets';
-import { writeOutput } from './write-output';
+import { checkOutputFolder, writeOutput, writeUserFile } from './write-output';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -29,21 +42,25 @@ Commands:
   init       write a commented starter spec
   schema     write the JSON Schema of the spec file
 
-Run \`warren <command> --help\` for its options.`,
-  synth: `Usage: warren synth [--spec FILE] [--out DIR] [--target NAME]...
+Run \`warren <command> --help\` for its options. --debug (any command) shows the stack of an internal error.
+Exit status: 0 done, 1 the spec or a secret has errors, 2 a bad option or file, 3 an internal error.`,
+  synth: `Usage: warren synth [--spec FILE] [--out DIR] [--target NAME]... [--secrets DIR]
 
 Writes the cluster's files into DIR, one folder per target. Without --spec, synthesises the
-built-in default cluster (3 nodes, RabbitMQ 4.3, HAProxy in front). Nothing is written when the spec
-has errors; an existing output is replaced target by target, never half-written.
+built-in default cluster (3 nodes, RabbitMQ 4.3, HAProxy in front). Nothing is written (and no secret
+generated) when the spec, a secret source or the output folder has errors; an existing output is
+replaced target by target, never half-written.
 
 Options:
   --spec FILE     spec file (YAML or JSON)
   --out DIR       output folder (default: dist)
   --target NAME   only this target; repeatable (${TARGETS.map((t) => t.name).join(', ')})
+  --secrets DIR   store of generated secrets (default: .warren-secrets/ in the spec's folder)
   -h, --help      show this help`,
   validate: `Usage: warren validate --spec FILE
 
-Checks the spec and prints every problem as \`path: "value" is ...; fix\`. Exits 1 on errors.`,
+Checks the spec and prints every problem as \`path: "value" is ...; fix\`, then reads every
+file: and env: secret source, as synth would. Exits 1 on errors.`,
   init: `Usage: warren init [--out FILE] [--force]
 
 Writes a commented starter spec (default: warren.yaml); refuses to overwrite unless --force.`,
@@ -61,7 +78,7 @@ function parse(args: string[], options: Options): Values {
   try {
     return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message.replace(/\. To specify.*$/s, '')}; run with --help for the options`);
+    throw new WarrenUserError(`${truncateForMessage((error as Error).message.replace(/\. To specify.*$/s, ''), 200)}; run with --help for the options`);
   }
 }
 
@@ -71,23 +88,41 @@ function specFrom(specPath: string | undefined, io: CliIo): { spec: unknown; bas
   return { spec: loadSpecFile(path), baseDir: dirname(path) };
 }
 
+/** The spec's problems, then (on a valid spec) its file: and env: secret sources, all reported at once. */
+function checkedCluster(spec: unknown, baseDir: string, env: NodeJS.ProcessEnv): { cluster: ResolvedCluster; values: Record<string, string> } {
+  const cluster = resolveCluster(spec as never);
+  const { values, problems } = readSecretSources(cluster, { baseDir, env });
+  if (problems.length > 0) throw new SpecError([...problems, ...cluster.warnings]);
+  return { cluster, values };
+}
+
 function reportWarnings(io: CliIo, lines: readonly string[]): void {
   for (const line of lines) io.stderr(`${line}\n`);
 }
 
 const synth: Command = (args, io) => {
-  const { values } = parse(args, { spec: { type: 'string' }, out: { type: 'string' }, target: { type: 'string', multiple: true } });
+  const { values } = parse(args, { spec: { type: 'string' }, out: { type: 'string' }, target: { type: 'string', multiple: true }, secrets: { type: 'string' } });
   if (values.help) return io.stdout(`${HELP.synth}\n`), 0;
   const unknown = (values.target as string[] | undefined)?.filter((name) => !TARGETS.some((t) => t.name === name)) ?? [];
-  if (unknown.length > 0) throw new UsageError(`--target "${unknown.join('", "')}" is not a target; use one of ${TARGETS.map((t) => t.name).join(', ')}`);
+  if (unknown.length > 0) throw new WarrenUserError(`--target "${truncateForMessage(unknown.join('", "'))}" is not a target; use one of ${TARGETS.map((t) => t.name).join(', ')}`);
   const targets = values.target ? TARGETS.filter((t) => (values.target as string[]).includes(t.name)) : TARGETS;
-  const { spec, baseDir } = specFrom(values.spec as string | undefined, io);
-  const cluster = resolveCluster(spec as never);
   const outDir = resolve(io.cwd, (values.out as string | undefined) ?? 'dist');
-  const secretsFolder = secretsFolderFor(outDir, cluster.name);
-  const secrets = materialiseSecrets(cluster, { folder: secretsFolder, baseDir, env: io.env });
-  const written: { target: string; files: GeneratedFile[] }[] = targets.map((t) => ({ target: t.name, files: t.files(cluster, secrets) }));
-  writeOutput(outDir, written.flatMap((w) => w.files));
+  checkOutputFolder(outDir);
+  const { spec, baseDir } = specFrom(values.spec as string | undefined, io);
+  const { cluster, values: read } = checkedCluster(spec, baseDir, io.env);
+  const explicit = values.secrets === undefined ? undefined : resolve(io.cwd, values.secrets as string);
+  const store = secretsStoreLocation({ ...(explicit !== undefined && { explicit }), specDir: baseDir, outDir, clusterName: cluster.name });
+  // Every check has passed: only now are secrets generated, and taken back if a later step fails.
+  const generated = generateSecrets(cluster, store.folder, read);
+  let written: { target: string; files: GeneratedFile[] }[];
+  try {
+    written = targets.map((t) => ({ target: t.name, files: t.files(cluster, generated.values) }));
+    writeOutput(outDir, written.flatMap((w) => w.files));
+  } catch (error) {
+    generated.remove();
+    if (error instanceof WarrenUserError || !(error as NodeJS.ErrnoException).code) throw error;
+    throw new WarrenUserError(`--out: ${(error as NodeJS.ErrnoException).path ?? outDir} ${describeFsError(error, 'written')}`);
+  }
 
   const show = (path: string) => relative(io.cwd, path) || '.';
   const total = written.reduce((n, w) => n + w.files.length, 0);
@@ -97,7 +132,12 @@ const synth: Command = (args, io) => {
     io.stdout(`  ${target.padEnd(10)} ${String(files.length).padStart(3)} ${files.length === 1 ? 'file ' : 'files'}${secretCount ? ` (${secretCount} secret, mode 0600)` : ''}\n`);
     for (const line of summarise(files)) io.stdout(`             ${show(resolve(outDir, line.path))}${line.note}\n`);
   }
-  io.stdout(`secrets: ${show(secretsFolder)}/ holds generated secrets (mode 0600); they are reused on every synth, keep them out of git\n`);
+  if (cluster.secrets.some((ref) => ref.source.kind === 'generate')) {
+    const where = store.legacy ? ' (beside the output, where earlier versions kept it; move it next to the spec or pass --secrets)' : '';
+    io.stdout(`secrets: ${show(store.folder)}/ holds generated secrets (mode 0600)${where}; they are reused on every synth, keep them out of git\n`);
+  } else {
+    io.stdout('secrets: none generated; every secret is read from file: or env:\n');
+  }
   reportWarnings(io, [...cluster.warnings.map(formatProblem), ...cluster.notices.map((n) => `notice: ${n}`)]);
   io.stdout(`next:\n${targets.map((t) => `  ${t.next.replaceAll('{out}', show(outDir))}`).join('\n')}\n`);
   return 0;
@@ -117,12 +157,15 @@ function summarise(files: readonly GeneratedFile[]): { path: string; note: strin
 const validate: Command = (args, io) => {
   const { values } = parse(args, { spec: { type: 'string' } });
   if (values.help) return io.stdout(`${HELP.validate}\n`), 0;
-  if (!values.spec) throw new UsageError('validate needs --spec FILE; run `warren validate --help`');
-  const { spec } = specFrom(values.spec as string, io);
+  if (!values.spec) throw new WarrenUserError('validate needs --spec FILE; run `warren validate --help`');
+  const { spec, baseDir } = specFrom(values.spec as string, io);
   const result = validateSpec(spec);
   if (!result.ok) throw new SpecError(result.problems);
+  const { cluster } = checkedCluster(spec, baseDir, io.env);
   reportWarnings(io, result.warnings.map(formatProblem));
-  io.stdout(`${values.spec}: valid\n`);
+  const readable = cluster.secrets.filter((ref) => ref.source.kind !== 'generate').length;
+  const generated = cluster.secrets.length - readable;
+  io.stdout(`${values.spec}: valid; secret sources: ${readable} file:/env: read and accepted, ${generated} generated at synth\n`);
   return 0;
 };
 
@@ -130,8 +173,8 @@ const init: Command = (args, io) => {
   const { values } = parse(args, { out: { type: 'string' }, force: { type: 'boolean' } });
   if (values.help) return io.stdout(`${HELP.init}\n`), 0;
   const path = resolve(io.cwd, (values.out as string | undefined) ?? 'warren.yaml');
-  if (existsSync(path) && !values.force) throw new UsageError(`${path} exists; pass --force to overwrite it, or --out another file`);
-  writeFileSync(path, STARTER_SPEC);
+  if (existsSync(path) && !values.force && !statIsFolder(path)) throw new WarrenUserError(`${path} exists; pass --force to overwrite it, or --out another file`);
+  writeUserFile(path, STARTER_SPEC, '--out', 'warren.yaml');
   io.stdout(`wrote ${relative(io.cwd, path)}; next: warren synth --spec ${relative(io.cwd, path)}\n`);
   return 0;
 };
@@ -141,40 +184,60 @@ const schema: Command = (args, io) => {
   if (values.help) return io.stdout(`${HELP.schema}\n`), 0;
   const jsonSchema = specJsonSchema();
   const text = `${JSON.stringify(jsonSchema, null, 2)}\n`;
-  if (values.out) writeFileSync(resolve(io.cwd, values.out as string), text);
+  const out = values.out === undefined ? undefined : resolve(io.cwd, values.out as string);
+  const reference = values.reference === undefined ? undefined : resolve(io.cwd, values.reference as string);
+  if (reference !== undefined) writeUserFile(reference, renderSpecReference(jsonSchema), '--reference', 'spec-reference.md');
+  if (out !== undefined) writeUserFile(out, text, '--out', 'warren.schema.json');
   else io.stdout(text);
-  if (values.reference) writeFileSync(resolve(io.cwd, values.reference as string), renderSpecReference(jsonSchema));
   return 0;
 };
 
 const COMMANDS: Record<string, Command> = { synth, validate, init, schema };
 
-/** Runs one command line; returns the exit code (0 ok, 1 invalid spec or secrets, 2 usage). */
+function statIsFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Exit status of an error that is warren's fault, not the user's. */
+export const INTERNAL_ERROR_EXIT_CODE = 3;
+
+/**
+ * Runs one command line; returns the exit code (0 ok, 1 invalid spec or secrets, 2 usage, 3 internal error).
+ * A user error prints its lines; anything else is a defect, reported as such, its stack only with --debug.
+ */
 export function runCli(argv: string[], io: CliIo): number {
-  const [name, ...rest] = argv;
+  const debug = argv.includes('--debug');
+  const [name, ...rest] = argv.filter((arg) => arg !== '--debug');
   try {
     if (!name || name === '--help' || name === '-h' || name === 'help') {
       io.stdout(`${HELP.main}\n`);
       return name ? 0 : 2;
     }
     const command = COMMANDS[name];
-    if (!command) throw new UsageError(`"${name}" is not a warren command; use one of ${Object.keys(COMMANDS).join(', ')} (warren --help)`);
+    if (!command) throw new WarrenUserError(`"${truncateForMessage(name)}" is not a warren command; use one of ${Object.keys(COMMANDS).join(', ')} (warren --help)`);
     return command(rest, io);
   } catch (error) {
-    if (error instanceof SpecError || error instanceof SecretSourceError) {
-      io.stderr(`warren: ${error.message}\nnothing was written\n`);
-      return 1;
+    if (error instanceof WarrenUserError) {
+      io.stderr(`warren: ${error.message}\n${error.exitCode === 1 ? 'nothing was written\n' : ''}`);
+      return error.exitCode;
     }
-    if (error instanceof UsageError) {
-      io.stderr(`warren: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
+    const summary = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
+    io.stderr(`warren: internal error, please report it with the command you ran: ${truncateForMessage(summary, 300)}\n`);
+    io.stderr(debug && error instanceof Error ? `${error.stack}\n` : 'run again with --debug to see where it happened\n');
+    return INTERNAL_ERROR_EXIT_CODE;
   }
 }
 
 /** Runs the command line of this process (the package binary and `tsx cli/main.ts` both come here). */
 export function main(): void {
+  // `warren schema | head` closes the pipe early: that ends the output, it is no error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   process.exitCode = runCli(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),

@@ -4,25 +4,13 @@
  * whose HAProxy check fails drops strictly below every healthy peer.
  */
 import type { ResolvedCluster, SecretValues } from '../model';
-import { formatProblem, secretValue, VRRP_PASS_MAX_LENGTH } from '../model';
+import { secretValue, secretValueRules, SpecError } from '../model';
 import { HAPROXY_CHECK_SCRIPT_PATH, haproxyProbeFromCluster } from './check-script';
 import type { KeepalivedConfig, VrrpInstance } from './config';
 
 const CHECK_SCRIPT_NAME = 'chk_haproxy';
 /** keepalived's convention for the unprivileged script user; the VM bundle creates it. */
 export const KEEPALIVED_SCRIPT_USER = 'keepalived_script';
-/** Printable ASCII without space, quotes or keepalived's comment characters `#` and `!`. */
-const PASS_CHARACTERS = /^[$%&'()*+,\-./0-9:;<=>?@A-Z[\]^_`a-z{|}~]+$/;
-
-function checkAuthPass(password: string): string {
-  const problems: string[] = [];
-  if (password.length > VRRP_PASS_MAX_LENGTH) problems.push(`is ${password.length} characters long; VRRP PASS carries at most ${VRRP_PASS_MAX_LENGTH} (keepalived would cut it), give a shorter secret`);
-  if (!PASS_CHARACTERS.test(password)) problems.push('contains spaces, quotes, "#" or "!", which keepalived.conf cannot carry; use letters, digits and punctuation');
-  if (problems.length > 0) {
-    throw new Error(problems.map((message) => formatProblem({ severity: 'error', path: 'loadBalancer.keepalived.authPass', message: `(secret "keepalived-auth-pass") ${message}` })).join('\n'));
-  }
-  return password;
-}
 
 export function keepalivedConfigsFromCluster(cluster: ResolvedCluster, secrets: SecretValues): readonly { host: string; config: KeepalivedConfig }[] {
   const lb = cluster.loadBalancer;
@@ -30,7 +18,10 @@ export function keepalivedConfigsFromCluster(cluster: ResolvedCluster, secrets: 
   const k = lb.keepalived;
   const vip = lb.virtualIp;
   const probe = haproxyProbeFromCluster(cluster);
-  const password = k.authPass && checkAuthPass(secretValue(secrets, k.authPass));
+  // The CLI judges secret values with the spec; a library caller that skipped that still gets the same problems.
+  const secretProblems = secretValueRules(cluster, secrets);
+  if (secretProblems.length > 0) throw new SpecError(secretProblems);
+  const password = k.authPass && secretValue(secrets, k.authPass);
   const priorities = lb.hosts.map((h) => `${h.host} ${h.priority}`).join(', ');
   const checkEffect =
     k.check.weight === 0

@@ -1,3 +1,7 @@
+import { truncateForMessage, WarrenUserError } from './user-error';
+
+export { MAX_ECHOED_CHARACTERS, truncateForMessage, WarrenUserError, type UserErrorExitCode } from './user-error';
+
 /** A problem found in a spec, reported as `path: "value" is ...; fix`. */
 export interface Problem {
   readonly severity: 'error' | 'warning';
@@ -13,7 +17,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path
     .map((segment, i) => {
       if (typeof segment === 'number') return `[${segment}]`;
-      const key = String(segment);
+      const key = truncateForMessage(String(segment));
       const plain = /^[A-Za-z_$][\w$]*$/.test(key);
       if (!plain) return `[${JSON.stringify(key)}]`;
       return i === 0 ? key : `.${key}`;
@@ -21,9 +25,10 @@ export function formatPath(path: readonly PropertyKey[]): string {
     .join('');
 }
 
+/** The value quoted, cut to its first characters when long (a spec may hold kilobytes in one field). */
 function formatValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  return JSON.stringify(JSON.stringify(value) ?? String(value));
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  return JSON.stringify(truncateForMessage(text));
 }
 
 export function formatProblem(problem: Problem): string {
@@ -33,11 +38,11 @@ export function formatProblem(problem: Problem): string {
   return `${prefix}${where}:${value} ${problem.message}`;
 }
 
-/** Thrown when a spec has errors; carries every problem, warnings included. */
-export class SpecError extends Error {
+/** Thrown when a spec (or a secret it names) has errors; carries every problem, warnings included. */
+export class SpecError extends WarrenUserError {
   constructor(readonly problems: readonly Problem[]) {
     const errors = problems.filter((p) => p.severity === 'error');
-    super(`the spec has ${errors.length} ${errors.length === 1 ? 'error' : 'errors'}:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    super(`the spec has ${errors.length} ${errors.length === 1 ? 'error' : 'errors'}:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, 1);
     this.name = 'SpecError';
   }
 }
@@ -58,6 +63,8 @@ export function editDistance(a: string, b: string): number {
 
 /** The closest candidate within a third of the word's length, if any. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  // A word much longer than every candidate is no typo of one, and the distance would cost its length squared.
+  if (candidates.every((candidate) => word.length > 2 * candidate.length + 2)) return undefined;
   const limit = Math.max(2, Math.floor(word.length / 3));
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {

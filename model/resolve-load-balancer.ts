@@ -3,14 +3,14 @@
  * (idle timeout from the heartbeat, check weight from the priorities, router id from the cluster name).
  */
 import { DEFAULT_ADVERT_INTERVAL_MS } from './load-balancer-spec';
-import { derivedCheckWeight, derivedVirtualRouterId } from './rules-load-balancer';
+import { derivedCheckWeight, derivedVirtualRouterId, VRRP_PASS_MAX_LENGTH } from './rules-load-balancer';
 import { parseSecretSource, type SecretRef } from './secrets';
 import type { ParsedSpec } from './spec';
 
 type LoadBalancerSpec = NonNullable<ParsedSpec['loadBalancer']>;
 
-/** VRRP PASS authentication carries at most 8 characters. */
-export const VRRP_PASS_MAX_LENGTH = 8;
+
+export { VRRP_PASS_MAX_LENGTH } from './rules-load-balancer';
 /** Idle timeout when AMQP heartbeats are off: connections may be silent for long, but not forever. */
 const IDLE_TIMEOUT_WITHOUT_HEARTBEAT_SECONDS = 3600;
 
@@ -82,7 +82,9 @@ export function resolveKeepalived(lb: LoadBalancerSpec, clusterName: string, pri
       authPass: {
         id: 'keepalived-auth-pass',
         description: `VRRP PASS authentication of the virtual IP (at most ${VRRP_PASS_MAX_LENGTH} characters)`,
+        path: 'loadBalancer.keepalived.authPass',
         source: parseSecretSource(k.authPass, VRRP_PASS_MAX_LENGTH),
+        generatable: true,
       },
     }),
     check: {

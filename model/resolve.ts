@@ -112,12 +112,16 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
   const erlangCookie: SecretRef = {
     id: 'erlang-cookie',
     description: 'Erlang cookie shared by every node',
+    path: 'erlangCookie',
     source: parseSecretSource(spec.erlangCookie, GENERATED_LENGTH.cookie),
+    generatable: true,
   };
   const password: SecretRef = {
     id: 'default-user-password',
     description: `password of the default user "${spec.defaultUser.name}"`,
+    path: 'defaultUser.password',
     source: parseSecretSource(spec.defaultUser.password, GENERATED_LENGTH.password),
+    generatable: true,
   };
   const metadataStore = metadataStoreOf(spec, features);
   const notices = partitionHandlingNotices(spec, version, features);
@@ -180,7 +184,9 @@ function resolveLoadBalancer(lb: NonNullable<ParsedSpec['loadBalancer']>, spec: 
     statsPassword: {
       id: 'haproxy-stats-password',
       description: 'password of the HAProxy stats page user "stats"',
+      path: 'loadBalancer.statsPassword',
       source: parseSecretSource(lb.statsPassword, GENERATED_LENGTH.password),
+      generatable: true,
     },
     haproxy: resolveHaproxy(lb, spec.heartbeatSeconds),
     keepalived: resolveKeepalived(lb, spec.name, priorities),

@@ -9,6 +9,11 @@ type LoadBalancerSpec = NonNullable<ParsedSpec['loadBalancer']>;
 
 const error = (path: string, value: unknown, message: string): Problem => ({ severity: 'error', path, value, message });
 
+/** VRRP PASS authentication carries at most 8 characters. */
+export const VRRP_PASS_MAX_LENGTH = 8;
+/** Printable ASCII without space, quotes or keepalived's comment characters `#` and `!`. */
+const VRRP_PASS_CHARACTERS = /^[$%&'()*+,\-./0-9:;<=>?@A-Z[\]^_`a-z{|}~]+$/;
+
 /** VRRP priorities keepalived accepts for an instance's effective priority. */
 const PRIORITY_MIN = 1;
 const PRIORITY_MAX = 254;
@@ -131,4 +136,21 @@ export function loadBalancerSettingsRule(spec: ParsedSpec): Problem[] {
   if (!lb) return [];
   const priorities = loadBalancerPriorities(lb.hosts);
   return [...priorityProblems(lb, priorities), ...keepalivedProblems(lb, priorities), ...haproxyProblems(spec, lb)];
+}
+
+/**
+ * The VRRP PASS value keepalived.conf will carry, judged once its source has been read: the spec only names
+ * where it comes from. The problem quotes the source, never the secret.
+ */
+export function keepalivedAuthPassRule(path: string, source: string, value: string): Problem[] {
+  const problems: Problem[] = [];
+  if (value.length > VRRP_PASS_MAX_LENGTH) {
+    problems.push(
+      error(path, source, `gives a password of ${value.length} characters; VRRP PASS carries at most ${VRRP_PASS_MAX_LENGTH} (keepalived would cut it), so give a shorter one, or use "generate"`),
+    );
+  }
+  if (!VRRP_PASS_CHARACTERS.test(value)) {
+    problems.push(error(path, source, 'gives a password with spaces, quotes, "#" or "!", which keepalived.conf cannot carry; use letters, digits and punctuation, or "generate"'));
+  }
+  return problems;
 }

@@ -1,7 +1,11 @@
 /**
  * Secret references. The model names every secret a cluster needs and where its value comes from;
- * only entry points read or generate values (see cli/secrets-store.ts).
+ * only entry points read or generate values (see cli/secrets-store.ts), then hand the values they read
+ * back to secretValueRules, which judges them with the spec's other rules.
  */
+import type { Problem } from './problems';
+import type { ResolvedCluster } from './resolve';
+import { keepalivedAuthPassRule } from './rules-load-balancer';
 
 export type SecretSource =
   | { readonly kind: 'generate'; readonly length: number }
@@ -12,7 +16,11 @@ export interface SecretRef {
   /** Stable identifier, also the file name in the secrets folder, e.g. `erlang-cookie`. */
   readonly id: string;
   readonly description: string;
+  /** Where the spec names the source, e.g. `defaultUser.password`, so messages point at the line to fix. */
+  readonly path: string;
   readonly source: SecretSource;
+  /** Whether the spec accepts "generate" here (not for certificate material or connection URIs). */
+  readonly generatable: boolean;
 }
 
 /** Secret values by id, as an entry point materialised them. */
@@ -27,8 +35,34 @@ export function parseSecretSource(text: string, generatedLength: number): Secret
   return { kind: 'generate', length: generatedLength };
 }
 
+/** The source as the spec writes it: `generate`, `file:<path>` or `env:<VARIABLE>`. */
+export function secretSourceText(source: SecretSource): string {
+  switch (source.kind) {
+    case 'generate':
+      return 'generate';
+    case 'file':
+      return `file:${source.path}`;
+    case 'env':
+      return `env:${source.variable}`;
+    default: {
+      const unknown: never = source;
+      return unknown;
+    }
+  }
+}
+
 export function secretValue(values: SecretValues, ref: SecretRef): string {
   const value = values[ref.id];
   if (value === undefined) throw new Error(`secret "${ref.id}" (${ref.description}) has no value; materialise the cluster's secrets first`);
   return value;
+}
+
+/**
+ * Problems with secret values an entry point has read (from `file:` or `env:`) or generated; a value it
+ * does not have yet is skipped. Each problem names the spec path and quotes the source, never the value.
+ */
+export function secretValueRules(cluster: ResolvedCluster, values: Partial<SecretValues>): Problem[] {
+  const authPass = cluster.loadBalancer?.keepalived.authPass;
+  const authPassValue = authPass && values[authPass.id];
+  return authPass && authPassValue !== undefined ? keepalivedAuthPassRule(authPass.path, secretSourceText(authPass.source), authPassValue) : [];
 }

@@ -42,11 +42,11 @@ export function tlsPathsIn(folder: string): TlsPaths {
 
 export function resolveTls(tls: NonNullable<ParsedSpec['tls']>): ResolvedTls {
   // The length only matters for "generate", which the spec refuses for certificate material.
-  const ref = (id: string, description: string, text: string): SecretRef => ({ id, description, source: parseSecretSource(text, 0) });
+  const ref = (id: string, description: string, path: string, text: string): SecretRef => ({ id, description, path, source: parseSecretSource(text, 0), generatable: false });
   return {
-    certificate: ref('tls-certificate', 'TLS certificate of the nodes (PEM)', tls.certificate),
-    privateKey: ref('tls-private-key', 'private key of the nodes\' TLS certificate (PEM)', tls.privateKey),
-    ...(tls.caCertificate !== undefined && { caCertificate: ref('tls-ca-certificate', 'TLS CA certificate (PEM)', tls.caCertificate) }),
+    certificate: ref('tls-certificate', 'TLS certificate of the nodes (PEM)', 'tls.certificate', tls.certificate),
+    privateKey: ref('tls-private-key', 'private key of the nodes\' TLS certificate (PEM)', 'tls.privateKey', tls.privateKey),
+    ...(tls.caCertificate !== undefined && { caCertificate: ref('tls-ca-certificate', 'TLS CA certificate (PEM)', 'tls.caCertificate', tls.caCertificate) }),
     verifyPeer: tls.verifyPeer,
     plainListener: tls.plainListener,
   };

@@ -260,24 +260,34 @@ export interface ResolvedTopology {
   readonly secrets: readonly SecretRef[];
 }
 
-function connectionRef(uri: string, id: string, description: string): ConnectionRef {
-  return uri === 'local' ? { kind: 'local' } : { kind: 'secret', secret: { id, description, source: parseSecretSource(uri, GENERATED_LENGTH.password) } };
+/** A connection URI is never generated (the spec refuses "generate" for it). */
+function connectionRef(uri: string, id: string, description: string, path: string): ConnectionRef {
+  return uri === 'local' ? { kind: 'local' } : { kind: 'secret', secret: { id, description, path, source: parseSecretSource(uri, 0), generatable: false } };
 }
 
 export function resolveTopology(topology: TopologySpec, clusterDefault: QueueType): ResolvedTopology {
-  const users = topology.users.map((u) => ({
+  const users = topology.users.map((u, i) => ({
     name: u.name,
     tags: u.tags,
-    password: { id: `user-${u.name}-password`, description: `password of user "${u.name}"`, source: parseSecretSource(u.password, GENERATED_LENGTH.password) },
+    password: {
+      id: `user-${u.name}-password`,
+      description: `password of user "${u.name}"`,
+      path: `topology.users[${i}].password`,
+      source: parseSecretSource(u.password, GENERATED_LENGTH.password),
+      generatable: true,
+    },
   }));
-  const federationUpstreams = topology.federationUpstreams.map((u) => ({
+  const federationUpstreams = topology.federationUpstreams.map((u, i) => ({
     ...u,
-    uri: connectionRef(u.uri, `federation-upstream-${u.name}-uri`, `URI of federation upstream "${u.name}"`),
+    uri: connectionRef(u.uri, `federation-upstream-${u.name}-uri`, `URI of federation upstream "${u.name}"`, `topology.federationUpstreams[${i}].uri`),
   }));
-  const shovels = topology.shovels.map((s) => ({
+  const shovels = topology.shovels.map((s, i) => ({
     ...s,
-    source: { ...s.source, uri: connectionRef(s.source.uri, `shovel-${s.name}-source-uri`, `source URI of shovel "${s.name}"`) },
-    destination: { ...s.destination, uri: connectionRef(s.destination.uri, `shovel-${s.name}-destination-uri`, `destination URI of shovel "${s.name}"`) },
+    source: { ...s.source, uri: connectionRef(s.source.uri, `shovel-${s.name}-source-uri`, `source URI of shovel "${s.name}"`, `topology.shovels[${i}].source.uri`) },
+    destination: {
+      ...s.destination,
+      uri: connectionRef(s.destination.uri, `shovel-${s.name}-destination-uri`, `destination URI of shovel "${s.name}"`, `topology.shovels[${i}].destination.uri`),
+    },
   }));
   const uriSecrets = [...federationUpstreams.map((u) => u.uri), ...shovels.flatMap((s) => [s.source.uri, s.destination.uri])].flatMap((ref) =>
     ref.kind === 'secret' ? [ref.secret] : [],

@@ -93,8 +93,16 @@ describe('warren synth', () => {
   it('exits 1 and writes nothing when an env: secret is not set', () => {
     writeFileSync(join(cwd, 'spec.yaml'), 'name: own\ndefaultUser:\n  password: env:NOT_SET_ANYWHERE\n');
     expect(warren('synth', '--spec', 'spec.yaml', '--out', 'out')).toBe(1);
-    expect(stderr()).toContain('password of the default user "admin": environment variable NOT_SET_ANYWHERE is not set; export it, or use "generate"');
+    expect(stderr()).toBe(
+      [
+        'warren: the spec has 1 error:',
+        '  defaultUser.password: "env:NOT_SET_ANYWHERE" names environment variable NOT_SET_ANYWHERE, which is not set (password of the default user "admin"); export it before running warren, or use "generate"',
+        'nothing was written',
+        '',
+      ].join('\n'),
+    );
     expect(existsSync(join(cwd, 'out'))).toBe(false);
+    expect(existsSync(join(cwd, '.warren-secrets'))).toBe(false);
   });
 
   it('gives clear messages, not stack traces, for a missing spec file, bad YAML, bad flags and unknown targets', () => {

@@ -18,6 +18,7 @@ import {
   renderHaproxyCheckScript,
   renderKeepalivedConfig,
 } from '../../keepalived';
+import { WarrenUserError } from '../../model';
 import { lbFixtureSecrets, loadBalancedExamples } from '../haproxy/support';
 import type { LoadBalancerBuild } from '../lab/runtimes';
 import { keepalivedTest as runKeepalivedTest, LOAD_BALANCER_BUILDS, type ProgramResult } from '../support/load-balancer-programs';
@@ -102,10 +103,12 @@ describe('keepalived.conf from the examples', () => {
     expect(output).toContain('Disabling track script chk_haproxy since not found/accessible');
   });
 
-  it('refuses a VRRP password longer than 8 characters when rendering', () => {
+  it('refuses a VRRP password longer than 8 characters when rendering, as a user error from the model rule (the CLI reports it before)', () => {
     const billing = examples.find(({ cluster }) => cluster.loadBalancer!.keepalived.authPass)!.cluster;
-    expect(() => keepalivedConfigsFromCluster(billing, { ...lbFixtureSecrets(billing), 'keepalived-auth-pass': 'fake-too-long' })).toThrow(
-      'loadBalancer.keepalived.authPass: (secret "keepalived-auth-pass") is 13 characters long; VRRP PASS carries at most 8 (keepalived would cut it), give a shorter secret',
+    const render = () => keepalivedConfigsFromCluster(billing, { ...lbFixtureSecrets(billing), 'keepalived-auth-pass': 'fake-too-long' });
+    expect(render).toThrow(WarrenUserError);
+    expect(render).toThrow(
+      'loadBalancer.keepalived.authPass: "env:BILLING_VRRP_PASS" gives a password of 13 characters; VRRP PASS carries at most 8 (keepalived would cut it), so give a shorter one, or use "generate"',
     );
   });
 });
