@@ -24,6 +24,8 @@ export interface E2eOptions {
   /** A file under examples/, e.g. "e2e-4.3.yaml". */
   readonly example: string;
   readonly loadBalancer: LoadBalancerBuild;
+  /** More hosts on the example's /24, e.g. a load balancer with other settings. @default [] */
+  readonly extraHosts?: readonly { name: string; address: string }[];
 }
 
 /** What a line's partition scenarios get: the running lab and helpers bound to it. */
@@ -106,7 +108,7 @@ export function describeE2e(title: string, options: E2eOptions, partitions: (e2e
   describe(title, () => {
     beforeAll(async () => {
       bundles = synthVmBundles(specPath, join(work, 'first'));
-      warren = await WarrenLab.create(bundles, { loadBalancer: options.loadBalancer });
+      warren = await WarrenLab.create(bundles, { loadBalancer: options.loadBalancer, extraHosts: options.extraHosts });
       for (const lb of LBS) {
         warren.startHaproxy(lb);
         warren.watchHaproxy(lb);

@@ -70,7 +70,7 @@ describeE2e('VM bundles of examples/e2e-3.10.yaml on real hosts (RabbitMQ 3.10, 
     }
   });
 
-  it('5b. autoheal (the same spec re-synthesised): both sides keep running during the partition, the cluster heals after, no confirmed message is lost', async () => {
+  it('5b. autoheal (the same spec re-synthesised): both sides keep running during the partition, the majority check takes the cut-off node out of rotation within 5 s, the cluster heals after, no confirmed message is lost', async () => {
     const fresh = await e2e.freshClusterFor('autoheal', (spec) => {
       withoutPlugins(spec);
       spec.partitionHandling = { mode: 'autoheal' };
@@ -84,12 +84,15 @@ describeE2e('VM bundles of examples/e2e-3.10.yaml on real hosts (RabbitMQ 3.10, 
       const cutAt = Date.now();
       await e2e.lab().isolateFromPeers('rabbit-3');
       try {
+        // autoheal does not pause: the cut-off node still serves, and the majority check takes it out.
+        const downs = await Promise.all(LBS.map((lb) => e2e.lab().waitForHaproxyStatus(lb, 'rabbit-3', 'DOWN', cutAt, 15_000)));
+        console.log(`e2e: autoheal: rabbit-3 cut off; the majority check marked it down in both HAProxies after ${downs.map((d) => d.atMs - cutAt).join(' / ')} ms`);
+        for (const down of downs) expect(down.atMs - cutAt).toBeLessThanOrEqual(5_000);
         const majority = await e2e.lab().waitForClusterSize('rabbit-1', 2, 150_000);
         expect([...majority.running_nodes].sort()).toEqual(['rabbit@rabbit-1', 'rabbit@rabbit-2']);
         const minority = await e2e.lab().waitForClusterSize('rabbit-3', 1, 60_000);
         expect(minority.running_nodes).toEqual(['rabbit@rabbit-3']);
-        // autoheal does not pause: the cut-off node still serves, so HAProxy keeps it.
-        for (const lb of LBS) expect(e2e.lab().haproxyStatus(lb, 'rabbit-3')).toBe('UP');
+        for (const lb of LBS) expect(e2e.lab().haproxyStatus(lb, 'rabbit-3')).toBe('DOWN');
       } finally {
         await e2e.lab().rejoinPeers('rabbit-3');
       }
@@ -101,6 +104,7 @@ describeE2e('VM bundles of examples/e2e-3.10.yaml on real hosts (RabbitMQ 3.10, 
       }
       await e2e.awaitRabbitRunning('rabbit-3', 120_000);
       console.log(`e2e: autoheal: one cluster of 3 without partitions ${Date.now() - healedAt} ms after the link came back`);
+      for (const lb of LBS) await e2e.lab().waitForHaproxyStatus(lb, 'rabbit-3', 'UP', healedAt, 60_000);
       const logs = e2e.nodeLogs('rabbit-3');
       expect(count(logs, 'Autoheal')).toBeGreaterThan(autohealLines);
       expect(count(logs, 'BOOT FAILED')).toBe(bootFailures);

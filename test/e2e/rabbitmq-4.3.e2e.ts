@@ -1,18 +1,25 @@
 /**
  * The end-to-end suite on RabbitMQ 4.3 (Debian forky's package, in a root) behind HAProxy 3.2 and keepalived 2.3
- * (Debian sid): scenarios 1-4 (see e2e-suite.ts), then what the Khepri metadata store really does to a node cut
- * off from its peers, measured.
+ * (Debian sid): scenarios 1-4 (see e2e-suite.ts), then a node cut off from its peers only, which the Khepri
+ * metadata store keeps serving: warren's majority check takes it out of rotation, measured side by side with
+ * the plain AMQP check (an extra HAProxy, `lb-plain`, with the same config minus the majority check).
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { majorityLossDetectionMs } from '../../haproxy';
 import { rabbitmqctl } from '../lab';
-import { drain, lostMessages, startPublisher, type PublisherResult } from './amqp-clients';
-import { describeE2e, LBS, NODES } from './e2e-suite';
+import { drain, lostMessages, publish, startPublisher, type Publisher, type PublisherResult } from './amqp-clients';
+import { describeE2e, LBS, MEASUREMENT_SLACK_MS, NODES } from './e2e-suite';
 import { sleep, type WarrenLab } from './warren-lab';
 
 /** How long the scenario keeps the node cut off: shorter than Erlang's net tick (60 s), as most real blips are. */
 const CUT_MS = 30_000;
+/** Issue 21: out of rotation within 5 s of the cut, back within 5 s of rejoining. */
+const ROTATION_BOUND_MS = 5_000;
+const PLAIN_LB = { name: 'lb-plain', address: '10.231.206.23' };
 
-/** The longest time without a confirm between two instants (from `fromMs`, or the last confirm before it). */
+/** The longest time without a confirm between two instants. */
 function longestStall(published: PublisherResult, fromMs: number, toMs: number): number {
   const times = [fromMs, ...published.confirmed.map(([, t]) => t).filter((t) => t > fromMs && t < toMs), toMs];
   return Math.max(...times.slice(1).map((t, i) => t - times[i]!));
@@ -40,51 +47,107 @@ async function whenRunning(warren: WarrenLab, host: string, expected: readonly s
   throw new Error(`${host} did not see exactly ${expected.join(', ')} running within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
 }
 
-describeE2e('VM bundles of examples/e2e-4.3.yaml on real hosts (RabbitMQ 4.3, HAProxy 3.2, keepalived 2.3)', { example: 'e2e-4.3.yaml', loadBalancer: 'sid' }, (e2e) => {
-  it('5. Khepri, a node cut off from its peers only (the load balancers still reach it): it keeps running, its clients get no confirms, the majority serves, the cluster heals, no confirmed message is lost', async () => {
-    const warren = e2e.lab();
-    expect(e2e.bundles().cluster.version.line).toBe('4.3');
-    for (const host of NODES) await warren.rejoinPeers(host);
-    const viaVip = startPublisher(warren, { queue: 'e2e-khepri', url: warren.amqpUrl(), intervalMs: 20, connectDeadlineMs: 30_000 });
-    const onCutNode = startPublisher(warren, { queue: 'e2e-khepri', url: warren.amqpUrl(warren.cluster.nodes[2]!.address!), intervalMs: 20, connectDeadlineMs: 30_000 });
-    try {
-      await sleep(3_000);
-      const cutAt = Date.now();
-      await warren.isolateFromPeers('rabbit-3');
-      let restoredAt: number;
-      try {
-        const majorityMs = await whenRunning(warren, 'rabbit-1', ['rabbit@rabbit-1', 'rabbit@rabbit-2'], cutAt, CUT_MS);
-        const minorityMs = await whenRunning(warren, 'rabbit-3', ['rabbit@rabbit-3'], cutAt, CUT_MS);
-        console.log(`e2e: Khepri: rabbit-3 cut off from its peers; rabbit-1 saw 2 running after ${majorityMs} ms, rabbit-3 saw only itself after ${minorityMs} ms`);
-        const stillRunning = await rabbitmqctl(warren.lab, warren.node('rabbit-3'), ['eval', 'rabbit:is_running().']);
-        // No pause_minority on Khepri: the cut-off node keeps its listeners and its rabbit app.
-        expect(stillRunning.stdout.trim()).toBe('true');
-        const statuses = LBS.map((lb) => `${lb}: ${warren.haproxyStatus(lb, 'rabbit-3')}`);
-        console.log(`e2e: Khepri: during the cut HAProxy sees rabbit-3 as ${statuses.join(', ')}`);
-        await sleep(Math.max(0, cutAt + CUT_MS - Date.now()));
-      } finally {
-        await warren.rejoinPeers('rabbit-3');
-        restoredAt = Date.now();
+/** warren's lb-1 haproxy.cfg without the majority check: the AMQP check alone, as before issue 21. */
+function startPlainHaproxy(warren: WarrenLab, bundlesDir: string): void {
+  const cfg = readFileSync(join(bundlesDir, 'etc', 'haproxy', 'haproxy.cfg'), 'utf8');
+  const plain = cfg.replace(/^ *tcp-check connect port \d+\n *tcp-check send "GET \/majority[^\n]*\n *tcp-check expect rstring[^\n]*\n/m, '');
+  expect(plain).not.toBe(cfg);
+  expect(plain).not.toContain('/majority');
+  const dir = join(warren.lab.tempDir, 'lb-plain-haproxy');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'haproxy.cfg'), plain);
+  warren.startHaproxy(PLAIN_LB.name, dir);
+  warren.watchHaproxy(PLAIN_LB.name);
+}
+
+async function stopAll(publishers: readonly Publisher[]): Promise<void> {
+  await Promise.all(publishers.map((p) => p.stop()));
+}
+
+describeE2e(
+  'VM bundles of examples/e2e-4.3.yaml on real hosts (RabbitMQ 4.3, HAProxy 3.2, keepalived 2.3)',
+  { example: 'e2e-4.3.yaml', loadBalancer: 'sid', extraHosts: [PLAIN_LB] },
+  (e2e) => {
+    it('5. a node cut off from its peers only keeps serving on Khepri, but its clients get no confirms: the majority check takes it out of rotation within 5 s and back within 5 s, new clients land on the majority, no confirmed message is lost', async () => {
+      const warren = e2e.lab();
+      const cluster = e2e.bundles().cluster;
+      expect(cluster.version.line).toBe('4.3');
+      const detectionBoundMs = majorityLossDetectionMs(cluster);
+      expect(detectionBoundMs).toBeLessThanOrEqual(ROTATION_BOUND_MS - MEASUREMENT_SLACK_MS);
+      for (const host of NODES) await warren.rejoinPeers(host);
+      startPlainHaproxy(warren, e2e.bundles().hostDir('lb-1'));
+      for (const node of NODES) await warren.waitForHaproxyStatus(PLAIN_LB.name, node, 'UP', 0, 60_000);
+
+      // Three publishers through each HAProxy: leastconn gives each node one of them.
+      const start = (url: string) => startPublisher(warren, { queue: 'e2e-khepri', url, intervalMs: 20, connectDeadlineMs: 30_000 });
+      const viaWarren: Publisher[] = [];
+      const viaPlain: Publisher[] = [];
+      for (let i = 0; i < NODES.length; i++) {
+        viaWarren.push(start(warren.amqpUrl()));
+        viaPlain.push(start(warren.amqpUrl(PLAIN_LB.address)));
+        await sleep(700);
       }
-      const healedMs = await whenRunning(warren, 'rabbit-3', NODES.map((h) => `rabbit@${h}`), restoredAt, 120_000);
-      console.log(`e2e: Khepri: link back; rabbit-3 sees all 3 running after ${healedMs} ms`);
-      for (const host of NODES) expect((await warren.waitForClusterSize(host, 3, 60_000)).partitions).toEqual({});
-      await sleep(3_000);
-      await Promise.all([viaVip.stop(), onCutNode.stop()]);
-      const [vip, direct] = [await viaVip.result(), await onCutNode.result()];
-      const directDuringCut = direct.confirmed.filter(([, t]) => t > cutAt + 2_000 && t < restoredAt);
-      console.log(
-        `e2e: Khepri: publisher on rabbit-3 itself: ${directDuringCut.length} confirms during the cut, longest stall ${longestStall(direct, cutAt, Date.now())} ms; ` +
-          `publisher through the VIP: longest stall ${longestStall(vip, cutAt, Date.now())} ms, ${vip.connects.length - 1} reconnection(s), ${vip.confirmed.length} confirmed`,
-      );
-      // The minority cannot commit: a quorum queue publish through the cut-off node is never confirmed there.
-      expect(directDuringCut).toEqual([]);
-      expect(vip.confirmed.filter(([, t]) => t > restoredAt).length).toBeGreaterThan(0);
-      const received = await drain(warren, 'e2e-khepri', warren.amqpUrl());
-      expect(lostMessages(vip, received)).toEqual([]);
-      expect(lostMessages(direct, received)).toEqual([]);
-    } finally {
-      await Promise.all([viaVip.stop(), onCutNode.stop()]);
-    }
-  });
-});
+      const onCutNode = startPublisher(warren, { queue: 'e2e-khepri', url: warren.amqpUrl(cluster.nodes[2]!.address!), intervalMs: 20, connectDeadlineMs: 30_000 });
+      const everyone = [...viaWarren, ...viaPlain, onCutNode];
+      try {
+        await sleep(3_000);
+        const cutAt = Date.now();
+        await warren.isolateFromPeers('rabbit-3');
+        let restoredAt: number;
+        try {
+          const downs = await Promise.all(LBS.map((lb) => warren.waitForHaproxyStatus(lb, 'rabbit-3', 'DOWN', cutAt, 15_000)));
+          const downMs = downs.map((d) => d.atMs - cutAt);
+          console.log(`e2e: majority check: rabbit-3 cut off from its peers; warren's HAProxies marked it down after ${downMs.join(' / ')} ms (bound ${detectionBoundMs} ms)`);
+          for (const ms of downMs) expect(ms).toBeLessThanOrEqual(ROTATION_BOUND_MS);
+
+          // New clients through the VIP all land on the majority: rabbit-3's session counter does not move.
+          const holder = (await warren.vipHolders())[0]!;
+          const before = await warren.haproxySessionsTotal(holder, 'rabbit-3');
+          for (let i = 0; i < 8; i++) expect((await publish(warren, { queue: 'e2e-khepri-new', url: warren.amqpUrl(), count: 1, connectDeadlineMs: 10_000 })).confirmed).toHaveLength(1);
+          expect(await warren.haproxySessionsTotal(holder, 'rabbit-3')).toBe(before);
+
+          const majorityMs = await whenRunning(warren, 'rabbit-1', ['rabbit@rabbit-1', 'rabbit@rabbit-2'], cutAt, CUT_MS);
+          const stillRunning = await rabbitmqctl(warren.lab, warren.node('rabbit-3'), ['eval', 'rabbit:is_running().']);
+          // No pause_minority on Khepri: the cut-off node keeps its rabbit app and its listeners.
+          expect(stillRunning.stdout.trim()).toBe('true');
+          console.log(
+            `e2e: Khepri: rabbit-1 saw 2 running after ${majorityMs} ms; rabbit-3 still runs; the plain AMQP check sees rabbit-3 ${warren.haproxyStatus(PLAIN_LB.name, 'rabbit-3')}`,
+          );
+          await sleep(Math.max(0, cutAt + CUT_MS - Date.now()));
+        } finally {
+          await warren.rejoinPeers('rabbit-3');
+          restoredAt = Date.now();
+        }
+        const ups = await Promise.all(LBS.map((lb) => warren.waitForHaproxyStatus(lb, 'rabbit-3', 'UP', restoredAt, 15_000)));
+        const upMs = ups.map((u) => u.atMs - restoredAt);
+        console.log(`e2e: majority check: link back; rabbit-3 up again in warren's HAProxies after ${upMs.join(' / ')} ms`);
+        for (const ms of upMs) expect(ms).toBeLessThanOrEqual(ROTATION_BOUND_MS);
+        const healedMs = await whenRunning(warren, 'rabbit-3', NODES.map((h) => `rabbit@${h}`), restoredAt, 120_000);
+        console.log(`e2e: Khepri: rabbit-3 sees all 3 running ${healedMs} ms after the link came back`);
+        for (const host of NODES) expect((await warren.waitForClusterSize(host, 3, 60_000)).partitions).toEqual({});
+        await sleep(3_000);
+        await stopAll(everyone);
+        const endAt = Date.now();
+        const results = new Map<Publisher, PublisherResult>();
+        for (const p of everyone) results.set(p, await p.result());
+        const worst = (group: readonly Publisher[]) => Math.max(...group.map((p) => longestStall(results.get(p)!, cutAt, endAt)));
+        const direct = results.get(onCutNode)!;
+        const directDuringCut = direct.confirmed.filter(([, t]) => t > cutAt + 2_000 && t < restoredAt);
+        console.log(
+          `e2e: longest stall of a client, cut to end: through warren's HAProxy (majority check) ${worst(viaWarren)} ms, ` +
+            `through the plain AMQP check ${worst(viaPlain)} ms, connected to rabbit-3 itself ${longestStall(direct, cutAt, endAt)} ms (${directDuringCut.length} confirms there during the cut)`,
+        );
+        // The minority cannot commit: a quorum queue publish through the cut-off node is never confirmed there.
+        expect(directDuringCut).toEqual([]);
+        // warren's clients were moved off the cut-off node instead of waiting for the cut to end.
+        expect(worst(viaWarren)).toBeLessThan(CUT_MS - ROTATION_BOUND_MS);
+        const received = await drain(warren, 'e2e-khepri', warren.amqpUrl());
+        for (const p of everyone) expect(lostMessages(results.get(p)!, received), p.name).toEqual([]);
+        expect(await drain(warren, 'e2e-khepri-new', warren.amqpUrl())).toHaveLength(8);
+      } finally {
+        await stopAll(everyone);
+        await warren.stopHaproxy(PLAIN_LB.name);
+      }
+    });
+  },
+);

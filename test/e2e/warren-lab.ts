@@ -4,8 +4,9 @@
  * /etc/haproxy and /etc/keepalived. Each host has its own PID namespace, so a check on one load balancer
  * sees only its own HAProxy. A client host (and any extra host) runs the AMQP clients.
  */
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { MAJORITY_AGENT_UNIT_PATH } from '../../vm/majority-agent-unit';
 import { runCommand } from '../lab/commands';
 import {
   createLab,
@@ -46,6 +47,7 @@ export class WarrenLab {
   private readonly haproxies = new Map<string, LabProcess>();
   private readonly keepaliveds = new Map<string, LabProcess>();
   private readonly watchers = new Map<string, LabProcess>();
+  private readonly majorityAgents = new Map<string, LabProcess>();
   private bundles: VmBundles;
   private keepalivedStarts = 0;
 
@@ -116,7 +118,28 @@ export class WarrenLab {
       root: this.rabbitmq.root,
     });
     this.nodes.set(host, started);
+    if (!this.majorityAgents.has(host)) this.startMajorityAgent(host, logDir);
     return started;
+  }
+
+  /**
+   * The bundle's majority agent (a systemd unit on a real host, independent of the node's own process): started
+   * with the node's first start, with the unit's ExecStart, from the unit's program path (created in the root,
+   * or on this machine, as install.sh does). Nothing when the bundle has no agent (the node pauses itself).
+   */
+  private startMajorityAgent(host: string, logDir: string): void {
+    const unit = join(this.bundles.hostDir(host), MAJORITY_AGENT_UNIT_PATH);
+    if (!existsSync(unit)) return;
+    const argv = /^ExecStart=(.+)$/m.exec(readFileSync(unit, 'utf8'))?.[1]?.split(' ');
+    const program = argv?.find((arg) => arg.endsWith('.escript'));
+    if (!argv || !program) throw new Error(`${unit}: no ExecStart with an escript program`);
+    mkdirSync(`${this.rabbitmq.root ?? ''}${dirname(program)}`, { recursive: true });
+    const agent = this.lab.spawn(host, argv, {
+      bindMounts: [{ source: join(this.bundles.hostDir(host), dirname(program)), target: dirname(program) }],
+      root: this.rabbitmq.root,
+      logFile: join(logDir, 'majority-agent.log'),
+    });
+    this.majorityAgents.set(host, agent);
   }
 
   /** Starts every node at once and waits until the first reports all of them running; returns the ms it took. */
@@ -158,9 +181,13 @@ export class WarrenLab {
         await node.epmd.kill('SIGKILL');
         await node.epmd.exited();
         await this.killListeners(node.host, [this.cluster.ports.epmd, this.cluster.ports.distribution]);
+        const agent = this.majorityAgents.get(node.host);
+        await agent?.kill('SIGKILL');
+        await agent?.exited();
       }),
     );
     this.nodes.clear();
+    this.majorityAgents.clear();
   }
 
   /**
@@ -323,6 +350,18 @@ export class WarrenLab {
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as HaproxyStatusChange);
+  }
+
+  /** How many sessions HAProxy on `host` has ever sent to `server` in its `amqp` listener (stats `stot`). */
+  async haproxySessionsTotal(host: string, server: string): Promise<number> {
+    const h = this.cluster.loadBalancer!.haproxy;
+    const result = await this.lab.run(host, ['curl', '-sf', '-u', `${h.statsUser}:${this.bundles.secrets.statsPassword}`, `http://127.0.0.1:${h.statsPort}/;csv`]);
+    if (result.code !== 0) throw new Error(`HAProxy stats on ${host}: curl exited with ${result.code}`);
+    const [header, ...rows] = result.stdout.split('\n');
+    const stot = header!.replace(/^# /, '').split(',').indexOf('stot');
+    const row = rows.map((r) => r.split(',')).find((f) => f[0] === 'amqp' && f[1] === server);
+    if (!row) throw new Error(`HAProxy on ${host} has no server ${server} in listen amqp`);
+    return Number(row[stot]);
   }
 
   /** The latest status of a server as one HAProxy sees it (`UP`, `DOWN`, `no`...), or undefined before the first poll. */
