@@ -5,16 +5,25 @@
  * lb-1, both checking the same nodes.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPublisher, outageAround } from '../test/e2e/amqp-clients';
 import { REPO_ROOT, specVariant, synthVmBundles, type VmBundles } from '../test/e2e/bundles';
 import type { LoadBalancerBuild } from '../test/lab';
+import { runCommand } from '../test/lab/commands';
 import { CLIENT_HOST, sleep, WarrenLab } from '../test/e2e/warren-lab';
 import { serverDownDetectionMs } from '../haproxy';
 import { figure, log, type Figure } from './figures';
 
 const GUIDE_LB = 'lb-guide';
+/** Probe resolutions: test/e2e/clients/haproxy-watch.cjs polls the stats every 100 ms. */
+const HAPROXY_WATCH_RESOLUTION_MS = 100;
+/** WarrenLab.waitForVipHolder reads the addresses every 50 ms (plus one `ip` call, ~5 ms). */
+const VIP_POLL_RESOLUTION_MS = 55;
+/** The kill scenarios' publishers send one message every 5 ms. */
+const PUBLISH_INTERVAL_MS = 5;
+/** Cluster formation is polled with rabbitmqctl, one call taking 1.5 to 4.5 s on 2 busy cores. */
+const CLI_POLL_RESOLUTION_MS = 4500;
 const LBS = ['lb-1', 'lb-2'] as const;
 
 export interface LabFigures {
@@ -24,7 +33,15 @@ export interface LabFigures {
   readonly nodeDeathDetectionMs: Record<'warren' | 'guide', Figure & { readonly settings: string; readonly worstCaseMs: number }>;
   readonly clientVisibleOutageMs: Record<'warren' | 'guide', Figure>;
   readonly vipFailoverMs: Record<string, { readonly settings: string; readonly haproxyStopped: Figure; readonly linkCut: Figure }>;
-  readonly publishThroughput: { readonly directPerSecond: Figure; readonly throughHaproxyPerSecond: Figure; readonly ratio: number };
+  readonly publishThroughput: {
+    /** Where the processes ran: the load generator apart from the brokers and HAProxy. */
+    readonly placement: string;
+    readonly pairs: number;
+    readonly directPerSecond: Figure;
+    readonly throughHaproxyPerSecond: Figure;
+    /** Through HAProxy / direct, per interleaved pair. */
+    readonly ratio: Figure;
+  };
 }
 
 export interface LabBenchOptions {
@@ -33,7 +50,8 @@ export interface LabBenchOptions {
   readonly loadBalancer: LoadBalancerBuild;
   readonly killRuns: number;
   readonly vipRuns: number;
-  readonly throughputRuns: number;
+  /** Interleaved pairs of throughput runs (direct, through HAProxy). */
+  readonly throughputPairs: number;
 }
 
 export async function measureLab(options: LabBenchOptions): Promise<LabFigures> {
@@ -68,7 +86,7 @@ export async function measureLab(options: LabBenchOptions): Promise<LabFigures> 
       await warren.waitForHaproxyStatus(GUIDE_LB, node.host, 'UP', 0, 60_000);
     }
 
-    const throughput = await measureThroughput(warren, lb1, options.throughputRuns);
+    const throughput = await measureThroughput(warren, lb1, options.throughputPairs);
     const kills = await measureNodeDeaths(warren, { warren: lb1, guide: guideAddress }, options.killRuns);
     const vip: LabFigures['vipFailoverMs'] = {};
     // Read from the resolved bundles, so the labels always say what was measured.
@@ -88,12 +106,12 @@ export async function measureLab(options: LabBenchOptions): Promise<LabFigures> 
     const settings = (b: VmBundles) => `inter ${h(b).intervalMs}ms fastinter ${h(b).fastIntervalMs}ms rise ${h(b).rise} fall ${h(b).fall}`;
     return {
       versions: { ...warren.rabbitmq.versions, ...warren.loadBalancer.versions },
-      clusterFormationMs: figure([formationMs]),
+      clusterFormationMs: figure([formationMs], { resolutionMs: CLI_POLL_RESOLUTION_MS }),
       nodeDeathDetectionMs: {
-        warren: { settings: settings(warrenBundles), worstCaseMs: serverDownDetectionMs(warrenBundles.cluster.loadBalancer!.haproxy).refusedMs, ...figure(kills.detection.warren) },
-        guide: { settings: settings(guideBundles), worstCaseMs: serverDownDetectionMs(guideBundles.cluster.loadBalancer!.haproxy).refusedMs, ...figure(kills.detection.guide) },
+        warren: { settings: settings(warrenBundles), worstCaseMs: serverDownDetectionMs(warrenBundles.cluster.loadBalancer!.haproxy).refusedMs, ...figure(kills.detection.warren, { resolutionMs: HAPROXY_WATCH_RESOLUTION_MS }) },
+        guide: { settings: settings(guideBundles), worstCaseMs: serverDownDetectionMs(guideBundles.cluster.loadBalancer!.haproxy).refusedMs, ...figure(kills.detection.guide, { resolutionMs: HAPROXY_WATCH_RESOLUTION_MS }) },
       },
-      clientVisibleOutageMs: { warren: figure(kills.outage.warren), guide: figure(kills.outage.guide) },
+      clientVisibleOutageMs: { warren: figure(kills.outage.warren, { resolutionMs: PUBLISH_INTERVAL_MS }), guide: figure(kills.outage.guide, { resolutionMs: PUBLISH_INTERVAL_MS }) },
       vipFailoverMs: vip,
       publishThroughput: throughput,
     };
@@ -103,27 +121,58 @@ export async function measureLab(options: LabBenchOptions): Promise<LabFigures> 
   }
 }
 
-/** Publish rate with confirms (window 256, 1 KiB, fresh quorum queue led by the connected node): direct vs through lb-1. */
-async function measureThroughput(warren: WarrenLab, lbAddress: string, runs: number): Promise<LabFigures['publishThroughput']> {
+/** The CPU the load generator gets during the throughput pairs; brokers, HAProxy and the rest get the other one(s). */
+const CLIENT_CPU = 1;
+
+/**
+ * Publish rate with confirms (window 256, 1 KiB, a fresh quorum queue led by the connected node), direct to a
+ * node and through lb-1's HAProxy, measured in interleaved pairs (direct first in odd pairs, HAProxy first in
+ * even ones, so a drift in what else runs lands on both sides). The load generator is pinned to its own CPU and
+ * every process of the cluster and load-balancer hosts to the others, so the client never steals the brokers' time.
+ */
+async function measureThroughput(warren: WarrenLab, lbAddress: string, pairs: number): Promise<LabFigures['publishThroughput']> {
+  const cpus = availableParallelism();
+  const clusterCpus = cpus > 1 ? [...Array(cpus).keys()].filter((cpu) => cpu !== CLIENT_CPU).join(',') : '0';
   const rate = async (address: string, queue: string): Promise<number> => {
-    const result = await warren.lab.run(CLIENT_HOST, ['node', join(__dirname, '..', 'test', 'e2e', 'clients', 'throughput.cjs')], {
-      env: { AMQP_URL: warren.amqpUrl(address), QUEUE: queue, COUNT: '10000' },
-      timeoutMs: 180_000,
-    });
+    const client = ['taskset', '-c', String(cpus > 1 ? CLIENT_CPU : 0), 'node', join(__dirname, '..', 'test', 'e2e', 'clients', 'throughput.cjs')];
+    const result = await warren.lab.run(CLIENT_HOST, client, { env: { AMQP_URL: warren.amqpUrl(address), QUEUE: queue, COUNT: '5000' }, timeoutMs: 180_000 });
     if (result.code !== 0) throw new Error(`throughput client failed: ${result.stderr}`);
     return (JSON.parse(result.stdout) as { perSecond: number }).perSecond;
   };
+  const servers = [...warren.cluster.nodes.map((n) => n.host), 'lb-1'];
+  await pinHosts(warren, servers, clusterCpus);
   const direct: number[] = [];
   const haproxy: number[] = [];
+  const ratios: number[] = [];
   const nodeAddress = warren.cluster.nodes[0]!.address!;
-  for (let i = 0; i < runs; i++) {
-    direct.push(await rate(nodeAddress, `bench-direct-${i}`));
-    haproxy.push(await rate(lbAddress, `bench-haproxy-${i}`));
-    log(`throughput run ${i + 1}: direct ${direct.at(-1)} msg/s, through HAProxy ${haproxy.at(-1)} msg/s`);
+  try {
+    for (let i = 0; i < pairs; i++) {
+      const order = i % 2 === 0 ? (['direct', 'haproxy'] as const) : (['haproxy', 'direct'] as const);
+      const pair: Record<string, number> = {};
+      for (const side of order) pair[side] = await rate(side === 'direct' ? nodeAddress : lbAddress, `bench-${side}-${i}`);
+      direct.push(pair.direct!);
+      haproxy.push(pair.haproxy!);
+      ratios.push(pair.haproxy! / pair.direct!);
+      log(`throughput pair ${i + 1}/${pairs}: direct ${pair.direct} msg/s, through HAProxy ${pair.haproxy} msg/s, ratio ${ratios.at(-1)!.toFixed(3)}`);
+    }
+  } finally {
+    await pinHosts(warren, servers, `0-${cpus - 1}`);
   }
-  const directPerSecond = figure(direct);
-  const throughHaproxyPerSecond = figure(haproxy);
-  return { directPerSecond, throughHaproxyPerSecond, ratio: Math.round((throughHaproxyPerSecond.median / directPerSecond.median) * 1000) / 1000 };
+  return {
+    placement: `load generator pinned to CPU ${cpus > 1 ? CLIENT_CPU : 0}; brokers, HAProxy and their hosts' other processes to CPU ${clusterCpus} (taskset)`,
+    pairs,
+    directPerSecond: figure(direct),
+    throughHaproxyPerSecond: figure(haproxy),
+    ratio: figure(ratios, { digits: 3 }),
+  };
+}
+
+/** Sets the CPU affinity of every thread of every process in these hosts' network namespaces. */
+async function pinHosts(warren: WarrenLab, hosts: readonly string[], cpuList: string): Promise<void> {
+  for (const host of hosts) {
+    const pids = (await runCommand(['ip', 'netns', 'pids', warren.lab.netnsOf(host)])).stdout.split('\n').filter((p) => p.trim() !== '');
+    for (const pid of pids) await runCommand(['taskset', '-a', '-p', '-c', cpuList, pid]);
+  }
 }
 
 /**
@@ -136,8 +185,8 @@ async function measureNodeDeaths(warren: WarrenLab, via: Record<'warren' | 'guid
   for (let i = 0; i < runs; i++) {
     const target = i % 2 === 0 ? 'warren' : 'guide';
     const publishers = {
-      warren: startPublisher(warren, { queue: `bench-kill-${i}-warren`, url: warren.amqpUrl(via.warren), intervalMs: 5 }),
-      guide: startPublisher(warren, { queue: `bench-kill-${i}-guide`, url: warren.amqpUrl(via.guide), intervalMs: 5 }),
+      warren: startPublisher(warren, { queue: `bench-kill-${i}-warren`, url: warren.amqpUrl(via.warren), intervalMs: PUBLISH_INTERVAL_MS }),
+      guide: startPublisher(warren, { queue: `bench-kill-${i}-guide`, url: warren.amqpUrl(via.guide), intervalMs: PUBLISH_INTERVAL_MS }),
     };
     const victim = await warren.hostOfConnection(publishers[target].name);
     await sleep(3_000);
@@ -199,5 +248,5 @@ async function measureVipFailover(warren: WarrenLab, bundles: VmBundles, runs: n
     await waitForBackup(holder, before);
     holder = other(holder);
   }
-  return { haproxyStopped: figure(haproxyStopped), linkCut: figure(linkCut) };
+  return { haproxyStopped: figure(haproxyStopped, { resolutionMs: VIP_POLL_RESOLUTION_MS }), linkCut: figure(linkCut, { resolutionMs: VIP_POLL_RESOLUTION_MS }) };
 }

@@ -1,0 +1,54 @@
+/** The README's benchmark table comes from a bench result, never from hand edits. */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { figure } from '../../bench/figures';
+import { renderBenchTable, updateReadme, type BenchResult } from '../../bench/readme-table';
+
+const work = mkdtempSync(join(tmpdir(), 'warren-bench-table-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const ms = (runs: number[]) => figure(runs, { resolutionMs: 100 });
+const vip = (settings: string) => ({ settings, haproxyStopped: ms([900, 1000, 1100]), linkCut: ms([1400, 1500, 1600]) });
+const result: BenchResult = {
+  startedAt: '2026-12-01T23:00:00.000Z',
+  machine: { cpus: 2 },
+  lines: {
+    '4.3': {
+      versions: { 'rabbitmq-server': '4.3.6-1', haproxy: '3.2.26-1', keepalived: '1:2.3.4-1+b2' },
+      clusterFormationMs: ms([20_000]),
+      nodeDeathDetectionMs: {
+        warren: { settings: 'inter 1000ms', worstCaseMs: 1500, ...ms([700, 900, 1100, 1300]) },
+        guide: { settings: 'inter 5000ms', worstCaseMs: 15000, ...ms([10_000, 12_000, 13_000, 14_000]) },
+      },
+      clientVisibleOutageMs: { warren: ms([200, 300]), guide: ms([100, 150]) },
+      vipFailoverMs: { warren: vip('VRRPv3 advert 500 ms'), guide: vip('VRRPv2 advert 1000 ms'), vrrp3SubSecond: vip('VRRPv3 advert 100 ms') },
+      publishThroughput: { placement: 'pinned', pairs: 8, directPerSecond: figure([5000, 5100]), throughHaproxyPerSecond: figure([4800, 4900]), ratio: figure([0.94, 0.96], { digits: 3 }) },
+      met: { nodeDeathDetection: true, vipFailoverDefault: true, vipFailoverVrrp3SubSecond: false, throughputRatio: true },
+    },
+  },
+  synthWallMs: { '3': { inProcessMs: figure([110]), cliMs: figure([1300]) }, '100': { inProcessMs: figure([240]), cliMs: figure([1800]) } },
+  targets: { nodeDeathDetectionMaxMs: 2000, vipFailoverDefaultMaxMs: 3000, vipFailoverVrrp3SubSecondMaxMs: 1000, throughputRatioMin: 0.9, synth100NodesMaxMs: 3000, synth100NodesMet: true },
+};
+
+describe('the README benchmark table', () => {
+  it('says the date, the cores, each figure with spread, run count and worst, and each target met or not', () => {
+    const table = renderBenchTable(result);
+    expect(table).toContain('Run of 2026-12-01 on 2 shared cores');
+    expect(table).toContain('| **4.3 (RabbitMQ 4.3.6-1, HAProxy 3.2.26-1, keepalived 1:2.3.4-1+b2)** |');
+    expect(table).toContain('| node-death detection in HAProxy | 1.00 s ± 0.15 (n 4, max 1.30) | 12.50 s ± 0.88 (n 4, max 14.00) | worst <= 2.00 s: met |');
+    expect(table).toContain('| publish throughput through HAProxy / direct (8 interleaved pairs) | 0.950 ± 0.005 (4850 / 5050 msg/s) | - | >= 0.9: met |');
+    expect(table).toContain('medians <= 1.00 s: NOT met');
+  });
+
+  it('replaces only what is between the markers, and refuses a README without them', () => {
+    const readme = join(work, 'README.md');
+    const table = renderBenchTable(result);
+    writeFileSync(readme, `before\n${table.split('\n')[0]}\nold figures\n<!-- bench-table:end -->\nafter\n`);
+    updateReadme(readme, result);
+    expect(readFileSync(readme, 'utf8')).toBe(`before\n${table}\nafter\n`);
+    writeFileSync(readme, 'no markers\n');
+    expect(() => updateReadme(readme, result)).toThrow('has no bench-table markers');
+  });
+});
