@@ -33,12 +33,12 @@ export function specVariant(specPath: string, workDir: string, name: string, cha
 }
 
 /**
- * Runs `warren synth --spec <spec> --out <outDir> --target vm`. The secrets store lives beside the output
- * (`<outDir>/../.warren-secrets/<cluster>`): output folders that are siblings share the cookie and passwords.
+ * Runs `warren synth --spec <spec> --out <outDir> --target vm --secrets <outDir>/../.warren-secrets`: output folders
+ * that are siblings share the cookie and passwords, and nothing is written next to the spec (examples/ stays clean).
  */
 export function synthVmBundles(specPath: string, outDir: string): VmBundles {
   const output: string[] = [];
-  const code = runCli(['synth', '--spec', specPath, '--out', outDir, '--target', 'vm'], {
+  const code = runCli(['synth', '--spec', specPath, '--out', outDir, '--target', 'vm', '--secrets', join(outDir, '..', '.warren-secrets')], {
     stdout: (text) => output.push(text),
     stderr: (text) => output.push(text),
     env: {},
