@@ -1,15 +1,17 @@
 /**
  * Entry point for `cdk8s synth` in charts/. Inputs:
  * - WARREN_SPEC: a spec file (YAML or JSON); without it, the built-in DEFAULT_SPEC.
- * - the secrets `warren synth` generated once, read from WARREN_SECRETS_DIR or `.warren-secrets/<cluster>/`
- *   beside the output folder; not needed when the spec's kubernetes.existingSecret names a Secret you manage.
+ * - the secrets `warren synth` generated once, read from WARREN_SECRETS_DIR or the store `warren synth` uses
+ *   (`.warren-secrets/<cluster>/` next to the spec, or one an earlier version left beside the output folder);
+ *   not needed when the spec's kubernetes.existingSecret names a Secret you manage.
  * It never generates secrets: a second source of cookies could split a running cluster.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { parse } from 'yaml';
 import { DEFAULT_SPEC, formatProblem, resolveCluster, SpecError, type ResolvedCluster, type SecretValues } from '../model';
+import { secretsStoreLocation } from '../cli/secrets-store';
 import { RabbitmqCluster } from './rabbitmq-cluster';
 
 function readSecrets(cluster: ResolvedCluster, folder: string): SecretValues | undefined {
@@ -36,7 +38,9 @@ try {
   console.error(error.problems.map(formatProblem).join('\n'));
   process.exit(1);
 }
-const secretsFolder = process.env.WARREN_SECRETS_DIR ?? join(resolve(app.outdir), '..', '.warren-secrets', cluster.name);
+const secretsFolder =
+  process.env.WARREN_SECRETS_DIR ??
+  secretsStoreLocation({ specDir: specPath ? dirname(resolve(specPath)) : process.cwd(), outDir: app.outdir, clusterName: cluster.name }).folder;
 const chart = new Chart(app, cluster.name, { disableResourceNameHashes: true });
 new RabbitmqCluster(chart, 'RabbitmqCluster', { cluster, secrets: readSecrets(cluster, secretsFolder) });
 app.synth();

@@ -25,7 +25,7 @@ defaultUser:
   # generate | file:<path> | env:<VARIABLE>
   password: generate
 
-# Shared by every node; generated once and kept in .warren-secrets/ next to the output.
+# Shared by every node; generated once and kept in .warren-secrets/ next to this file (never commit it).
 erlangCookie: generate
 
 resources:

@@ -24,6 +24,6 @@ export const secretSource = (what: string) =>
     .regex(SECRET_SOURCE, `is not a secret source; use "generate", "file:<path>" or "env:<VARIABLE>"`)
     .default('generate')
     .describe(
-      `Where ${what} comes from: "generate" (random, created once and kept in the secrets folder next to the output), ` +
+      `Where ${what} comes from: "generate" (random, created once and kept in the secrets store, .warren-secrets/ next to the spec), ` +
         `"file:<path>" or "env:<VARIABLE>" (read at synth time). @default "generate"`,
     );

@@ -33,7 +33,7 @@ describe('warren synth', () => {
     expect(stderr()).toContain('notice: partitionHandling "autoheal" has no effect on RabbitMQ 4.3');
   });
 
-  it('generates secrets once, 0600 in a 0700 folder beside the output, reuses them, and never prints them', () => {
+  it('generates secrets once, 0600 in a 0700 folder next to the spec (the current folder without --spec), reuses them, and never prints them', () => {
     expect(warren('synth')).toBe(0);
     const folder = join(cwd, '.warren-secrets/rabbit');
     expect(mode(folder)).toBe('700');
