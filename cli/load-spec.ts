@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { isCollection, LineCounter, parseDocument, visit } from 'yaml';
 import { truncateForMessage, WarrenUserError } from '../model';
 import { describeFsError } from './fs-errors';
 
@@ -45,7 +45,8 @@ export function parseSpecText(path: string, bytes: Buffer): unknown {
   if (bytes.includes(0) || text.includes('\uFFFD')) {
     throw new WarrenUserError(`spec file "${path}" is not text (it holds binary data or is not UTF-8); pass a YAML or JSON spec with --spec`);
   }
-  const document = parseDocument(text, { prettyErrors: true });
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: true, lineCounter });
   if (document.errors.length > 0) {
     const errors = document.errors.map((e) => `  ${firstLines(e.message)}`);
     throw new WarrenUserError(`${path} is not valid YAML; fix ${errors.length === 1 ? 'this error' : `these ${errors.length} errors`}:\n${errors.join('\n')}`);
@@ -53,6 +54,18 @@ export function parseSpecText(path: string, bytes: Buffer): unknown {
   if (document.contents === null) {
     const what = text.trim() === '' ? 'is empty' : 'holds only comments';
     throw new WarrenUserError(`spec file "${path}" ${what}; ${INIT_HINT}`);
+  }
+  let collectionKey: number | undefined;
+  visit(document, {
+    Pair: (_, pair) => {
+      if (!isCollection(pair.key)) return undefined;
+      collectionKey = pair.key.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  if (collectionKey !== undefined) {
+    const { line, col } = lineCounter.linePos(collectionKey);
+    throw new WarrenUserError(`spec file "${path}" has a list or map as a key at line ${line}, column ${col}; keys of a spec are names, write one there`);
   }
   try {
     return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });

@@ -27,7 +27,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** The value quoted, cut to its first characters when long (a spec may hold kilobytes in one field). */
 function formatValue(value: unknown): string {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  // Numbers as written: JSON would show Infinity (a YAML 1e400) as null.
+  const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
   return JSON.stringify(truncateForMessage(text));
 }
 

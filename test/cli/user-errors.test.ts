@@ -44,6 +44,7 @@ describe('spec files that are not a spec', () => {
       'bomb.yaml',
       (p: string) => `spec file "${p}" has YAML aliases (*name) that expand to too many values; write the values out, or reuse fewer anchors`,
     ],
+    ['a map with a list as a key', () => write('key.yaml', 'name: a\n? [a, b]\n: 1\n'), 'key.yaml', (p: string) => `spec file "${p}" has a list or map as a key at line 2, column 3; keys of a spec are names, write one there`],
     ['larger than a spec', () => write('big.yaml', `name: a\n#${'x'.repeat(1024 * 1024)}\n`), 'big.yaml', (p: string) => `spec file "${p}" is ${1024 * 1024 + 10} bytes, more than a spec's 1048576; pass the spec file (YAML or JSON) with --spec`],
   ])('GIVEN a spec file that is %s WHEN synth runs THEN one line names the file and the fix, exit 2, nothing written', (_, given, name, message) => {
     given();
