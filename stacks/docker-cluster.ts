@@ -7,7 +7,7 @@
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import { containerRabbitmqConf, HAPROXY_SERVICE, haproxyConfigFile, publishedPortsOf } from '../compose';
-import { pemFileContent, renderDefinitions, renderEnabledPlugins, type ResolvedCluster, type SecretValues } from '../model';
+import { MAJORITY_AGENT_ESCRIPT, pemFileContent, renderDefinitions, renderEnabledPlugins, type ResolvedCluster, type SecretValues } from '../model';
 import { amqpUrl, managementUrl } from './connection-urls';
 import { dockerPlanOf, SECRET_CONTENTS, type ContainerPlan, type FileContent } from './docker-plan';
 import { secretOutputsOf, secretValuesOf, type SecretInputs } from './secrets';
@@ -139,6 +139,8 @@ function fileContentsOf(cluster: ResolvedCluster, values: pulumi.Output<SecretVa
     definitions: pulumi.secret(values.apply((v) => renderDefinitions(cluster, v))),
     // The stats password's crypt hash is in it.
     'haproxy-config': pulumi.secret(values.apply((v) => (cluster.loadBalancer ? haproxyConfigFile(cluster, v).content : ''))),
+    // Uploaded only when the cluster has the majority check (the plan lists it).
+    'majority-agent': MAJORITY_AGENT_ESCRIPT,
     // Uploaded only when the cluster has TLS (the plan lists them); the key stays secret.
     'tls-certificate': pem((t) => t.certificate),
     'tls-private-key': pulumi.secret(pem((t) => t.privateKey)),

@@ -23,6 +23,7 @@ export type FileContent =
   | 'erlang-cookie'
   | 'definitions'
   | 'haproxy-config'
+  | 'majority-agent'
   | 'tls-certificate'
   | 'tls-private-key'
   | 'tls-ca-certificate';
@@ -76,6 +77,7 @@ const BIND_CONTENTS: Readonly<Record<string, FileContent>> = {
   [`./${COMPOSE_FILES.rabbitmqConf}`]: 'rabbitmq-conf',
   [`./${COMPOSE_FILES.enabledPlugins}`]: 'enabled-plugins',
   [`./${HAPROXY_CONFIG_FILE}`]: 'haproxy-config',
+  [`./${COMPOSE_FILES.majorityAgent}`]: 'majority-agent',
 };
 
 /**

@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
 import { haproxyConfigFile } from '../../compose';
-import { rabbitPasswordHash, resolveCluster, type ClusterSpec, type SecretValues } from '../../model';
+import { MAJORITY_AGENT_ESCRIPT, rabbitPasswordHash, resolveCluster, type ClusterSpec, type SecretValues } from '../../model';
 import { DockerRabbitmqCluster, missingSecretProblems } from '../../stacks';
 import { fixtureSecrets } from '../support/fixtures';
 import { installMocks, plainLeaks, recordChildren, settled, unwrapSecrets, valueOf, type Child, type MockState, type Registration } from './pulumi-mocks';
@@ -66,11 +66,14 @@ describe('docker RabbitmqCluster (Pulumi engine mocked with pulumi.runtime.setMo
     expect(uploads.map(({ content: _, ...rest }) => rest)).toEqual([
       { file: '/etc/rabbitmq/conf.d/20-warren.conf', permissions: '0644' },
       { file: '/etc/rabbitmq/enabled_plugins', permissions: '0644' },
+      { file: '/usr/local/lib/warren/majority-agent.escript', permissions: '0644' },
       { file: '/var/lib/rabbitmq/.erlang.cookie', permissions: '0400', owner: '999', group: '999' },
       { file: '/etc/rabbitmq/definitions.json', permissions: '0400', owner: '999', group: '999' },
     ]);
-    expect(uploads[2]!.content).toBe('fake-erlang-cookie');
-    expect(JSON.parse(uploads[3]!.content).users[0].password_hash).toBe(rabbitPasswordHash('admin', 'fake-default-user-password'));
+    const file = (path: string) => uploads.find((u) => u.file === path)!.content;
+    expect(file('/var/lib/rabbitmq/.erlang.cookie')).toBe('fake-erlang-cookie');
+    expect(JSON.parse(file('/etc/rabbitmq/definitions.json')).users[0].password_hash).toBe(rabbitPasswordHash('admin', 'fake-default-user-password'));
+    expect(file('/usr/local/lib/warren/majority-agent.escript')).toBe(MAJORITY_AGENT_ESCRIPT);
     const haproxy = unwrapSecrets(byName(registrations, 'orders-haproxy').inputs) as Record<string, unknown>;
     expect(haproxy).toMatchObject({ name: 'orders-haproxy', hostname: 'haproxy', image: 'sha256:mock-orders-haproxy-image', restart: 'unless-stopped' });
     expect(haproxy).not.toHaveProperty('wait');
@@ -91,10 +94,12 @@ describe('docker RabbitmqCluster (Pulumi engine mocked with pulumi.runtime.setMo
     for (const name of ['orders-orders-1', 'orders-haproxy']) expect(byName(registrations, name).inputs.uploads).toHaveProperty('4dabf18193072939515e22adb298388d');
     // In the program, each secret-bearing upload content is itself a secret Output, the plain files are not.
     const node = children.find((c) => c.name === 'orders-orders-1')!;
-    const uploads = node.props.uploads as { content: pulumi.Input<string> }[];
-    expect(pulumi.Output.isInstance(uploads[0]!.content)).toBe(false);
-    expect(await pulumi.isSecret(uploads[2]!.content as pulumi.Output<string>)).toBe(true);
-    expect(await pulumi.isSecret(uploads[3]!.content as pulumi.Output<string>)).toBe(true);
+    const uploads = node.props.uploads as { file: string; content: pulumi.Input<string> }[];
+    const content = (path: string) => uploads.find((u) => u.file === path)!.content;
+    expect(pulumi.Output.isInstance(content('/etc/rabbitmq/conf.d/20-warren.conf'))).toBe(false);
+    expect(pulumi.Output.isInstance(content('/usr/local/lib/warren/majority-agent.escript'))).toBe(false);
+    expect(await pulumi.isSecret(content('/var/lib/rabbitmq/.erlang.cookie') as pulumi.Output<string>)).toBe(true);
+    expect(await pulumi.isSecret(content('/etc/rabbitmq/definitions.json') as pulumi.Output<string>)).toBe(true);
     for (const output of [component.amqpUrl, component.amqpUrls, component.password]) expect(await pulumi.isSecret(output as pulumi.Output<unknown>)).toBe(true);
     for (const output of [component.managementUrl, component.username, component.nodeNames]) expect(await pulumi.isSecret(output as pulumi.Output<unknown>)).toBe(false);
     expect(await valueOf(component.amqpUrl)).toBe('amqp://admin:fake-default-user-password@127.0.0.1:5672/');
@@ -118,7 +123,8 @@ describe('docker RabbitmqCluster (Pulumi engine mocked with pulumi.runtime.setMo
     expect(byName(second.registrations, 'orders-erlang-cookie').inputs).toEqual(byName(first.registrations, 'orders-erlang-cookie').inputs);
     expect(cookieOf(second.registrations)).toBe(cookie);
     for (const host of ['orders-orders-2', 'orders-orders-3']) {
-      expect((unwrapSecrets(byName(second.registrations, host).inputs.uploads) as { content: string }[])[2]!.content).toBe(cookie);
+      const uploads = unwrapSecrets(byName(second.registrations, host).inputs.uploads) as { file: string; content: string }[];
+      expect(uploads.find((u) => u.file === '/var/lib/rabbitmq/.erlang.cookie')!.content).toBe(cookie);
     }
 
     // The mock is not a constant: without the state, the cookie is a different one.
