@@ -57,10 +57,14 @@ Options:
   --target NAME   only this target; repeatable (${TARGETS.map((t) => t.name).join(', ')})
   --secrets DIR   store of generated secrets (default: .warren-secrets/ in the spec's folder)
   -h, --help      show this help`,
-  validate: `Usage: warren validate --spec FILE
+  validate: `Usage: warren validate --spec FILE [--spec-only]
 
 Checks the spec and prints every problem as \`path: "value" is ...; fix\`, then reads every
-file: and env: secret source, as synth would. Exits 1 on errors.`,
+file: and env: secret source, as synth would. Exits 1 on errors.
+
+Options:
+  --spec-only     do not read secret sources (where they are not at hand, e.g. a CI lint job)
+  -h, --help      show this help`,
   init: `Usage: warren init [--out FILE] [--force]
 
 Writes a commented starter spec (default: warren.yaml); refuses to overwrite unless --force.`,
@@ -155,12 +159,17 @@ function summarise(files: readonly GeneratedFile[]): { path: string; note: strin
 }
 
 const validate: Command = (args, io) => {
-  const { values } = parse(args, { spec: { type: 'string' } });
+  const { values } = parse(args, { spec: { type: 'string' }, 'spec-only': { type: 'boolean' } });
   if (values.help) return io.stdout(`${HELP.validate}\n`), 0;
   if (!values.spec) throw new WarrenUserError('validate needs --spec FILE; run `warren validate --help`');
   const { spec, baseDir } = specFrom(values.spec as string, io);
   const result = validateSpec(spec);
   if (!result.ok) throw new SpecError(result.problems);
+  if (values['spec-only']) {
+    reportWarnings(io, result.warnings.map(formatProblem));
+    io.stdout(`${values.spec}: valid; secret sources not read (--spec-only)\n`);
+    return 0;
+  }
   const { cluster } = checkedCluster(spec, baseDir, io.env);
   reportWarnings(io, result.warnings.map(formatProblem));
   const readable = cluster.secrets.filter((ref) => ref.source.kind !== 'generate').length;

@@ -153,6 +153,13 @@ describe('secret sources', () => {
     expect(readdirSync(cwd)).toEqual(['spec.yaml']);
   });
 
+  it('GIVEN sources that are not at hand WHEN validate runs with --spec-only THEN the spec alone is checked, and the output says the sources were not read', () => {
+    write('spec.yaml', 'name: orders\ndefaultUser: { password: env:NOT_SET }\n');
+    expect(warren('validate', '--spec', 'spec.yaml', '--spec-only')).toBe(0);
+    expect(stdout()).toBe('spec.yaml: valid; secret sources not read (--spec-only)\n');
+    expect(warren('validate', '--spec', 'spec.yaml')).toBe(1);
+  });
+
   it('GIVEN readable sources WHEN validate runs THEN it says it read them and which secrets synth will generate', () => {
     write('cookie', 'a-cookie-from-a-file\n');
     write('spec.yaml', 'name: orders\nerlangCookie: file:cookie\n');
