@@ -1,129 +1,152 @@
 /**
- * Real: examples/tls-3.10.yaml (TLS only, HAProxy passing TLS through) with a throwaway CA made by openssl.
- * `warren synth --target vm` writes the bundles; each node's own install.sh places its files (modes and
- * owners included) under a root folder; real RabbitMQ 3.10 nodes boot from those folders in lab hosts with
+ * Real, per TLS example: examples/tls-3.10.yaml and tls-4.3.yaml (TLS only, HAProxy passing TLS through) with a
+ * throwaway CA made by openssl. `warren synth --target vm` writes the bundles; each node's own install.sh places
+ * its files (modes and owners included) under a root folder; real RabbitMQ nodes of the line the example names
+ * (3.10.8 from this machine, 4.3 from the forky root) boot from those folders in lab hosts with
  * the example's addresses; a real HAProxy runs the generated config on the load-balancer host (logging to
  * stdout, the only difference from the bundle's file). A client host then talks AMQP over TLS through HAProxy.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runCli } from '../../cli/main';
 import { materialiseSecrets, secretsFolderFor } from '../../cli/secrets-store';
 import { haproxyConfigFromCluster, renderHaproxyConfig } from '../../haproxy';
 import { resolveCluster, type ClusterSpec, type ResolvedCluster, type SecretValues } from '../../model';
+import { MAJORITY_AGENT_UNIT_PATH } from '../../vm/majority-agent-unit';
 import { createLab, rabbitmqctl, startRabbitmqNode, waitForClusterSize, type Lab, type RabbitmqNode } from '../lab';
 import { ROOT } from '../support/fixtures';
+import { configKeyComplaints, runtimeOf } from '../support/real-rabbitmq';
 import { createTestCertificates, type TestCertificates } from './certificates';
 
-const work = mkdtempSync(join(tmpdir(), 'warren-tls-real-'));
 const CLIENT_SCRIPT = join(__dirname, 'clients', 'amqps-client.cjs');
-let lab: Lab | undefined;
-let cluster: ResolvedCluster;
-let secrets: SecretValues;
-let certificates: TestCertificates;
-let nodes: RabbitmqNode[] = [];
-let lbHost = '';
-let formationMs = 0;
+/** Each example's version picks the line the nodes run. */
+const EXAMPLES = ['tls-3.10.yaml', 'tls-4.3.yaml'];
 
-const rootOf = (host: string) => join(work, 'roots', host);
+describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behind a real HAProxy', (example) => {
+  const work = mkdtempSync(join(tmpdir(), 'warren-tls-real-'));
+  const spec = parse(readFileSync(join(ROOT, 'examples', example), 'utf8')) as ClusterSpec;
+  const cluster: ResolvedCluster = resolveCluster(spec);
+  const runtime = runtimeOf(cluster);
+  let lab: Lab | undefined;
+  let secrets: SecretValues;
+  let certificates: TestCertificates;
+  let nodes: RabbitmqNode[] = [];
+  let lbHost = '';
+  let formationMs = 0;
 
-/** HAProxy's view of its servers from its Prometheus exporter: `proxy/server` -> state. */
-async function serverStates(): Promise<Record<string, string>> {
-  const result = await lab!.run('client', ['curl', '-s', '--max-time', '3', `http://${lbHost}:${cluster.loadBalancer!.haproxy.statsPort}/metrics`]);
-  const states: Record<string, string> = {};
-  for (const [, proxy, server, state] of result.stdout.matchAll(/^haproxy_server_status\{proxy="([^"]+)",server="([^"]+)",state="([^"]+)"\} 1$/gm)) {
-    states[`${proxy}/${server}`] = state!;
+  const rootOf = (host: string) => join(work, 'roots', host);
+
+  /** The bundle's majority agent, as its systemd unit runs it (HAProxy's check asks it after the AMQP one). */
+  function startMajorityAgent(host: string): void {
+    const unit = join(rootOf(host), MAJORITY_AGENT_UNIT_PATH);
+    if (!existsSync(unit)) return;
+    const argv = /^ExecStart=(.+)$/m.exec(readFileSync(unit, 'utf8'))?.[1]?.split(' ');
+    const program = argv?.find((arg) => arg.endsWith('.escript'));
+    if (!argv || !program) throw new Error(`${unit}: no ExecStart with an escript program`);
+    mkdirSync(`${runtime.root ?? ''}${dirname(program)}`, { recursive: true });
+    lab!.spawn(host, argv, {
+      bindMounts: [{ source: join(rootOf(host), dirname(program)), target: dirname(program) }],
+      root: runtime.root,
+      logFile: join(rootOf(host), 'var', 'log', 'rabbitmq', 'majority-agent.log'),
+    });
   }
-  return states;
-}
 
-async function waitForStates(expected: Record<string, string>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  let last: Record<string, string> = {};
-  while (Date.now() - started < timeoutMs) {
-    last = await serverStates();
-    if (Object.entries(expected).every(([key, state]) => last[key] === state)) return Date.now() - started;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  /** HAProxy's view of its servers from its Prometheus exporter: `proxy/server` -> state. */
+  async function serverStates(): Promise<Record<string, string>> {
+    const result = await lab!.run('client', ['curl', '-s', '--max-time', '3', `http://${lbHost}:${cluster.loadBalancer!.haproxy.statsPort}/metrics`]);
+    const states: Record<string, string> = {};
+    for (const [, proxy, server, state] of result.stdout.matchAll(/^haproxy_server_status\{proxy="([^"]+)",server="([^"]+)",state="([^"]+)"\} 1$/gm)) {
+      states[`${proxy}/${server}`] = state!;
+    }
+    return states;
   }
-  throw new Error(`HAProxy servers did not reach ${JSON.stringify(expected)} within ${timeoutMs} ms; last seen ${JSON.stringify(last)}`);
-}
 
-async function runClient(queue: string, count: number) {
-  const password = secrets[cluster.defaultUser.password.id]!;
-  const url = `amqps://${encodeURIComponent(cluster.defaultUser.name)}:${encodeURIComponent(password)}@${lbHost}:${cluster.ports.amqps}/`;
-  const result = await lab!.run('client', ['node', CLIENT_SCRIPT], {
-    env: { AMQPS_URL: url, CA_FILE: certificates.caCertificate, SERVER_NAME: lbHost, QUEUE: queue, COUNT: String(count) },
-    timeoutMs: 60_000,
-  });
-  if (result.code !== 0) throw new Error(`client failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
-  return JSON.parse(result.stdout.trim()) as { authorized: boolean; protocol: string; peerFingerprint256: string; peerSubject: string; published: number; consumed: number; inOrder: boolean };
-}
-
-beforeAll(async () => {
-  const spec = parse(readFileSync(join(ROOT, 'examples', 'tls-3.10.yaml'), 'utf8')) as ClusterSpec;
-  cluster = resolveCluster(spec);
-  lbHost = cluster.loadBalancer!.hosts[0]!.host;
-  certificates = createTestCertificates(join(work, 'tls'), {
-    names: [lbHost, ...cluster.nodes.map((n) => n.host)],
-    addresses: [cluster.loadBalancer!.hosts[0]!.address, ...cluster.nodes.map((n) => n.address!)],
-  });
-  // The spec's file: sources are relative to the spec file, so the spec sits beside the tls/ folder.
-  copyFileSync(join(ROOT, 'examples', 'tls-3.10.yaml'), join(work, 'tls-3.10.yaml'));
-  const log: string[] = [];
-  const code = runCli(['synth', '--spec', join(work, 'tls-3.10.yaml'), '--out', join(work, 'dist'), '--target', 'vm'], {
-    stdout: (t) => log.push(t),
-    stderr: (t) => log.push(t),
-    env: {},
-    cwd: work,
-  });
-  if (code !== 0) throw new Error(`warren synth failed:\n${log.join('')}`);
-  secrets = materialiseSecrets(cluster, { folder: secretsFolderFor(join(work, 'dist'), cluster.name), baseDir: work, env: {} });
-
-  // Each node's bundle, installed by its own install.sh (real run) under a root folder of its own.
-  for (const node of cluster.nodes) {
-    execFileSync(join(work, 'dist', 'vm', node.host, 'install.sh'), ['--root', rootOf(node.host), '--no-packages'], { encoding: 'utf8' });
-    mkdirSync(join(rootOf(node.host), 'var', 'log', 'rabbitmq'), { recursive: true });
+  async function waitForStates(expected: Record<string, string>, timeoutMs: number): Promise<number> {
+    const started = Date.now();
+    let last: Record<string, string> = {};
+    while (Date.now() - started < timeoutMs) {
+      last = await serverStates();
+      if (Object.entries(expected).every(([key, state]) => last[key] === state)) return Date.now() - started;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`HAProxy servers did not reach ${JSON.stringify(expected)} within ${timeoutMs} ms; last seen ${JSON.stringify(last)}`);
   }
-  const haproxyDir = join(work, 'haproxy');
-  mkdirSync(haproxyDir);
-  writeFileSync(
-    join(haproxyDir, 'haproxy.cfg'),
-    renderHaproxyConfig(haproxyConfigFromCluster(cluster, secrets, { target: 'vm', serverAddress: (n) => n.address!, log: 'stdout' })),
-  );
 
-  lab = await createLab({
-    hosts: [
-      ...cluster.nodes.map((n) => ({ name: n.host, address: n.address! })),
-      { name: lbHost, address: cluster.loadBalancer!.hosts[0]!.address },
-      { name: 'client', address: '10.0.40.30' },
-    ],
+  async function runClient(queue: string, count: number) {
+    const password = secrets[cluster.defaultUser.password.id]!;
+    const url = `amqps://${encodeURIComponent(cluster.defaultUser.name)}:${encodeURIComponent(password)}@${lbHost}:${cluster.ports.amqps}/`;
+    const result = await lab!.run('client', ['node', CLIENT_SCRIPT], {
+      env: { AMQPS_URL: url, CA_FILE: certificates.caCertificate, SERVER_NAME: lbHost, QUEUE: queue, COUNT: String(count) },
+      timeoutMs: 60_000,
+    });
+    if (result.code !== 0) throw new Error(`client failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
+    return JSON.parse(result.stdout.trim()) as { authorized: boolean; protocol: string; peerFingerprint256: string; peerSubject: string; published: number; consumed: number; inOrder: boolean };
+  }
+
+  beforeAll(async () => {
+    lbHost = cluster.loadBalancer!.hosts[0]!.host;
+    certificates = createTestCertificates(join(work, 'tls'), {
+      names: [lbHost, ...cluster.nodes.map((n) => n.host)],
+      addresses: [cluster.loadBalancer!.hosts[0]!.address, ...cluster.nodes.map((n) => n.address!)],
+    });
+    // The spec's file: sources are relative to the spec file, so the spec sits beside the tls/ folder.
+    copyFileSync(join(ROOT, 'examples', example), join(work, example));
+    const log: string[] = [];
+    const code = runCli(['synth', '--spec', join(work, example), '--out', join(work, 'dist'), '--target', 'vm'], {
+      stdout: (t) => log.push(t),
+      stderr: (t) => log.push(t),
+      env: {},
+      cwd: work,
+    });
+    if (code !== 0) throw new Error(`warren synth failed:\n${log.join('')}`);
+    secrets = materialiseSecrets(cluster, { folder: secretsFolderFor(join(work, 'dist'), cluster.name), baseDir: work, env: {} });
+
+    // Each node's bundle, installed by its own install.sh (real run) under a root folder of its own.
+    for (const node of cluster.nodes) {
+      execFileSync(join(work, 'dist', 'vm', node.host, 'install.sh'), ['--root', rootOf(node.host), '--no-packages'], { encoding: 'utf8' });
+      mkdirSync(join(rootOf(node.host), 'var', 'log', 'rabbitmq'), { recursive: true });
+    }
+    const haproxyDir = join(work, 'haproxy');
+    mkdirSync(haproxyDir);
+    writeFileSync(
+      join(haproxyDir, 'haproxy.cfg'),
+      renderHaproxyConfig(haproxyConfigFromCluster(cluster, secrets, { target: 'vm', serverAddress: (n) => n.address!, log: 'stdout' })),
+    );
+
+    lab = await createLab({
+      hosts: [
+        ...cluster.nodes.map((n) => ({ name: n.host, address: n.address! })),
+        { name: lbHost, address: cluster.loadBalancer!.hosts[0]!.address },
+        { name: 'client', address: cluster.loadBalancer!.hosts[0]!.address.replace(/\.\d+$/, '.30') },
+      ],
+    });
+    const started = Date.now();
+    nodes = await Promise.all(
+      cluster.nodes.map((node) =>
+        startRabbitmqNode(lab!, node.host, {
+          nodeName: node.nodeName,
+          etcDir: join(rootOf(node.host), 'etc', 'rabbitmq'),
+          dataDir: join(rootOf(node.host), 'var', 'lib', 'rabbitmq'),
+          logDir: join(rootOf(node.host), 'var', 'log', 'rabbitmq'),
+          root: runtime.root,
+        }),
+      ),
+    );
+    for (const node of cluster.nodes) startMajorityAgent(node.host);
+    lab.spawn(lbHost, ['haproxy', '-db', '-f', join(haproxyDir, 'haproxy.cfg')]);
+    await waitForClusterSize(lab, nodes[0]!, nodes.length, 120_000);
+    formationMs = Date.now() - started;
+  }, 300_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+    if (process.env.WARREN_LAB_KEEP !== '1') rmSync(work, { recursive: true, force: true });
   });
-  const started = Date.now();
-  nodes = await Promise.all(
-    cluster.nodes.map((node) =>
-      startRabbitmqNode(lab!, node.host, {
-        nodeName: node.nodeName,
-        etcDir: join(rootOf(node.host), 'etc', 'rabbitmq'),
-        dataDir: join(rootOf(node.host), 'var', 'lib', 'rabbitmq'),
-        logDir: join(rootOf(node.host), 'var', 'log', 'rabbitmq'),
-      }),
-    ),
-  );
-  lab.spawn(lbHost, ['haproxy', '-db', '-f', join(haproxyDir, 'haproxy.cfg')]);
-  await waitForClusterSize(lab, nodes[0]!, nodes.length, 120_000);
-  formationMs = Date.now() - started;
-}, 300_000);
 
-afterAll(async () => {
-  await lab?.destroy();
-  if (process.env.WARREN_LAB_KEEP !== '1') rmSync(work, { recursive: true, force: true });
-});
-
-describe('TLS example on real RabbitMQ 3.10 nodes behind a real HAProxy', () => {
   it('the HAProxy config under test is the bundle\'s, but for the log line', () => {
     const bundle = readFileSync(join(work, 'dist', 'vm', lbHost, 'etc', 'haproxy', 'haproxy.cfg'), 'utf8').split('\n');
     const tested = readFileSync(join(work, 'haproxy', 'haproxy.cfg'), 'utf8').split('\n');
@@ -157,7 +180,22 @@ describe('TLS example on real RabbitMQ 3.10 nodes behind a real HAProxy', () => 
     expect(amqpListeners, listeners.stdout).toEqual(["'amqp/ssl':5671"]);
     const status = await waitForClusterSize(lab!, node, 3, 10_000);
     expect([...status.running_nodes].sort()).toEqual(cluster.nodes.map((n) => n.nodeName));
-    console.log(`tls-3.10 cluster of ${nodes.length} formed in ${formationMs} ms`);
+    const version = (await rabbitmqctl(lab!, node, ['version'])).stdout.trim();
+    expect(version.startsWith(`${cluster.version.line}.`), version).toBe(true);
+    console.log(`${example}: cluster of ${nodes.length} RabbitMQ ${version} nodes formed in ${formationMs} ms`);
+  });
+
+  it('every node booted without a complaint about any rabbitmq.conf key (TLS options included)', () => {
+    for (const node of cluster.nodes) expect(configKeyComplaints(join(rootOf(node.host), 'var', 'log', 'rabbitmq')), node.host).toEqual([]);
+  });
+
+  it('every node itself presents the certificate over TLS and completes an AMQP handshake (no load balancer)', async () => {
+    for (const node of cluster.nodes) {
+      const command = `printf 'AMQP\\0\\0\\11\\1' | timeout 5 openssl s_client -quiet -connect ${node.host}:${cluster.ports.amqps} -servername ${node.host} -CAfile ${certificates.caCertificate} 2>/dev/null | head -c 11 | od -An -tx1`;
+      const reply = await lab!.run('client', ['sh', '-c', command], { timeoutMs: 15_000 });
+      // Connection.Start: frame type 1, channel 0, then class 10 method 10 after the 4-byte size.
+      expect(reply.stdout.replace(/\s+/g, ''), node.host).toMatch(/^010000[0-9a-f]{8}000a000a$/);
+    }
   });
 
   it('HAProxy\'s TLS health check (check-ssl + AMQP header) marks every node up', async () => {
@@ -179,7 +217,7 @@ describe('TLS example on real RabbitMQ 3.10 nodes behind a real HAProxy', () => 
     const command = `openssl s_client -connect ${lbHost}:${cluster.ports.amqps} -servername ${lbHost} -CAfile ${certificates.caCertificate} </dev/null 2>/dev/null`;
     const handshake = await lab!.run('client', ['sh', '-c', command]);
     expect(handshake.stdout).toContain('Verify return code: 0 (ok)');
-    expect(handshake.stdout).toMatch(/subject=CN ?= ?secure-lb/);
+    expect(handshake.stdout).toMatch(new RegExp(`subject=CN ?= ?${lbHost}\n`));
     const fingerprint = await lab!.run('client', ['sh', '-c', `${command} | openssl x509 -noout -fingerprint -sha256`]);
     expect(fingerprint.stdout.trim().replace(/^.*=/, '')).toBe(certificates.fingerprint256);
   });
