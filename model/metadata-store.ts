@@ -36,7 +36,11 @@ export function partitionHandlingNotices(spec: ParsedSpec, version: RabbitmqVers
       : spec.rabbitmq.metadataStore === undefined
         ? `this spec describes a new ${version.line} cluster, which starts on Khepri; for one upgraded from an earlier line whose khepri_db feature flag is not enabled yet, set rabbitmq.metadataStore to "mnesia"`
         : `rabbitmq.metadataStore says the cluster runs Khepri (a new ${version.line} cluster, or an upgraded one with khepri_db enabled)`;
-    return [`partitionHandling "${mode}" has no effect on RabbitMQ ${version.line}: its Khepri metadata store uses Raft and needs no partition handling, so the key is not written; ${which}`];
+    return [
+      `partitionHandling "${mode}" has no effect on RabbitMQ ${version.line}: its Khepri metadata store uses Raft and pauses nothing, so the key is not written; ${which}. ` +
+        'A node cut off from its peers keeps accepting clients but cannot confirm their quorum queue publishes (measured on 4.3.6), ' +
+        "so warren's majority check takes it out of HAProxy and out of the Kubernetes client Service within seconds",
+    ];
   }
   if (store !== features.defaultMetadataStore) {
     return [

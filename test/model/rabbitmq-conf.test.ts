@@ -78,14 +78,14 @@ describe('renderRabbitmqConf', () => {
     const fresh = resolveCluster({ name: 'a', rabbitmq: { version: '4.2' } });
     expect([fresh.metadataStore, fresh.partitionHandling.honoured]).toEqual(['khepri', false]);
     expect(fresh.notices).toEqual([
-      'partitionHandling "autoheal" has no effect on RabbitMQ 4.2: its Khepri metadata store uses Raft and needs no partition handling, so the key is not written; this spec describes a new 4.2 cluster, which starts on Khepri; for one upgraded from an earlier line whose khepri_db feature flag is not enabled yet, set rabbitmq.metadataStore to "mnesia"',
+      'partitionHandling "autoheal" has no effect on RabbitMQ 4.2: its Khepri metadata store uses Raft and pauses nothing, so the key is not written; this spec describes a new 4.2 cluster, which starts on Khepri; for one upgraded from an earlier line whose khepri_db feature flag is not enabled yet, set rabbitmq.metadataStore to "mnesia". A node cut off from its peers keeps accepting clients but cannot confirm their quorum queue publishes (measured on 4.3.6), so warren\'s majority check takes it out of HAProxy and out of the Kubernetes client Service within seconds',
     ]);
     expect(alertRulesOf(fresh).map((r) => r.name)).not.toContain('RabbitmqNetworkPartition');
     expect(resolveCluster({ name: 'a', rabbitmq: { version: '4.2', metadataStore: 'khepri' } }).notices[0]).toMatch(
-      /so the key is not written; rabbitmq\.metadataStore says the cluster runs Khepri \(a new 4\.2 cluster, or an upgraded one with khepri_db enabled\)$/,
+      /so the key is not written; rabbitmq\.metadataStore says the cluster runs Khepri \(a new 4\.2 cluster, or an upgraded one with khepri_db enabled\)\. A node cut off/,
     );
     expect(resolveCluster({ name: 'a' }).notices).toEqual([
-      'partitionHandling "autoheal" has no effect on RabbitMQ 4.3: its Khepri metadata store uses Raft and needs no partition handling, so the key is not written; RabbitMQ 4.3 has no Mnesia',
+      'partitionHandling "autoheal" has no effect on RabbitMQ 4.3: its Khepri metadata store uses Raft and pauses nothing, so the key is not written; RabbitMQ 4.3 has no Mnesia. A node cut off from its peers keeps accepting clients but cannot confirm their quorum queue publishes (measured on 4.3.6), so warren\'s majority check takes it out of HAProxy and out of the Kubernetes client Service within seconds',
     ]);
     expect(resolveCluster({ name: 'a', rabbitmq: { version: '4.1' } }).notices).toEqual([]);
   });
