@@ -34,11 +34,6 @@ export interface VersionFeatures {
    * keeps it until its `khepri_db` feature flag is enabled; 4.3 removed it.
    */
   readonly metadataStores: readonly MetadataStore[];
-  /**
-   * `cluster_partition_handling` has an effect on a cluster of this line's default metadata store (Mnesia).
-   * A cluster's own answer, which accounts for `rabbitmq.metadataStore`, is `ResolvedCluster.partitionHandling.honoured`.
-   */
-  readonly partitionHandlingHonoured: boolean;
   /** `default_queue_type` is a node-wide rabbitmq.conf key (4.0+; earlier only per virtual host). */
   readonly nodeDefaultQueueType: boolean;
   /** A virtual host's metadata may carry `default_queue_type` (3.11+). */
@@ -83,7 +78,6 @@ export function featuresOf(version: RabbitmqVersion): VersionFeatures {
     classicMirroring: !atLeast(version, 4, 0),
     defaultMetadataStore: atLeast(version, 4, 2) ? 'khepri' : 'mnesia',
     metadataStores: atLeast(version, 4, 3) ? ['khepri'] : atLeast(version, 4, 2) ? ['khepri', 'mnesia'] : ['mnesia'],
-    partitionHandlingHonoured: !atLeast(version, 4, 2),
     nodeDefaultQueueType: atLeast(version, 4, 0),
     vhostDefaultQueueType: atLeast(version, 3, 11),
     queueLocatorKey: atLeast(version, 4, 0) ? 'queue_leader_locator' : 'queue_master_locator',

@@ -39,8 +39,11 @@ function hostPath(nodeDir: string, containerPath: string): string {
   throw new Error(`the compose service puts a file at ${containerPath}, which this test does not map; extend hostPath`);
 }
 
-/** Each example's version picks the line the nodes run: 3.10 (host), 4.0 (trixie root), 4.3 (forky root). */
-const EXAMPLES = ['compose-3.10.yaml', 'compose-4.0.yaml', 'default.yaml'];
+/**
+ * Each example's version picks the line the nodes run: 3.10 (host), 4.0 (trixie root), 4.3 (forky root).
+ * lb-vm-4.3 is a VM example: its compose files carry the same rabbitmq.conf and definitions as its bundles.
+ */
+const EXAMPLES = ['compose-3.10.yaml', 'compose-4.0.yaml', 'default.yaml', 'lb-vm-4.3.yaml'];
 
 describe.each(EXAMPLES)('compose target of %s on real RabbitMQ nodes of its line', (example) => {
   const cluster: ResolvedCluster = resolveCluster(loadExample(example) as ClusterSpec);
