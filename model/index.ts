@@ -1,5 +1,7 @@
 export * from './spec';
 export * from './topology';
+export * from './reliability-spec';
+export * from './reliability';
 export * from './version';
 export * from './problems';
 export * from './validate';

@@ -9,6 +9,7 @@ import { loadBalancerPriorities } from './rules-load-balancer';
 import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets';
 import type { ClusterSpec, ParsedSpec, PartitionHandlingMode, QueueType } from './spec';
 import { resolveTopology, type ResolvedTopology } from './topology';
+import { retryFeaturesOf } from './reliability';
 import { resolveKubernetes, type ResolvedKubernetes } from './kubernetes';
 import { resolveMajorityCheck, type ResolvedMajorityCheck } from './majority-check';
 import { resolveTls, tlsSecretRefs, type ResolvedTls } from './tls';
@@ -132,7 +133,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
   }
   const { pauseIfAllDown } = spec.partitionHandling;
   const loadBalancer = spec.loadBalancer && resolveLoadBalancer(spec.loadBalancer, spec);
-  const topology = resolveTopology(spec.topology, spec.queues.defaultType);
+  const topology = resolveTopology(spec.topology, spec.queues.defaultType, retryFeaturesOf(version));
   const tls = spec.tls && resolveTls(spec.tls);
   const majorityCheck = resolveMajorityCheck(metadataStore === 'mnesia', spec.partitionHandling.mode);
   return {

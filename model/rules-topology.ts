@@ -18,7 +18,7 @@ const BUILT_IN_EXCHANGES = ['amq.direct', 'amq.fanout', 'amq.headers', 'amq.matc
 /** Policy keys RabbitMQ and its shipped plugins understand. */
 const POLICY_KEYS = [
   'alternate-exchange', 'consumer-timeout', 'dead-letter-exchange', 'dead-letter-routing-key', 'dead-letter-strategy',
-  'delivery-limit', 'expires', 'federation-upstream', 'federation-upstream-set', 'ha-mode', 'ha-params',
+  'delayed-retry-max', 'delayed-retry-min', 'delayed-retry-type', 'delivery-limit', 'expires', 'federation-upstream', 'federation-upstream-set', 'ha-mode', 'ha-params',
   'ha-promote-on-failure', 'ha-promote-on-shutdown', 'ha-sync-batch-size', 'ha-sync-mode', 'initial-cluster-size',
   'max-age', 'max-in-memory-bytes', 'max-in-memory-length', 'max-length', 'max-length-bytes', 'message-ttl', 'overflow',
   'queue-leader-locator', 'queue-master-locator', 'queue-mode', 'queue-version', 'single-active-consumer',

@@ -7,6 +7,7 @@ import { composePortPlan } from './compose-ports';
 import { closest, type Problem } from './problems';
 import { loadBalancerSettingsRule } from './rules-load-balancer';
 import { topologyRule } from './rules-topology';
+import { reliabilityRule } from './reliability';
 import { kubernetesRule } from './rules-kubernetes';
 import { metadataStoreRule } from './metadata-store';
 import { tlsRule } from './tls';
@@ -251,7 +252,7 @@ const loadBalancer: Rule = (spec) => {
   return problems;
 };
 
-export const RULES: readonly Rule[] = [version, metadataStoreRule, nodes, ports, partitionHandling, plugins, defaultUser, policies, topologyRule, loadBalancer, loadBalancerSettingsRule, kubernetesRule, tlsRule];
+export const RULES: readonly Rule[] = [version, metadataStoreRule, nodes, ports, partitionHandling, plugins, defaultUser, policies, topologyRule, (spec) => reliabilityRule(spec, parseVersion(spec.rabbitmq.version)), loadBalancer, loadBalancerSettingsRule, kubernetesRule, tlsRule];
 
 export function specRules(spec: ParsedSpec): Problem[] {
   const parsed = parseVersion(spec.rabbitmq.version);

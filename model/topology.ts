@@ -7,6 +7,8 @@
 import { z } from 'zod';
 import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets';
 import { QUEUE_TYPES, secretSource, USER_TAGS } from './spec-primitives';
+import { retrySchema } from './reliability-spec';
+import { resolveReliability, sortedArguments, type ResolvedReliableQueue, type RetryFeatures } from './reliability';
 
 export const EXCHANGE_TYPES = ['direct', 'topic', 'fanout', 'headers'] as const;
 export const POLICY_TARGETS = ['queues', 'classic_queues', 'quorum_queues', 'streams', 'exchanges', 'all'] as const;
@@ -86,6 +88,7 @@ const queue = z.strictObject({
   maxPriority: z.int().min(1, 'is below 1; give a priority between 1 and 255 (1 to 5 is advised)').max(255, 'is above 255; give a priority between 1 and 255 (1 to 5 is advised)').optional().describe('Priorities the queue supports (x-max-priority; classic only). @default - none'),
   maxAge: z.string().regex(MAX_AGE, 'is not a retention period; write a number and one unit of Y, M, D, h, m, s (e.g. "7D")').optional().describe('Stream retention (x-max-age; streams only). @default - none'),
   arguments: argumentsRecord('Further x-arguments for the queue type.'),
+  retry: retrySchema.optional().describe('Retries and dead letters derived by warren (see "Reliable messaging" in the README). @default - none'),
 });
 
 const binding = z.strictObject({
@@ -209,6 +212,9 @@ export const QUEUE_ARGUMENTS: Readonly<Record<string, readonly QueueType[]>> = {
   'x-max-age': ['stream'],
   'x-stream-max-segment-size-bytes': ['stream'],
   'x-initial-cluster-size': ['stream'],
+  'x-delayed-retry-type': ['quorum'],
+  'x-delayed-retry-min': ['quorum'],
+  'x-delayed-retry-max': ['quorum'],
 };
 
 /** A queue's type: its own, else its vhost's default, else the cluster's. */
@@ -254,7 +260,9 @@ export interface ResolvedTopology {
     readonly source: Omit<ShovelEndSpec, 'uri'> & { readonly uri: ConnectionRef };
     readonly destination: Omit<ShovelEndSpec, 'uri'> & { readonly uri: ConnectionRef };
   })[];
-  /** Queues that receive dead letters: bound (directly or through exchanges) to a dead-letter exchange. */
+  /** Queues with a retry policy: how they retry and where their dead letters go (reliability.ts). */
+  readonly reliableQueues: readonly ResolvedReliableQueue[];
+  /** Queues that receive dead letters: bound (directly or through exchanges) to a dead-letter exchange, and those of reliableQueues. */
   readonly deadLetterQueues: readonly { readonly vhost: string; readonly name: string }[];
   /** Every secret the topology needs: user passwords, federation and shovel URIs. */
   readonly secrets: readonly SecretRef[];
@@ -265,7 +273,8 @@ function connectionRef(uri: string, id: string, description: string, path: strin
   return uri === 'local' ? { kind: 'local' } : { kind: 'secret', secret: { id, description, path, source: parseSecretSource(uri, 0), generatable: false } };
 }
 
-export function resolveTopology(topology: TopologySpec, clusterDefault: QueueType): ResolvedTopology {
+export function resolveTopology(topology: TopologySpec, clusterDefault: QueueType, retryFeatures: RetryFeatures): ResolvedTopology {
+  const reliability = resolveReliability(topology, retryFeatures);
   const users = topology.users.map((u, i) => ({
     name: u.name,
     tags: u.tags,
@@ -298,16 +307,25 @@ export function resolveTopology(topology: TopologySpec, clusterDefault: QueueTyp
     users,
     permissions: topology.permissions,
     exchanges: topology.exchanges,
-    queues: topology.queues.map((q) => {
-      const type = queueTypeOf(q, topology, clusterDefault);
-      return { name: q.name, vhost: q.vhost, type, durable: q.durable, autoDelete: q.autoDelete, arguments: queueArgumentsOf(q, type) };
-    }),
+    queues: [
+      ...topology.queues.map((q, i) => {
+        const type = queueTypeOf(q, topology, clusterDefault);
+        const derived = reliability.argumentsByQueue.get(i);
+        const args = derived ? sortedArguments({ ...queueArgumentsOf(q, type), ...derived }) : queueArgumentsOf(q, type);
+        return { name: q.name, vhost: q.vhost, type, durable: q.durable, autoDelete: q.autoDelete, arguments: args };
+      }),
+      ...reliability.queues,
+    ],
     bindings: topology.bindings,
     policies: topology.policies,
     operatorPolicies: topology.operatorPolicies,
     federationUpstreams,
     shovels,
-    deadLetterQueues: deadLetterQueuesOf(topology),
+    reliableQueues: reliability.reliableQueues,
+    deadLetterQueues: [
+      ...deadLetterQueuesOf(topology),
+      ...reliability.reliableQueues.map((q) => ({ vhost: q.vhost, name: q.deadLetterQueue })),
+    ].filter((q, i, all) => all.findIndex((o) => o.vhost === q.vhost && o.name === q.name) === i),
     secrets: [...users.map((u) => u.password), ...uriSecrets],
   };
 }
