@@ -5,28 +5,13 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import type { SecretRef, SecretSource, SecretValues } from '../model';
+import { secretSourceText, type SecretRef, type SecretValues } from '../model';
 
 /** Secret values by id (`erlang-cookie`, `default-user-password`, ...), as a program passes them. */
 export type SecretInputs = Readonly<Record<string, pulumi.Input<string> | undefined>>;
 
 /** Secret values by id, every one a secret Output. */
 export type SecretOutputs = Readonly<Record<string, pulumi.Output<string>>>;
-
-function sourceText(source: SecretSource): string {
-  switch (source.kind) {
-    case 'generate':
-      return 'generate';
-    case 'file':
-      return `file:${source.path}`;
-    case 'env':
-      return `env:${source.variable}`;
-    default: {
-      const never: never = source;
-      return never;
-    }
-  }
-}
 
 /**
  * Every problem at once: a secret whose spec source is a file or an environment variable has no value here,
@@ -37,7 +22,7 @@ export function missingSecretProblems(refs: readonly SecretRef[], provided: Secr
     .filter((ref) => provided[ref.id] === undefined && ref.source.kind !== 'generate')
     .map(
       (ref) =>
-        `secrets.${ref.id}: "${sourceText(ref.source)}" is not readable by a Pulumi program (${ref.description}); ` +
+        `secrets.${ref.id}: "${secretSourceText(ref.source)}" is not readable by a Pulumi program (${ref.description}); ` +
         `run \`pulumi config set --secret ${ref.id} <value>\``,
     );
 }
