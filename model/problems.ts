@@ -1,4 +1,4 @@
-import { truncateForMessage, WarrenUserError } from './user-error';
+import { MAX_ECHOED_CHARACTERS, truncateForMessage, WarrenUserError } from './user-error';
 
 export { MAX_ECHOED_CHARACTERS, truncateForMessage, WarrenUserError, type UserErrorExitCode } from './user-error';
 
@@ -32,11 +32,18 @@ function formatValue(value: unknown): string {
   return JSON.stringify(truncateForMessage(text));
 }
 
+/**
+ * Rules quote other spec values in their messages (`did you mean "..."?`): long ones are cut as well. Every
+ * quoted string is matched, left to right, so that a closing quote never opens the next match.
+ */
+const QUOTED_IN_MESSAGE = /"((?:[^"\\]|\\.)*)"/g;
+
 export function formatProblem(problem: Problem): string {
   const where = problem.path === '' ? '(spec)' : problem.path;
   const value = problem.value === undefined ? '' : ` ${formatValue(problem.value)}`;
   const prefix = problem.severity === 'warning' ? 'warning: ' : '';
-  return `${prefix}${where}:${value} ${problem.message}`;
+  const message = problem.message.replace(QUOTED_IN_MESSAGE, (whole: string, quoted: string) => (quoted.length > MAX_ECHOED_CHARACTERS ? `"${truncateForMessage(quoted)}"` : whole));
+  return `${prefix}${where}:${value} ${message}`;
 }
 
 /** Thrown when a spec (or a secret it names) has errors; carries every problem, warnings included. */
