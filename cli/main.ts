@@ -119,11 +119,17 @@ const synth: Command = (args, io) => {
   // Every check has passed: only now are secrets generated, and taken back if a later step fails.
   const generated = generateSecrets(cluster, store.folder, read);
   let written: { target: string; files: GeneratedFile[] }[];
+  let swapping = false;
   try {
     written = targets.map((t) => ({ target: t.name, files: t.files(cluster, generated.values) }));
-    writeOutput(outDir, written.flatMap((w) => w.files));
+    writeOutput(
+      outDir,
+      written.flatMap((w) => w.files),
+      () => (swapping = true),
+    );
   } catch (error) {
-    generated.remove();
+    // Once a target folder may hold the new secrets, they must stay in the store: the next synth reuses them.
+    if (!swapping) generated.remove();
     if (error instanceof WarrenUserError || !(error as NodeJS.ErrnoException).code) throw error;
     throw new WarrenUserError(`--out: ${(error as NodeJS.ErrnoException).path ?? outDir} ${describeFsError(error, 'written')}`);
   }

@@ -209,7 +209,7 @@ export function generateSecrets(cluster: ResolvedCluster, folder: string, values
     }
   } catch (error) {
     remove();
-    if (error instanceof WarrenUserError) throw error;
+    if (error instanceof WarrenUserError || !(error as NodeJS.ErrnoException).code) throw error;
     const path = (error as NodeJS.ErrnoException).path ?? folder;
     throw new WarrenUserError(`the secrets store: ${path} ${describeFsError(error, 'written')}`, 1);
   }

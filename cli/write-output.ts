@@ -9,7 +9,8 @@ import { describeFsError } from './fs-errors';
 
 const MODES: Record<GeneratedFile['kind'], number> = { plain: 0o644, secret: 0o600, executable: 0o755 };
 
-export function writeOutput(outDir: string, files: readonly GeneratedFile[]): void {
+/** `onSwap` runs once everything is staged, just before the first target folder is replaced. */
+export function writeOutput(outDir: string, files: readonly GeneratedFile[], onSwap: () => void = () => undefined): void {
   const out = resolve(outDir);
   const parent = dirname(out);
   mkdirSync(parent, { recursive: true });
@@ -23,6 +24,7 @@ export function writeOutput(outDir: string, files: readonly GeneratedFile[]): vo
       chmodSync(path, MODES[file.kind]);
     }
     mkdirSync(out, { recursive: true });
+    onSwap();
     for (const top of new Set(files.map((f) => f.path.split('/')[0]!))) {
       const target = join(out, top);
       if (existsSync(target)) renameSync(target, join(retired, top));

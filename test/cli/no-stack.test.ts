@@ -2,7 +2,7 @@
  * No user-facing error path prints a stack trace: the real binary (bin/warren.cjs, a separate process) runs
  * over a table of bad inputs; each gets one `warren: ...` message naming what is wrong (no Node warning either),
  * exit 1 or 2. A defect
- * (here: a file-system call made to throw a TypeError) says "internal error" and shows its stack only with --debug.
+ * (here: writing a staged output file made to throw a TypeError) says "internal error" and shows its stack only with --debug.
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,8 +84,16 @@ beforeAll(() => {
   chmodSync(join(cwd, 'open-store/.warren-secrets'), 0o777);
   write('open-store/spec.yaml', 'name: a\n');
   write('valid.yaml', 'name: a\n');
-  // Makes renameSync (used only when the output is swapped in) throw a TypeError: a stand-in for a defect.
-  write('defect.cjs', "require('node:fs').renameSync = () => { throw new TypeError('a stand-in defect'); };\n");
+  // Makes writing a staged output file throw a TypeError: a stand-in for a defect, after the secrets were generated.
+  write(
+    'defect.cjs',
+    [
+      "const fs = require('node:fs');",
+      'const writeFileSync = fs.writeFileSync;',
+      "fs.writeFileSync = (path, ...rest) => { if (String(path).includes('.warren-staging-')) throw new TypeError('a stand-in defect'); return writeFileSync(path, ...rest); };",
+      '',
+    ].join('\n'),
+  );
 });
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
