@@ -7,7 +7,7 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import { dirname } from 'node:path';
-import { majorityAgentArgs, tlsPathsIn, type ResolvedCluster, type ResolvedMajorityCheck } from '../model';
+import { CLOSE_CLIENT_CONNECTIONS_COMMAND, majorityAgentArgs, tlsPathsIn, type ResolvedCluster, type ResolvedMajorityCheck } from '../model';
 import { labelsOf, selectorOf } from './labels';
 import { CONFIG_DIR, CONFIG_FILES, DEFINITIONS_KEY, TLS_DIR } from './node-config';
 
@@ -255,8 +255,9 @@ function rabbitmqContainerOf(cluster: ResolvedCluster): k8s.Container {
 
 /**
  * The majority agent (model/majority-check.ts) beside the node, in the pod's network namespace. Its readiness is
- * the pod's: while the node cannot reach a majority of the pods, the pod leaves the client Service's endpoints.
- * Established connections stay (kube-proxy does not cut them); new ones go to the majority.
+ * the pod's: while the node cannot reach a majority of the pods, the pod leaves the client Service's endpoints and
+ * new connections go to the majority. kube-proxy does not cut established ones, so the agent closes them through
+ * the node's CLI (the cookie in the data volume, the node's own name) when the majority is lost.
  */
 function majorityAgentContainerOf(cluster: ResolvedCluster, check: ResolvedMajorityCheck): k8s.Container {
   const { names, replicas } = cluster.kubernetes;
@@ -266,7 +267,15 @@ function majorityAgentContainerOf(cluster: ResolvedCluster, check: ResolvedMajor
     name: 'majority-agent',
     image: cluster.image,
     command: ['escript', ...majorityAgentArgs(check, pods, cluster.ports.distribution)],
-    env: [{ name: 'MY_POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } }],
+    env: [
+      { name: 'MY_POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+      { name: 'MY_POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
+      { name: 'RABBITMQ_USE_LONGNAME', value: 'true' },
+      // Refers to the two variables above, so it must come after them.
+      { name: 'RABBITMQ_NODENAME', value: cluster.kubernetes.nodeNamePattern },
+      { name: 'HOME', value: DATA_DIR },
+      { name: 'WARREN_ON_MINORITY', value: CLOSE_CLIENT_CONNECTIONS_COMMAND },
+    ],
     ports: [{ name: 'majority', containerPort: check.agentPort, protocol: 'TCP' }],
     // Measured: one BEAM of about 42 MB, 3 ms of CPU per second.
     resources: {
@@ -281,6 +290,11 @@ function majorityAgentContainerOf(cluster: ResolvedCluster, check: ResolvedMajor
       failureThreshold: 2,
       successThreshold: 1,
     },
-    volumeMounts: [{ name: 'majority-agent', mountPath: dirname(check.programPath), readOnly: true }],
+    volumeMounts: [
+      { name: 'majority-agent', mountPath: dirname(check.programPath), readOnly: true },
+      // The cookie the CLI needs, installed there by the init container; the CLI writes nothing but temporary files.
+      { name: 'data', mountPath: DATA_DIR, readOnly: true },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
   };
 }

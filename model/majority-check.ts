@@ -49,6 +49,14 @@ export function majorityLossAgentMs(check: ResolvedMajorityCheck): number {
   return check.probeIntervalMs + 2 * check.probeTimeoutMs;
 }
 
+/**
+ * What the agent runs (as WARREN_ON_MINORITY) when its node loses the majority, where no load balancer shuts the
+ * node's sessions itself (Kubernetes: an unready pod keeps its established connections). The CLI reaches the
+ * local node with the cookie alone; RabbitMQ tells each client why (CONNECTION_FORCED) and the client reconnects.
+ */
+export const CLOSE_CLIENT_CONNECTIONS_COMMAND =
+  "rabbitmqctl -q close_all_connections --global 'this node lost the majority of its cluster; reconnect through the load balancer'";
+
 /** The agent's arguments after `escript`: the program, its port, timings and every node's `address:distribution-port`. */
 export function majorityAgentArgs(check: ResolvedMajorityCheck, nodeAddresses: readonly string[], distributionPort: number): string[] {
   return [

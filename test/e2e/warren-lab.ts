@@ -4,9 +4,8 @@
  * /etc/haproxy and /etc/keepalived. Each host has its own PID namespace, so a check on one load balancer
  * sees only its own HAProxy. A client host (and any extra host) runs the AMQP clients.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { MAJORITY_AGENT_UNIT_PATH } from '../../vm/majority-agent-unit';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runCommand } from '../lab/commands';
 import {
   createLab,
@@ -14,6 +13,7 @@ import {
   rabbitmqctl,
   rabbitmqLineOf,
   rabbitmqRuntime,
+  startBundleMajorityAgent,
   startRabbitmqNode,
   waitForClusterSize,
   type Lab,
@@ -118,28 +118,12 @@ export class WarrenLab {
       root: this.rabbitmq.root,
     });
     this.nodes.set(host, started);
-    if (!this.majorityAgents.has(host)) this.startMajorityAgent(host, logDir);
+    if (!this.majorityAgents.has(host)) {
+      // A systemd unit of its own on a real host: it outlives a crash of the node.
+      const agent = startBundleMajorityAgent(this.lab, host, this.bundles.hostDir(host), { root: this.rabbitmq.root, logFile: join(logDir, 'majority-agent.log') });
+      if (agent) this.majorityAgents.set(host, agent);
+    }
     return started;
-  }
-
-  /**
-   * The bundle's majority agent (a systemd unit on a real host, independent of the node's own process): started
-   * with the node's first start, with the unit's ExecStart, from the unit's program path (created in the root,
-   * or on this machine, as install.sh does). Nothing when the bundle has no agent (the node pauses itself).
-   */
-  private startMajorityAgent(host: string, logDir: string): void {
-    const unit = join(this.bundles.hostDir(host), MAJORITY_AGENT_UNIT_PATH);
-    if (!existsSync(unit)) return;
-    const argv = /^ExecStart=(.+)$/m.exec(readFileSync(unit, 'utf8'))?.[1]?.split(' ');
-    const program = argv?.find((arg) => arg.endsWith('.escript'));
-    if (!argv || !program) throw new Error(`${unit}: no ExecStart with an escript program`);
-    mkdirSync(`${this.rabbitmq.root ?? ''}${dirname(program)}`, { recursive: true });
-    const agent = this.lab.spawn(host, argv, {
-      bindMounts: [{ source: join(this.bundles.hostDir(host), dirname(program)), target: dirname(program) }],
-      root: this.rabbitmq.root,
-      logFile: join(logDir, 'majority-agent.log'),
-    });
-    this.majorityAgents.set(host, agent);
   }
 
   /** Starts every node at once and waits until the first reports all of them running; returns the ms it took. */

@@ -13,4 +13,5 @@ export {
   type RabbitmqNodeOptions,
   type RabbitmqNodeRef,
 } from './rabbitmq-node';
+export { startBundleMajorityAgent } from './majority-agent';
 export { loadBalancerRuntime, rabbitmqLineOf, rabbitmqRuntime, RABBITMQ_LINES, type LoadBalancerBuild, type RabbitmqLine, type Runtime } from './runtimes';

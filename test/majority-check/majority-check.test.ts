@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RabbitmqCluster } from '../../charts';
 import { composeProjectOf } from '../../compose/compose-project';
 import { haproxyConfigFromCluster, majorityLossDetectionMs, renderHaproxyConfig } from '../../haproxy';
-import { MAJORITY_AGENT_ESCRIPT, resolveCluster, type ClusterSpec, type ResolvedCluster } from '../../model';
+import { CLOSE_CLIENT_CONNECTIONS_COMMAND, MAJORITY_AGENT_ESCRIPT, resolveCluster, type ClusterSpec, type ResolvedCluster } from '../../model';
 import { vmBundleFiles } from '../../vm';
 import { fixtureSecrets, loadExample } from '../support/fixtures';
 
@@ -136,6 +136,11 @@ describe('Kubernetes', () => {
       ...[0, 1, 2].map((i) => `${names.statefulSet}-${i}.${names.headlessService}.$(MY_POD_NAMESPACE):25672`),
     ]);
     expect(agent.readinessProbe).toEqual({ httpGet: { path: '/majority', port: 'majority' }, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 2, successThreshold: 1 });
+    // An unready pod keeps its connections: on losing the majority the agent closes them through the node's CLI
+    // (the node's own name, the cookie in the data volume; see close-on-minority.test.ts for the real run).
+    const env = Object.fromEntries((agent.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ RABBITMQ_USE_LONGNAME: 'true', RABBITMQ_NODENAME: cluster.kubernetes.nodeNamePattern, HOME: '/var/lib/rabbitmq', WARREN_ON_MINORITY: CLOSE_CLIENT_CONNECTIONS_COMMAND });
+    expect(agent.volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/rabbitmq', readOnly: true });
     expect(agent.image).toBe(cluster.image);
     const configMap = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === names.configMap);
     expect(configMap.data['majority-agent.escript']).toBe(MAJORITY_AGENT_ESCRIPT);

@@ -7,17 +7,16 @@
  * stdout, the only difference from the bundle's file). A client host then talks AMQP over TLS through HAProxy.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runCli } from '../../cli/main';
 import { materialiseSecrets, secretsFolderFor } from '../../cli/secrets-store';
 import { haproxyConfigFromCluster, renderHaproxyConfig } from '../../haproxy';
 import { resolveCluster, type ClusterSpec, type ResolvedCluster, type SecretValues } from '../../model';
-import { MAJORITY_AGENT_UNIT_PATH } from '../../vm/majority-agent-unit';
-import { createLab, rabbitmqctl, startRabbitmqNode, waitForClusterSize, type Lab, type RabbitmqNode } from '../lab';
+import { createLab, rabbitmqctl, startBundleMajorityAgent, startRabbitmqNode, waitForClusterSize, type Lab, type RabbitmqNode } from '../lab';
 import { ROOT } from '../support/fixtures';
 import { configKeyComplaints, runtimeOf } from '../support/real-rabbitmq';
 import { createTestCertificates, type TestCertificates } from './certificates';
@@ -42,17 +41,7 @@ describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behin
 
   /** The bundle's majority agent, as its systemd unit runs it (HAProxy's check asks it after the AMQP one). */
   function startMajorityAgent(host: string): void {
-    const unit = join(rootOf(host), MAJORITY_AGENT_UNIT_PATH);
-    if (!existsSync(unit)) return;
-    const argv = /^ExecStart=(.+)$/m.exec(readFileSync(unit, 'utf8'))?.[1]?.split(' ');
-    const program = argv?.find((arg) => arg.endsWith('.escript'));
-    if (!argv || !program) throw new Error(`${unit}: no ExecStart with an escript program`);
-    mkdirSync(`${runtime.root ?? ''}${dirname(program)}`, { recursive: true });
-    lab!.spawn(host, argv, {
-      bindMounts: [{ source: join(rootOf(host), dirname(program)), target: dirname(program) }],
-      root: runtime.root,
-      logFile: join(rootOf(host), 'var', 'log', 'rabbitmq', 'majority-agent.log'),
-    });
+    startBundleMajorityAgent(lab!, host, rootOf(host), { root: runtime.root, logFile: join(rootOf(host), 'var', 'log', 'rabbitmq', 'majority-agent.log') });
   }
 
   /** HAProxy's view of its servers from its Prometheus exporter: `proxy/server` -> state. */
