@@ -2,6 +2,7 @@
  * Every class of bad input a user can give the CLI gets one message naming the file (or spec path) and the
  * fix, with its exact text; and a run that fails leaves nothing behind, generated secrets included.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -209,10 +210,21 @@ describe('internal errors', () => {
     expect(stderr()).toMatch(/^warren: internal error, please report it with the command you ran: TypeError: a defect in a generator\nTypeError: a defect in a generator\n\s+at /);
   });
 
-  it.skipIf(process.getuid?.() === 0)('GIVEN an output folder warren may not write in WHEN synth runs THEN it is a user error naming the folder (root writes anywhere)', () => {
-    mkdirSync(join(cwd, 'locked'));
-    chmodSync(join(cwd, 'locked'), 0o500);
-    expect(warren('synth', '--out', 'locked/dist')).toBe(2);
-    expect(stderr()).toBe(lines(`warren: --out: folder ${cwd}/locked cannot be written: permission denied; give the user running warren access, or choose another path`));
-  });
+  it('GIVEN an output folder warren may not write in WHEN synth runs THEN it is a user error naming the folder', () => {
+    // Root writes anywhere: the real command runs as an unprivileged user (nobody when the tests run as root).
+    const dir = mkdtempSync(join(tmpdir(), 'warren-locked-'));
+    try {
+      chmodSync(dir, 0o755);
+      mkdirSync(join(dir, 'locked'));
+      chmodSync(join(dir, 'locked'), 0o500);
+      const unprivileged = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+      const argv = [...unprivileged, process.execPath, join(__dirname, '..', '..', 'bin', 'warren.cjs'), 'synth', '--out', 'locked/dist'];
+      const run = spawnSync(argv[0]!, argv.slice(1), { cwd: dir, encoding: 'utf8', env: { ...process.env, HOME: dir } });
+      expect(run.stderr).toBe(lines(`warren: --out: folder ${dir}/locked cannot be written: permission denied; give the user running warren access, or choose another path`));
+      expect(run.status).toBe(2);
+      expect(readdirSync(join(dir, 'locked'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
