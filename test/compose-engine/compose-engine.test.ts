@@ -18,7 +18,7 @@ import { runCli } from '../../cli/main';
 import { serverDownDetectionMs } from '../../haproxy';
 import { resolveCluster, type ClusterSpec } from '../../model';
 import { loadExample } from '../support/fixtures';
-import { DockerEngine, REPOSITORY } from './engine';
+import { DockerEngine, ok, REPOSITORY } from './engine';
 
 const work = mkdtempSync(join(tmpdir(), 'warren-compose-engine-'));
 const composeDir = join(work, 'dist', 'compose');
@@ -257,6 +257,34 @@ describe('compose target on a real Docker engine, stand-in images of rabbitmq an
     timings[`docker kill: ${node} rejoined the cluster after up`] = Date.now() - upAt;
     await until(`HAProxy marks ${node} UP`, 30_000, 250, async () => ((await haproxyState(node)) === 'UP' ? true : undefined));
   }, 240_000);
+
+  it('a node cut off from its peers only (packets dropped in its container; HAProxy still reaches it): the majority agent takes it out of HAProxy within 5 s and back within 5 s', async () => {
+    const node = nodes[0]!;
+    const peers = nodes.filter((n) => n !== node);
+    expect(await haproxyState(node)).toBe('UP');
+    const { State } = await inspect(node);
+    const addresses = await Promise.all(peers.map(async (peer) => (await engine!.dockerOk(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', await containerOf(peer)])).trim()));
+    const filter = async (action: '-A' | '-D') => {
+      for (const address of addresses) {
+        await ok(['nsenter', '-t', String(State.Pid), '-n', 'iptables', action, 'INPUT', '-s', address, '-j', 'DROP']);
+        await ok(['nsenter', '-t', String(State.Pid), '-n', 'iptables', action, 'OUTPUT', '-d', address, '-j', 'DROP']);
+      }
+    };
+    const cutAt = Date.now();
+    await filter('-A');
+    try {
+      await until(`HAProxy marks ${node} DOWN`, 15_000, 50, async () => ((await haproxyState(node)) === 'DOWN' ? true : undefined));
+      timings[`cut from its peers: HAProxy marked ${node} DOWN (metrics polled)`] = Date.now() - cutAt;
+      expect(Date.now() - cutAt).toBeLessThanOrEqual(5_000 + 500);
+      for (const peer of peers) expect(await haproxyState(peer), peer).toBe('UP');
+    } finally {
+      await filter('-D');
+    }
+    const restoredAt = Date.now();
+    await until(`HAProxy marks ${node} UP`, 15_000, 50, async () => ((await haproxyState(node)) === 'UP' ? true : undefined));
+    timings[`cut from its peers: HAProxy marked ${node} UP after the link returned`] = Date.now() - restoredAt;
+    expect(Date.now() - restoredAt).toBeLessThanOrEqual(5_000 + 500);
+  }, 60_000);
 
   it('`compose down` (without -v) then `up` keeps the volumes, the cookie and the quorum queue with its messages', async () => {
     const secretCookie = createHash('sha256').update(readFileSync(join(composeDir, 'secrets', 'erlang-cookie'))).digest('hex');
