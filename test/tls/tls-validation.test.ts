@@ -56,9 +56,10 @@ describe('tls validation', () => {
   it('resolves the sources into secret references, defaults applied, none generated', () => {
     const cluster = resolveCluster({ name: 'tls', tls: { ...TLS, caCertificate: 'file:ca.pem' } } as ClusterSpec);
     expect(cluster.tls).toEqual({
-      certificate: { id: 'tls-certificate', description: 'TLS certificate of the nodes (PEM)', source: { kind: 'file', path: 'tls/server_certificate.pem' } },
-      privateKey: { id: 'tls-private-key', description: 'private key of the nodes\' TLS certificate (PEM)', source: { kind: 'env', variable: 'FAKE_TLS_KEY' } },
-      caCertificate: { id: 'tls-ca-certificate', description: 'TLS CA certificate (PEM)', source: { kind: 'file', path: 'ca.pem' } },
+      // Certificate material is never generated: messages about these sources must not suggest "generate".
+      certificate: { id: 'tls-certificate', description: 'TLS certificate of the nodes (PEM)', path: 'tls.certificate', source: { kind: 'file', path: 'tls/server_certificate.pem' }, generatable: false },
+      privateKey: { id: 'tls-private-key', description: 'private key of the nodes\' TLS certificate (PEM)', path: 'tls.privateKey', source: { kind: 'env', variable: 'FAKE_TLS_KEY' }, generatable: false },
+      caCertificate: { id: 'tls-ca-certificate', description: 'TLS CA certificate (PEM)', path: 'tls.caCertificate', source: { kind: 'file', path: 'ca.pem' }, generatable: false },
       verifyPeer: false,
       plainListener: true,
     });
