@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { alertRulesOf, definitionsOf, formatProblem, resolveCluster, validateSpec, type ClusterSpec } from '../../model';
 
-const orders = (version: string, retry: Record<string, unknown> = { attempts: 4, delayMs: 1000, maxDelayMs: 2500 }): ClusterSpec => ({
+const orders = (version: string, retry: any = { attempts: 4, delayMs: 1000, maxDelayMs: 2500 }): ClusterSpec => ({
   name: 'shop',
   rabbitmq: { version },
   topology: {

@@ -1,0 +1,115 @@
+/**
+ * One AMQP connection that comes back: on loss it reconnects with exponential backoff and jitter, trying the
+ * URLs in turn (usually the one virtual IP), and re-runs every registered setup (channels, consumers).
+ */
+import { EventEmitter } from 'node:events';
+import * as amqp from 'amqplib';
+
+export interface ReliableConnectionOptions {
+  /** Tried in turn; see amqpUrlsOf. */
+  readonly urls: readonly string[];
+  /** First wait after a failed attempt. @default 100 */
+  readonly initialBackoffMs?: number;
+  /** Longest wait between attempts. @default 5000 */
+  readonly maxBackoffMs?: number;
+  /** Connection name shown in the management UI. @default "warren-client" */
+  readonly name?: string;
+}
+
+export type Setup = (connection: amqp.ChannelModel) => Promise<void>;
+
+/** Events: `connected` (after every setup ran), `disconnected` (reason), `error` is never emitted (failures are retried). */
+export class ReliableConnection extends EventEmitter {
+  private current: amqp.ChannelModel | undefined;
+  private readonly setups: Setup[] = [];
+  private closing = false;
+  private attempt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  /** Times the connection was (re)established. */
+  connects = 0;
+
+  constructor(private readonly options: ReliableConnectionOptions) {
+    super();
+    if (options.urls.length === 0) throw new Error('ReliableConnection needs at least one URL');
+    this.initialBackoffMs = options.initialBackoffMs ?? 100;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5000;
+  }
+
+  get connection(): amqp.ChannelModel | undefined {
+    return this.current;
+  }
+
+  /** Runs `setup` now if connected, and after every reconnection. */
+  async register(setup: Setup): Promise<void> {
+    this.setups.push(setup);
+    if (this.current) await setup(this.current);
+  }
+
+  /** Resolves once connected the first time; keeps reconnecting afterwards until close(). */
+  start(): Promise<void> {
+    return new Promise((resolve) => {
+      this.once('connected', () => resolve());
+      void this.connect();
+    });
+  }
+
+  /** Waits until connected (or rejects after `timeoutMs`). */
+  ready(timeoutMs: number): Promise<amqp.ChannelModel> {
+    if (this.current) return Promise.resolve(this.current);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('connected', onConnected);
+        reject(new Error(`not connected within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onConnected = () => {
+        clearTimeout(timer);
+        resolve(this.current!);
+      };
+      this.once('connected', onConnected);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.timer);
+    const connection = this.current;
+    this.current = undefined;
+    await connection?.close().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closing) return;
+    const url = this.options.urls[this.attempt % this.options.urls.length]!;
+    try {
+      const connection = await amqp.connect(url, { clientProperties: { connection_name: this.options.name ?? 'warren-client' } });
+      connection.on('error', () => undefined); // 'close' follows and drives recovery
+      connection.on('close', (reason?: Error) => this.lost(connection, reason ? String(reason.message ?? reason) : 'closed'));
+      for (const setup of this.setups) await setup(connection);
+      this.current = connection;
+      this.attempt = 0;
+      this.connects++;
+      this.emit('connected');
+    } catch (error) {
+      this.retryLater(String((error as Error).message ?? error));
+    }
+  }
+
+  private lost(connection: amqp.ChannelModel, reason: string): void {
+    if (this.current !== connection) return;
+    this.current = undefined;
+    this.emit('disconnected', reason);
+    this.retryLater(reason);
+  }
+
+  private retryLater(reason: string): void {
+    if (this.closing) return;
+    // Full jitter: clients cut off together do not come back together.
+    const ceiling = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.min(this.attempt, 16));
+    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    this.attempt++;
+    this.emit('retrying', { attempt: this.attempt, delayMs: delay, reason });
+    this.timer = setTimeout(() => void this.connect(), delay);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Relays the outbox to the broker with confirms: a row is deleted only after its confirm (routed), a row
+ * awaiting its confirm is never sent again by this relay (the guide's timer did, making duplicates), a failed
+ * row keeps its id and is retried with backoff. After a restart every row left is sent again: consumers
+ * deduplicate by message id.
+ */
+import type { Publisher } from './publisher';
+import type { SqliteStore } from './sqlite-store';
+
+export interface OutboxRelayOptions {
+  /** Most messages awaiting a confirm at once. @default 100 */
+  readonly window?: number;
+  /** How often the outbox is read when idle. @default 100 */
+  readonly pollMs?: number;
+  /** Wait before a failed row is sent again, doubled per failure up to 30 s. @default 1000 */
+  readonly retryDelayMs?: number;
+}
+
+export class OutboxRelay {
+  private readonly inFlight = new Set<string>();
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private nextTickAt = 0;
+  private readonly window: number;
+  private readonly pollMs: number;
+  private readonly retryDelayMs: number;
+  /** Confirmed and deleted; failed attempts. */
+  readonly stats = { sent: 0, failed: 0 };
+
+  constructor(private readonly store: SqliteStore, private readonly publisher: Publisher, options: OutboxRelayOptions = {}) {
+    this.window = options.window ?? 100;
+    this.pollMs = options.pollMs ?? 100;
+    this.retryDelayMs = options.retryDelayMs ?? 1000;
+  }
+
+  start(): void {
+    this.running = true;
+    this.tick();
+  }
+
+  stop(): void {
+    this.running = false;
+    clearTimeout(this.timer);
+  }
+
+  /** Resolves when the outbox is empty and nothing awaits a confirm. */
+  async drained(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.store.pending() > 0 || this.inFlight.size > 0) {
+      if (Date.now() > deadline) throw new Error(`outbox not drained within ${timeoutMs} ms (${this.store.pending()} rows left)`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private tick(): void {
+    if (!this.running) return;
+    const room = this.window - this.inFlight.size;
+    // Rows in flight are due too; ask for enough to fill the window after skipping them.
+    const rows = room > 0 ? this.store.due(Date.now(), room + this.inFlight.size).filter((r) => !this.inFlight.has(r.messageId)).slice(0, room) : [];
+    for (const row of rows) {
+      this.inFlight.add(row.messageId);
+      this.publisher.publish(row).then(
+        () => {
+          this.store.sent(row.messageId);
+          this.stats.sent++;
+          this.inFlight.delete(row.messageId);
+          this.schedule(0);
+        },
+        (error: Error) => {
+          const backoff = Math.min(30_000, this.retryDelayMs * 2 ** Math.min(row.attempts, 10));
+          this.store.failed(row.messageId, `${error.name}: ${error.message}`, Date.now() + backoff);
+          this.stats.failed++;
+          this.inFlight.delete(row.messageId);
+        },
+      );
+    }
+    this.schedule(rows.length > 0 ? 0 : this.pollMs);
+  }
+
+  private schedule(ms: number): void {
+    if (!this.running) return;
+    const at = Date.now() + ms;
+    if (this.timer && this.nextTickAt <= at) return;
+    clearTimeout(this.timer);
+    this.nextTickAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.tick();
+    }, ms);
+  }
+}

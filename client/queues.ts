@@ -1,0 +1,27 @@
+/** The client reads what the resolved spec decided about a queue; it never derives topology itself. */
+import { closest, WarrenUserError, type ResolvedCluster, type ResolvedReliableQueue } from '../model';
+
+/** The retry policy of `queue` in `vhost`; a user error naming the queues that have one when it has none. */
+export function reliableQueueOf(cluster: ResolvedCluster, queue: string, vhost = '/'): ResolvedReliableQueue {
+  const found = cluster.topology.reliableQueues.find((q) => q.vhost === vhost && q.name === queue);
+  if (found) return found;
+  const names = cluster.topology.reliableQueues.filter((q) => q.vhost === vhost).map((q) => q.name);
+  const suggestion = closest(queue, names);
+  const declared = cluster.topology.queues.some((q) => q.vhost === vhost && q.name === queue);
+  const fix = suggestion
+    ? `did you mean "${suggestion}"?`
+    : declared
+      ? 'give it a retry policy under topology.queues[].retry in the spec'
+      : `declare it under topology.queues with a retry policy${names.length > 0 ? ` (queues with one: ${names.join(', ')})` : ''}`;
+  throw new WarrenUserError(`queue "${queue}" in vhost "${vhost}" is not a reliable queue of cluster ${cluster.name}; ${fix}`, 1);
+}
+
+/**
+ * AMQP URLs of the cluster for a client: the virtual IP when the spec has one (HAProxy spreads and fails over),
+ * else every node, tried in turn.
+ */
+export function amqpUrlsOf(cluster: ResolvedCluster, credentials: { readonly user: string; readonly password: string }, vhost = '/'): string[] {
+  const auth = `${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}`;
+  const hosts = cluster.loadBalancer?.virtualIp ? [cluster.loadBalancer.virtualIp.address] : cluster.nodes.map((n) => n.address ?? n.host);
+  return hosts.map((host) => `amqp://${auth}@${host}:${cluster.ports.amqp}/${encodeURIComponent(vhost)}?heartbeat=${cluster.heartbeatSeconds}`);
+}

@@ -1,0 +1,115 @@
+/**
+ * The embedded store: outbox and inbox tables in the application's own SQLite database (better-sqlite3), so
+ * that a business write, the messages it causes and the ids it has processed commit in one transaction.
+ */
+import Database from 'better-sqlite3';
+import { WarrenUserError } from '../model';
+import type { OutgoingMessage } from './publisher';
+
+export type SqliteDatabase = Database.Database;
+
+export interface OutboxRow extends OutgoingMessage {
+  readonly seq: number;
+  readonly attempts: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS warren_outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id TEXT NOT NULL UNIQUE,
+  exchange TEXT NOT NULL,
+  routing_key TEXT NOT NULL,
+  body BLOB NOT NULL,
+  headers TEXT NOT NULL,
+  content_type TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS warren_inbox (
+  consumer TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  processed_at INTEGER NOT NULL,
+  PRIMARY KEY (consumer, message_id)
+);`;
+
+/** Opens (creating if needed) the database at `path`; a user error naming the file and the fix when it cannot. */
+export function openSqliteDatabase(path: string): SqliteDatabase {
+  try {
+    const db = new Database(path);
+    // WAL: readers do not block the relay; FULL: a commit survives a power cut, not only a killed process.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    return db;
+  } catch (error) {
+    throw new WarrenUserError(`store: "${path}" cannot be opened as a SQLite database (${(error as Error).message}); give a writable file path in an existing folder`, 1);
+  }
+}
+
+export class SqliteStore {
+  private readonly insert;
+  private readonly dueRows;
+  private readonly remove;
+  private readonly failure;
+  private readonly seenId;
+  private readonly markId;
+  private readonly countRows;
+
+  constructor(readonly db: SqliteDatabase) {
+    db.exec(SCHEMA);
+    this.insert = db.prepare('INSERT INTO warren_outbox (message_id, exchange, routing_key, body, headers, content_type) VALUES (?, ?, ?, ?, ?, ?)');
+    this.dueRows = db.prepare('SELECT seq, message_id, exchange, routing_key, body, headers, content_type, attempts FROM warren_outbox WHERE next_attempt_at <= ? ORDER BY seq LIMIT ?');
+    this.remove = db.prepare('DELETE FROM warren_outbox WHERE message_id = ?');
+    this.failure = db.prepare('UPDATE warren_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE message_id = ?');
+    this.seenId = db.prepare('SELECT 1 FROM warren_inbox WHERE consumer = ? AND message_id = ?');
+    this.markId = db.prepare('INSERT INTO warren_inbox (consumer, message_id, processed_at) VALUES (?, ?, ?)');
+    this.countRows = db.prepare('SELECT count(*) AS n FROM warren_outbox');
+  }
+
+  /**
+   * Adds a message to the outbox. Call it inside the caller's own transaction (`db.transaction(...)`), next
+   * to the business write: both commit, or neither. The relay publishes it after the commit.
+   */
+  addToOutbox(message: OutgoingMessage): void {
+    this.insert.run(message.messageId, message.exchange, message.routingKey, message.body, JSON.stringify(message.headers ?? {}), message.contentType ?? null);
+  }
+
+  /** Rows whose next attempt is due, oldest first. */
+  due(nowMs: number, limit: number): OutboxRow[] {
+    return (this.dueRows.all(nowMs, limit) as any[]).map((r) => ({
+      seq: r.seq,
+      messageId: r.message_id,
+      exchange: r.exchange,
+      routingKey: r.routing_key,
+      body: r.body as Buffer,
+      headers: JSON.parse(r.headers),
+      ...(r.content_type !== null && { contentType: r.content_type }),
+      attempts: r.attempts,
+    }));
+  }
+
+  /** The broker confirmed it and a queue took it. */
+  sent(messageId: string): void {
+    this.remove.run(messageId);
+  }
+
+  /** Publishing failed: try again at `retryAtMs`, keeping the id. */
+  failed(messageId: string, error: string, retryAtMs: number): void {
+    this.failure.run(retryAtMs, error.slice(0, 500), messageId);
+  }
+
+  pending(): number {
+    return (this.countRows.get() as { n: number }).n;
+  }
+
+  /** `consumer` has processed `messageId` and committed its effects. */
+  processed(consumer: string, messageId: string): boolean {
+    return this.seenId.get(consumer, messageId) !== undefined;
+  }
+
+  /** Records the id in the inbox; call inside the transaction of the handler's writes. */
+  markProcessed(consumer: string, messageId: string, nowMs: number): void {
+    this.markId.run(consumer, messageId, nowMs);
+  }
+}
