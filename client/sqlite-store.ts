@@ -43,7 +43,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     db.pragma('busy_timeout = 5000');
     return db;
   } catch (error) {
-    throw new WarrenUserError(`store: "${path}" cannot be opened as a SQLite database (${(error as Error).message}); give a writable file path in an existing folder`, 1);
+    throw new WarrenUserError(`store: "${path}" cannot be opened as a SQLite database (${(error as Error).message}); give a writable file path in an existing folder`, 2);
   }
 }
 
