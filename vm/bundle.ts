@@ -183,6 +183,7 @@ function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues): {
         // (acassen/keepalived#2617, fixed in 2.2.8); the tests check every keepalived.conf with it instead.
         checks: [{ program: 'haproxy', command: 'haproxy -c -f {file}', source: inBundle(VM_PATHS.haproxyCfg) }],
         services: keepalivedConf ? ['haproxy', 'keepalived'] : ['haproxy'],
+        reloadOnChange: ['haproxy', 'keepalived'],
         afterStart: [],
       },
     };

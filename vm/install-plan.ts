@@ -31,8 +31,15 @@ export interface InstallPlan {
   readonly hostsEntries: readonly { readonly address: string; readonly name: string }[];
   readonly files: readonly InstalledFile[];
   readonly checks: readonly ServiceCheck[];
-  /** Services to enable and (re)start, in order. */
+  /** Services to enable and start, in order; those whose files changed are restarted, or reloaded where listed. */
   readonly services: readonly string[];
+  /**
+   * Services that apply a changed file by reloading: HAProxy hands its listeners to new workers and Keepalived
+   * rereads its configuration, so neither cuts the connections on the virtual IP nor moves it. RabbitMQ needs
+   * a restart for rabbitmq.conf.
+   * @default []
+   */
+  readonly reloadOnChange?: readonly string[];
   /** Shell lines run after the services started (e.g. removing RabbitMQ's guest user). */
   readonly afterStart: readonly string[];
 }

@@ -1,7 +1,7 @@
 /**
  * install.sh: idempotent set-up of one host from its bundle, for Debian and Ubuntu. Files are replaced
- * only when their content differs, a service restarts only when one of its files changed, and each new
- * configuration is validated by its own program before the restart.
+ * only when their content differs, a service restarts (or reloads, where it can) only when one of its files
+ * changed, and each new configuration is validated by its own program before it is applied.
  */
 import type { InstallPlan } from './install-plan';
 
@@ -91,9 +91,11 @@ export function renderInstallScript(plan: InstallPlan): string {
   // systemd reads a new or changed unit file only after a reload.
   if (plan.files.some((file) => file.destination.startsWith('/etc/systemd/system/'))) lines.push('systemctl daemon-reload');
   for (const service of plan.services) {
+    // reload-or-restart: a reload when the service runs, a start when it does not.
+    const apply = plan.reloadOnChange?.includes(service) ? ['reload-or-restart', 'reloaded'] : ['restart', 'restarted'];
     lines.push(
       `systemctl enable --quiet ${service}`,
-      `case "$changed" in *" ${service} "*) systemctl restart ${service}; echo "restarted ${service}" ;; *) systemctl start ${service} ;; esac`,
+      `case "$changed" in *" ${service} "*) systemctl ${apply[0]} ${service}; echo "${apply[1]} ${service}" ;; *) systemctl start ${service} ;; esac`,
     );
   }
   lines.push(...plan.afterStart, 'echo "done: $(hostname) matches the bundle for ' + plan.host + '"', '');

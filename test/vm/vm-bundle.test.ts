@@ -134,6 +134,37 @@ describe('VM bundles', () => {
     expect(statSync(join(root, 'etc/keepalived/keepalived.conf')).isFile()).toBe(true);
   });
 
+  it('install.sh on a load balancer reloads HAProxy and Keepalived instead of restarting them, and only the one whose files changed (real run, private /etc/haproxy, /etc/keepalived and /etc/hosts)', () => {
+    const bundleDir = join(scratch, 'reload');
+    const stubs = join(scratch, 'reload-stubs');
+    const calls = join(scratch, 'reload-calls.log');
+    writeBundle(files, bundleDir);
+    mkdirSync(stubs, { recursive: true });
+    for (const command of ['apt-get', 'useradd', 'systemctl']) {
+      writeFileSync(join(stubs, command), `#!/bin/sh\necho "${command} $*" >> ${calls}\n`, { mode: 0o755 });
+    }
+    // The real script as root on "/", with /etc/haproxy, /etc/keepalived and /etc/hosts private to this run.
+    const etc = { haproxy: join(scratch, 'reload-etc-haproxy'), keepalived: join(scratch, 'reload-etc-keepalived') };
+    for (const dir of Object.values(etc)) mkdirSync(dir, { recursive: true });
+    // /etc/hosts already holds the cluster's block (a bind-mounted file cannot be replaced by sed -i).
+    const hosts = join(scratch, 'reload-hosts');
+    const entries = [...cluster.nodes.map((n) => `${n.address} ${n.host}`), ...cluster.loadBalancer!.hosts.map((h) => `${h.address} ${h.host}`)];
+    writeFileSync(hosts, `127.0.0.1 localhost\n# BEGIN warren lb-1\n${entries.join('\n')}\n# END warren lb-1\n`);
+    const install = () => {
+      const script = `mount --bind ${etc.haproxy} /etc/haproxy && mount --bind ${etc.keepalived} /etc/keepalived && mount --bind ${hosts} /etc/hosts && exec ${join(bundleDir, 'vm/lb-1/install.sh')} --no-packages`;
+      const run = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8', env: { ...process.env, PATH: `${stubs}:${process.env.PATH}` } });
+      expect(run.status, run.stderr).toBe(0);
+      const logged = readFileSync(calls, 'utf8').split('\n').filter((line) => line.startsWith('systemctl ') && !line.startsWith('systemctl enable'));
+      rmSync(calls);
+      return logged;
+    };
+    expect(install()).toEqual(['systemctl reload-or-restart haproxy', 'systemctl reload-or-restart keepalived']);
+    writeFileSync(join(bundleDir, 'vm/lb-1/etc/haproxy/haproxy.cfg'), `${content('vm/lb-1/etc/haproxy/haproxy.cfg')}\n`);
+    expect(install()).toEqual(['systemctl reload-or-restart haproxy', 'systemctl start keepalived']);
+    // A RabbitMQ host still restarts: rabbitmq.conf is read at boot only.
+    expect(content('vm/rmq-1/install.sh')).toContain('systemctl restart rabbitmq-server; echo "restarted rabbitmq-server"');
+  });
+
   it('install.sh refuses a broken haproxy.cfg before replacing anything (haproxy -c, real program)', () => {
     const bundleDir = join(scratch, 'broken');
     const root = join(scratch, 'broken-root');

@@ -63,7 +63,7 @@ put 'etc/keepalived/check-haproxy.sh' '/etc/keepalived/check-haproxy.sh' '0755' 
 
 if [ $services = 0 ]; then echo "files in place under ${root:-/}; services not touched"; exit 0; fi
 systemctl enable --quiet haproxy
-case "$changed" in *" haproxy "*) systemctl restart haproxy; echo "restarted haproxy" ;; *) systemctl start haproxy ;; esac
+case "$changed" in *" haproxy "*) systemctl reload-or-restart haproxy; echo "reloaded haproxy" ;; *) systemctl start haproxy ;; esac
 systemctl enable --quiet keepalived
-case "$changed" in *" keepalived "*) systemctl restart keepalived; echo "restarted keepalived" ;; *) systemctl start keepalived ;; esac
+case "$changed" in *" keepalived "*) systemctl reload-or-restart keepalived; echo "reloaded keepalived" ;; *) systemctl start keepalived ;; esac
 echo "done: $(hostname) matches the bundle for lb-2"

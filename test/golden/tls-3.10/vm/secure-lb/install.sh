@@ -60,5 +60,5 @@ put 'etc/haproxy/haproxy.cfg' '/etc/haproxy/haproxy.cfg' '0644' 'root' 'root' 'h
 
 if [ $services = 0 ]; then echo "files in place under ${root:-/}; services not touched"; exit 0; fi
 systemctl enable --quiet haproxy
-case "$changed" in *" haproxy "*) systemctl restart haproxy; echo "restarted haproxy" ;; *) systemctl start haproxy ;; esac
+case "$changed" in *" haproxy "*) systemctl reload-or-restart haproxy; echo "reloaded haproxy" ;; *) systemctl start haproxy ;; esac
 echo "done: $(hostname) matches the bundle for secure-lb"
