@@ -212,11 +212,20 @@ async function measureNodeDeaths(warren: WarrenLab, via: Record<'warren' | 'guid
   return { detection, outage };
 }
 
+/** A failover that did not happen is a finding: throw with what both Keepalived logged last. */
+function failWithKeepalivedLogs(warren: WarrenLab, error: Error): never {
+  const tails = LBS.map((lb) => `--- keepalived on ${lb} (tail)\n${readFileSync(warren.keepalivedLogFile(lb), 'utf8').split('\n').slice(-25).join('\n')}`);
+  throw new Error(`${error.message}\n${tails.join('\n')}`);
+}
+
 /** Keepalived from `bundles` on both LB hosts; the VIP holder loses HAProxy (SIGKILL), then its link, `runs` times each. */
 async function measureVipFailover(warren: WarrenLab, bundles: VmBundles, runs: number): Promise<{ haproxyStopped: Figure; linkCut: Figure }> {
   for (const lb of LBS) await warren.stopKeepalived(lb);
-  for (const lb of LBS) warren.startKeepalived(lb, join(bundles.hostDir(lb), 'etc', 'keepalived'));
-  let holder = (await warren.waitForVipHolder(() => true, 30_000)).host;
+  // One after the other, as the e2e suite does: started together, two BACKUPs time out in the same instant.
+  warren.startKeepalived('lb-1', join(bundles.hostDir('lb-1'), 'etc', 'keepalived'));
+  let holder = (await warren.waitForVipHolder((h) => h === 'lb-1', 30_000)).host;
+  warren.startKeepalived('lb-2', join(bundles.hostDir('lb-2'), 'etc', 'keepalived'));
+  await sleep(3_000);
   const other = (host: string) => (host === 'lb-1' ? 'lb-2' : 'lb-1');
   const backups = (host: string) => readFileSync(warren.keepalivedLogFile(host), 'utf8').split('Entering BACKUP STATE').length - 1;
   const waitForBackup = async (host: string, before: number) => {
@@ -229,7 +238,7 @@ async function measureVipFailover(warren: WarrenLab, bundles: VmBundles, runs: n
     const before = backups(holder);
     const stoppedAt = Date.now();
     await warren.stopHaproxy(holder);
-    const moved = await warren.waitForVipHolder((h) => h === other(holder), 30_000);
+    const moved = await warren.waitForVipHolder((h) => h === other(holder), 30_000).catch((error: Error) => failWithKeepalivedLogs(warren, error));
     haproxyStopped.push(moved.atMs - stoppedAt);
     warren.startHaproxy(holder);
     await waitForBackup(holder, before);
@@ -240,7 +249,7 @@ async function measureVipFailover(warren: WarrenLab, bundles: VmBundles, runs: n
     const cutAt = Date.now();
     await warren.lab.cutLink(holder);
     try {
-      const moved = await warren.waitForVipHolder((h) => h === other(holder), 30_000);
+      const moved = await warren.waitForVipHolder((h) => h === other(holder), 30_000).catch((error: Error) => failWithKeepalivedLogs(warren, error));
       linkCut.push(moved.atMs - cutAt);
     } finally {
       await warren.lab.restoreLink(holder);

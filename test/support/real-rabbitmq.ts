@@ -2,10 +2,10 @@
  * What the real-broker tests share: the lab runtime a spec's version runs on, an AMQP client run inside a lab
  * host, and what a node's log says about the configuration it was given.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResolvedCluster } from '../../model';
-import { rabbitmqLineOf, rabbitmqRuntime, type Lab, type RabbitmqLine, type Runtime } from '../lab';
+import { renderDefinitions, renderEnabledPlugins, renderRabbitmqConf, type ResolvedCluster, type SecretValues } from '../../model';
+import { rabbitmqLineOf, rabbitmqRuntime, startRabbitmqNode, waitForClusterSize, writeErlangCookie, type Lab, type RabbitmqLine, type RabbitmqNode, type Runtime } from '../lab';
 
 const STEPS_CLIENT = join(__dirname, 'clients', 'amqp-steps.cjs');
 
@@ -13,6 +13,44 @@ const STEPS_CLIENT = join(__dirname, 'clients', 'amqp-steps.cjs');
 export function runtimeOf(cluster: ResolvedCluster): Runtime & { readonly line: RabbitmqLine } {
   const line = rabbitmqLineOf(cluster.version.text);
   return { ...rabbitmqRuntime(line), line };
+}
+
+export interface SingleNode {
+  readonly rabbit: RabbitmqNode;
+  /** The node's /var/log/rabbitmq. */
+  readonly logDir: string;
+  /** The management API of the node as the default user, from `clientHost`: GET /api<path>, parsed. */
+  api(path: string): Promise<any>;
+}
+
+/**
+ * The cluster's first node in the lab host of its name, booted from the files warren renders for it
+ * (rabbitmq.conf, enabled_plugins, definitions.json, the cookie) on the line its version names; resolves once
+ * the node runs and the management API lists every queue of the topology.
+ */
+export async function startSingleNode(lab: Lab, cluster: ResolvedCluster, secrets: SecretValues, clientHost = 'client'): Promise<SingleNode> {
+  const node = cluster.nodes[0]!;
+  const base = join(lab.tempDir, node.host);
+  const dirs = { etcDir: join(base, 'etc'), dataDir: join(base, 'data'), logDir: join(base, 'log') };
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dirs.etcDir, 'rabbitmq.conf'), renderRabbitmqConf(cluster, { peerDiscovery: { backend: 'classic_config' }, definitionsPath: '/etc/rabbitmq/definitions.json' }));
+  writeFileSync(join(dirs.etcDir, 'enabled_plugins'), renderEnabledPlugins(cluster));
+  writeFileSync(join(dirs.etcDir, 'definitions.json'), renderDefinitions(cluster, secrets), { mode: 0o600 });
+  writeErlangCookie(dirs.dataDir, secrets['erlang-cookie']!);
+  const rabbit = await startRabbitmqNode(lab, node.host, { nodeName: node.nodeName, ...dirs, root: runtimeOf(cluster).root });
+  await waitForClusterSize(lab, rabbit, 1, 120_000);
+  const credentials = `${cluster.defaultUser.name}:${secrets['default-user-password']!}`;
+  const api = async (path: string) => {
+    const result = await lab.run(clientHost, ['curl', '-sf', '--max-time', '10', '-u', credentials, `http://${node.host}:${cluster.ports.management}/api${path}`]);
+    if (result.code !== 0) throw new Error(`GET ${path}: curl exit ${result.code} ${result.stderr}`);
+    return JSON.parse(result.stdout);
+  };
+  const deadline = Date.now() + 120_000;
+  while ((await api('/queues').catch(() => [])).length !== cluster.topology.queues.length) {
+    if (Date.now() > deadline) throw new Error(`${node.host}: the definitions were not imported within 120 s`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return { rabbit, logDir: dirs.logDir, api };
 }
 
 export type AmqpStep =

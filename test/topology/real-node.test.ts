@@ -5,13 +5,11 @@
  * API, routes messages through the exchanges, and follows a rejected and an expired message into the
  * dead-letter queue. AMQP and HTTP clients run in a second lab host.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertRulesOf, renderDefinitions, renderEnabledPlugins, renderRabbitmqConf, resolveCluster, type ClusterSpec, type SecretValues } from '../../model';
-import { createLab, startRabbitmqNode, waitForClusterSize, writeErlangCookie, type Lab } from '../lab';
+import { alertRulesOf, resolveCluster, type ClusterSpec, type SecretValues } from '../../model';
+import { createLab, type Lab } from '../lab';
 import { fixtureSecrets, loadExample } from '../support/fixtures';
-import { configKeyComplaints, runAmqpSteps, runtimeOf, type AmqpStep, type TakenMessage } from '../support/real-rabbitmq';
+import { configKeyComplaints, runAmqpSteps, runtimeOf, startSingleNode, type AmqpStep, type SingleNode, type TakenMessage } from '../support/real-rabbitmq';
 
 /** Nothing listens here: federation links and remote shovels stay down, their definitions must still load. */
 const UNREACHABLE_URI = 'amqp://127.0.0.1:25799';
@@ -93,13 +91,9 @@ describe.each(SCENARIOS)('a real RabbitMQ node of its line loads the topology of
   const secrets: SecretValues = Object.fromEntries(Object.entries(fixtureSecrets(cluster)).map(([id, value]) => [id, id.endsWith('-uri') ? UNREACHABLE_URI : value]));
   const password = secrets['default-user-password']!;
   let lab: Lab | undefined;
-  let logDir = '';
+  let single: SingleNode | undefined;
 
-  const api = async (path: string): Promise<any> => {
-    const result = await lab!.run('client', ['curl', '-sf', '--max-time', '10', '-u', `${cluster.defaultUser.name}:${password}`, `http://${node.host}:${cluster.ports.management}/api${path}`]);
-    if (result.code !== 0) throw new Error(`GET ${path}: curl exit ${result.code} ${result.stderr}`);
-    return JSON.parse(result.stdout);
-  };
+  const api = (path: string): Promise<any> => single!.api(path);
   const vhostPath = encodeURIComponent(scenario.vhost);
   const amqp = (steps: readonly AmqpStep[]) =>
     runAmqpSteps(lab!, 'client', `amqp://${encodeURIComponent(cluster.defaultUser.name)}:${encodeURIComponent(password)}@${node.host}/${encodeURIComponent(scenario.vhost)}`, steps);
@@ -121,19 +115,9 @@ describe.each(SCENARIOS)('a real RabbitMQ node of its line loads the topology of
 
   beforeAll(async () => {
     lab = await createLab({ hosts: [{ name: node.host }, { name: 'client' }] });
-    const base = join(lab.tempDir, node.host);
-    const dirs = { etcDir: join(base, 'etc'), dataDir: join(base, 'data'), logDir: join(base, 'log') };
-    for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
-    logDir = dirs.logDir;
-    writeFileSync(join(dirs.etcDir, 'rabbitmq.conf'), renderRabbitmqConf(cluster, { peerDiscovery: { backend: 'classic_config' }, definitionsPath: '/etc/rabbitmq/definitions.json' }));
-    writeFileSync(join(dirs.etcDir, 'enabled_plugins'), renderEnabledPlugins(cluster));
-    writeFileSync(join(dirs.etcDir, 'definitions.json'), renderDefinitions(cluster, secrets), { mode: 0o600 });
-    writeErlangCookie(dirs.dataDir, secrets['erlang-cookie']!);
     const started = Date.now();
-    const rabbit = await startRabbitmqNode(lab, node.host, { nodeName: node.nodeName, ...dirs, root: runtime.root });
-    await waitForClusterSize(lab, rabbit, 1, 120_000);
+    single = await startSingleNode(lab, cluster, secrets);
     const queues = cluster.topology.queues.length;
-    await waitFor('the management API with the imported definitions', 120_000, async () => ((await api('/queues')).length === queues ? true : undefined));
     console.log(`${scenario.example}: RabbitMQ ${runtime.versions['rabbitmq-server']} booted and imported ${queues} queues in ${Date.now() - started} ms`);
   }, 300_000);
 
@@ -142,7 +126,7 @@ describe.each(SCENARIOS)('a real RabbitMQ node of its line loads the topology of
   });
 
   it('boots without a complaint about any rabbitmq.conf key', () => {
-    expect(configKeyComplaints(logDir)).toEqual([]);
+    expect(configKeyComplaints(single!.logDir)).toEqual([]);
   });
 
   it('the management API lists every vhost, user, exchange, queue (with its type and arguments), binding, policy, upstream and shovel', async () => {
