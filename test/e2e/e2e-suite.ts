@@ -164,6 +164,8 @@ export function describeE2e(title: string, options: E2eOptions, partitions: (e2e
       const detectedMs = downs.map((d) => d.atMs - killedAt);
       console.log(`e2e: ${victim} SIGKILLed; HAProxy marked it down after ${detectedMs.join(' / ')} ms (configured bound ${detection.refusedMs} ms)`);
       for (const ms of detectedMs) expect(ms).toBeLessThanOrEqual(detection.refusedMs + MEASUREMENT_SLACK_MS);
+      // One peer down while a majority remains takes no other node out of rotation (the majority check included).
+      for (const lb of LBS) for (const other of NODES.filter((n) => n !== victim)) expect(lab().haproxyStatus(lb, other), `${other} in HAProxy on ${lb}`).toBe('UP');
       await sleep(5_000);
       await publisher.stop();
       const published = await publisher.result();
