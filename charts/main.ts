@@ -10,8 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { parse } from 'yaml';
-import { DEFAULT_SPEC, formatProblem, resolveCluster, SpecError, type ResolvedCluster, type SecretValues } from '../model';
-import { secretsStoreLocation } from '../cli/secrets-store';
+import { DEFAULT_SPEC, formatProblem, resolveCluster, secretsStoreLocation, SpecError, type ResolvedCluster, type SecretValues } from '../model';
 import { RabbitmqCluster } from './rabbitmq-cluster';
 
 function readSecrets(cluster: ResolvedCluster, folder: string): SecretValues | undefined {
@@ -40,7 +39,7 @@ try {
 }
 const secretsFolder =
   process.env.WARREN_SECRETS_DIR ??
-  secretsStoreLocation({ specDir: specPath ? dirname(resolve(specPath)) : process.cwd(), outDir: app.outdir, clusterName: cluster.name }).folder;
+  secretsStoreLocation({ specDir: specPath ? dirname(resolve(specPath)) : process.cwd(), outDir: app.outdir, clusterName: cluster.name }, existsSync).folder;
 const chart = new Chart(app, cluster.name, { disableResourceNameHashes: true });
 new RabbitmqCluster(chart, 'RabbitmqCluster', { cluster, secrets: readSecrets(cluster, secretsFolder) });
 app.synth();

@@ -9,6 +9,7 @@ import {
   formatProblem,
   renderSpecReference,
   resolveCluster,
+  secretsStoreLocation,
   specJsonSchema,
   SpecError,
   truncateForMessage,
@@ -19,7 +20,7 @@ import {
 } from '../model';
 import { describeFsError } from './fs-errors';
 import { loadSpecFile } from './load-spec';
-import { generateSecrets, readSecretSources, secretsStoreLocation } from './secrets-store';
+import { generateSecrets, readSecretSources } from './secrets-store';
 import { STARTER_SPEC } from './starter-spec';
 import { TARGETS } from './targets';
 import { checkOutputFolder, writeOutput, writeUserFile } from './write-output';
@@ -115,7 +116,7 @@ const synth: Command = (args, io) => {
   const { spec, baseDir } = specFrom(values.spec as string | undefined, io);
   const { cluster, values: read } = checkedCluster(spec, baseDir, io.env);
   const explicit = values.secrets === undefined ? undefined : resolve(io.cwd, values.secrets as string);
-  const store = secretsStoreLocation({ ...(explicit !== undefined && { explicit }), specDir: baseDir, outDir, clusterName: cluster.name });
+  const store = secretsStoreLocation({ ...(explicit !== undefined && { explicit }), specDir: baseDir, outDir, clusterName: cluster.name }, existsSync);
   // Every check has passed: only now are secrets generated, and taken back if a later step fails.
   const generated = generateSecrets(cluster, store.folder, read);
   let written: { target: string; files: GeneratedFile[] }[];

@@ -8,6 +8,7 @@ export * from './validate';
 export * from './resolve';
 export * from './resolve-load-balancer';
 export * from './secrets';
+export * from './secrets-store-location';
 export * from './defaults';
 export * from './files';
 export * from './compose-ports';

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
-import { materialiseSecrets, secretsStoreLocation } from '../../cli/secrets-store';
-import { resolveCluster } from '../../model';
+import { materialiseSecrets } from '../../cli/secrets-store';
+import { resolveCluster, secretsStoreLocation } from '../../model';
 
 let cwd: string;
 let out: string[];
@@ -148,8 +148,8 @@ describe('where the store is', () => {
   it('secretsStoreLocation prefers the store next to the spec when both exist', () => {
     mkdirSync(join(cwd, 'spec-dir/.warren-secrets/orders'), { recursive: true });
     mkdirSync(join(cwd, '.warren-secrets/orders'), { recursive: true });
-    expect(secretsStoreLocation({ specDir: join(cwd, 'spec-dir'), outDir: join(cwd, 'dist'), clusterName: 'orders' })).toEqual({ folder: join(cwd, 'spec-dir/.warren-secrets/orders'), legacy: false });
+    expect(secretsStoreLocation({ specDir: join(cwd, 'spec-dir'), outDir: join(cwd, 'dist'), clusterName: 'orders' }, existsSync)).toEqual({ folder: join(cwd, 'spec-dir/.warren-secrets/orders'), legacy: false });
     rmSync(join(cwd, 'spec-dir/.warren-secrets'), { recursive: true });
-    expect(secretsStoreLocation({ specDir: join(cwd, 'spec-dir'), outDir: join(cwd, 'dist'), clusterName: 'orders' })).toEqual({ folder: join(cwd, '.warren-secrets/orders'), legacy: true });
+    expect(secretsStoreLocation({ specDir: join(cwd, 'spec-dir'), outDir: join(cwd, 'dist'), clusterName: 'orders' }, existsSync)).toEqual({ folder: join(cwd, '.warren-secrets/orders'), legacy: true });
   });
 });
