@@ -17,22 +17,12 @@
 import type { Problem } from './problems';
 import type { ParsedSpec, QueueType } from './spec';
 import { queueTypeOf, type QueueSpec, type TopologySpec } from './topology';
-import type { RabbitmqVersion } from './version';
+import { featuresOf, type RabbitmqVersion, type VersionFeatures } from './version';
 
 type ArgumentValue = string | number | boolean | readonly string[];
 
-/** What a line offers for retries; derived from the version here until VersionFeatures carries it. */
-export interface RetryFeatures {
-  /** Quorum queues delay returned messages themselves (`x-delayed-retry-*`): 4.3+. */
-  readonly quorumDelayedRetry: boolean;
-  /** The delivery limit counts basic.nack with requeue too: before 4.3 (from 4.3 only rejects and crashes). */
-  readonly deliveryLimitCountsNack: boolean;
-}
-
-export function retryFeaturesOf(version: Pick<RabbitmqVersion, 'major' | 'minor'>): RetryFeatures {
-  const from43 = version.major > 4 || (version.major === 4 && version.minor >= 3);
-  return { quorumDelayedRetry: from43, deliveryLimitCountsNack: !from43 };
-}
+/** What a line offers for retries. */
+export type RetryFeatures = Pick<VersionFeatures, 'quorumDelayedRetry' | 'deliveryLimitCountsNack'>;
 
 /** Queue arguments of the quorum queue's own delayed retry (4.3+). */
 export const DELAYED_RETRY_ARGUMENTS = ['x-delayed-retry-type', 'x-delayed-retry-min', 'x-delayed-retry-max'] as const;
@@ -153,7 +143,7 @@ const NACK_LOOP =
 
 /** Problems of retry policies and of the delayed-retry arguments and policy keys, registered in RULES (rules.ts). */
 export function reliabilityRule(spec: ParsedSpec, version: RabbitmqVersion | undefined): Problem[] {
-  const features = version && retryFeaturesOf(version);
+  const features = version && featuresOf(version);
   const { topology } = spec;
   const problems: Problem[] = [];
   const declared = (vhost: string, name: string) => topology.queues.findIndex((q) => q.vhost === vhost && q.name === name);

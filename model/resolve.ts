@@ -9,7 +9,6 @@ import { loadBalancerPriorities } from './rules-load-balancer';
 import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets';
 import type { ClusterSpec, ParsedSpec, PartitionHandlingMode, QueueType } from './spec';
 import { resolveTopology, type ResolvedTopology } from './topology';
-import { retryFeaturesOf } from './reliability';
 import { resolveKubernetes, type ResolvedKubernetes } from './kubernetes';
 import { resolveMajorityCheck, type ResolvedMajorityCheck } from './majority-check';
 import { resolveTls, tlsSecretRefs, type ResolvedTls } from './tls';
@@ -133,9 +132,11 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
   }
   const { pauseIfAllDown } = spec.partitionHandling;
   const loadBalancer = spec.loadBalancer && resolveLoadBalancer(spec.loadBalancer, spec);
-  const topology = resolveTopology(spec.topology, spec.queues.defaultType, retryFeaturesOf(version));
+  const topology = resolveTopology(spec.topology, spec.queues.defaultType, features);
   const tls = spec.tls && resolveTls(spec.tls);
-  const majorityCheck = resolveMajorityCheck(metadataStore === 'mnesia', spec.partitionHandling.mode);
+  // Partition handling means something only on Mnesia; where it pauses the node, no majority check is needed.
+  const partitionHandlingHonoured = metadataStore === 'mnesia';
+  const majorityCheck = resolveMajorityCheck(partitionHandlingHonoured, spec.partitionHandling.mode);
   return {
     name: spec.name,
     version,
@@ -153,7 +154,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
           recover: pauseIfAllDown.recover,
         },
       }),
-      honoured: metadataStore === 'mnesia',
+      honoured: partitionHandlingHonoured,
     },
     ...(majorityCheck && { majorityCheck }),
     plugins: [...new Set(spec.plugins)].sort(),

@@ -48,6 +48,10 @@ export interface VersionFeatures {
   readonly policiesPerQueueType: boolean;
   /** Quorum queues have two built-in message priorities (4.0+); they never take `x-max-priority`. */
   readonly quorumQueuePriorities: boolean;
+  /** Quorum queues delay returned messages themselves (`x-delayed-retry-*`): 4.3+. */
+  readonly quorumDelayedRetry: boolean;
+  /** The delivery limit counts basic.nack with requeue too: before 4.3 (from 4.3 only rejects and crashes). */
+  readonly deliveryLimitCountsNack: boolean;
   /** `rabbitmq-upgrade` commands that wait for replicas elsewhere before a node stops (mirrors exist before 4.0). */
   readonly awaitReplicasCommands: readonly ('await_online_quorum_plus_one' | 'await_online_synchronized_mirror')[];
 }
@@ -85,6 +89,8 @@ export function featuresOf(version: RabbitmqVersion): VersionFeatures {
     httpHealthEndpoints: atLeast(version, 4, 2),
     policiesPerQueueType: atLeast(version, 3, 12),
     quorumQueuePriorities: atLeast(version, 4, 0),
+    quorumDelayedRetry: atLeast(version, 4, 3),
+    deliveryLimitCountsNack: !atLeast(version, 4, 3),
     awaitReplicasCommands: atLeast(version, 4, 0)
       ? ['await_online_quorum_plus_one']
       : ['await_online_quorum_plus_one', 'await_online_synchronized_mirror'],
