@@ -2,19 +2,19 @@
  * resolveCluster: validate once, derive everything generators need, freeze it.
  * Generators read a ResolvedCluster and never re-derive names, ports or secret ids.
  */
-import { nodeHostsOf } from './derive';
-import { SpecError, type Problem } from './problems';
-import { resolveHaproxy, resolveKeepalived, type ResolvedHaproxy, type ResolvedKeepalived } from './resolve-load-balancer';
-import { loadBalancerPriorities } from './rules-load-balancer';
-import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets';
+import { nodeHostsOf } from './cluster/nodes';
+import { SpecError, type Problem } from './core/problems';
+import { resolveHaproxy, resolveKeepalived, type ResolvedHaproxy, type ResolvedKeepalived } from './load-balancer/resolve';
+import { loadBalancerPriorities } from './load-balancer/rules';
+import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets/secrets';
 import type { ClusterSpec, ParsedSpec, PartitionHandlingMode, QueueType } from './spec';
-import { resolveTopology, type ResolvedTopology } from './topology';
-import { resolveKubernetes, type ResolvedKubernetes } from './kubernetes';
-import { resolveMajorityCheck, type ResolvedMajorityCheck } from './majority-check';
-import { resolveTls, tlsSecretRefs, type ResolvedTls } from './tls';
+import { resolveTopology, type ResolvedTopology } from './topology/schema';
+import { resolveKubernetes, type ResolvedKubernetes } from './kubernetes/resolve';
+import { resolveMajorityCheck, type ResolvedMajorityCheck } from './cluster/majority-check';
+import { resolveTls, tlsSecretRefs, type ResolvedTls } from './tls/resolve';
 import { validateSpec } from './validate';
-import { metadataStoreOf, partitionHandlingNotices } from './metadata-store';
-import { featuresOf, parseVersion, type MetadataStore, type RabbitmqVersion, type VersionFeatures } from './version';
+import { metadataStoreOf, partitionHandlingNotices } from './rabbitmq/metadata-store';
+import { featuresOf, parseVersion, type MetadataStore, type RabbitmqVersion, type VersionFeatures } from './rabbitmq/version';
 
 export interface ResolvedNode {
   /** 1-based position in the cluster. */

@@ -2,17 +2,17 @@
  * Rules that relate several fields of a parsed spec. Each returns every problem it finds;
  * validateSpec runs them all so the user sees everything at once.
  */
-import { cliPortRange, inSubnet, nodeHostsOf } from './derive';
-import { composePortPlan } from './compose-ports';
-import { closest, type Problem } from './problems';
-import { loadBalancerSettingsRule } from './rules-load-balancer';
-import { topologyRule } from './rules-topology';
-import { reliabilityRule } from './reliability';
-import { kubernetesRule } from './rules-kubernetes';
-import { metadataStoreRule } from './metadata-store';
-import { tlsRule } from './tls';
+import { cliPortRange, inSubnet, nodeHostsOf } from './cluster/nodes';
+import { composePortPlan } from './compose/ports';
+import { closest, type Problem } from './core/problems';
+import { loadBalancerSettingsRule } from './load-balancer/rules';
+import { topologyRule } from './topology/rules';
+import { reliabilityRule } from './topology/reliability';
+import { kubernetesRule } from './kubernetes/rules';
+import { metadataStoreRule } from './rabbitmq/metadata-store';
+import { tlsRule } from './tls/resolve';
 import type { ParsedSpec } from './spec';
-import { featuresOf, parseVersion, SUPPORTED_LINES, type VersionFeatures } from './version';
+import { featuresOf, parseVersion, SUPPORTED_LINES, type VersionFeatures } from './rabbitmq/version';
 
 /** Plugins shipped with RabbitMQ; others may be third-party, so an unknown name is only a warning. */
 export const KNOWN_PLUGINS = [

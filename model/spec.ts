@@ -5,15 +5,15 @@
  * `rules.ts`.
  */
 import { z } from 'zod';
-import { DNS_LABEL, DNS_LABEL_MESSAGE, dnsLabel, QUEUE_TYPES, secretSource, TOO_LONG_FOR_A_HOST_NAME, USER_TAGS } from './spec-primitives';
-import { topologySchema } from './topology';
-import { kubernetesSchema } from './kubernetes-spec';
-import { haproxySchema, keepalivedSchema } from './load-balancer-spec';
-import { tlsSchema } from './tls-spec';
-import { DEFAULT_VERSION, METADATA_STORES } from './version';
+import { DNS_LABEL, DNS_LABEL_MESSAGE, dnsLabel, QUEUE_TYPES, secretSource, TOO_LONG_FOR_A_HOST_NAME, USER_TAGS } from './core/primitives';
+import { topologySchema } from './topology/schema';
+import { kubernetesSchema } from './kubernetes/schema';
+import { haproxySchema, keepalivedSchema } from './load-balancer/schema';
+import { tlsSchema } from './tls/schema';
+import { DEFAULT_VERSION, METADATA_STORES } from './rabbitmq/version';
 
-export { QUEUE_TYPES, USER_TAGS } from './spec-primitives';
-export { POLICY_TARGETS, type PolicySpec } from './topology';
+export { QUEUE_TYPES, USER_TAGS } from './core/primitives';
+export { POLICY_TARGETS, type PolicySpec } from './topology/schema';
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/([1-9]|[12]\d|3[0-2])$/;

@@ -3,7 +3,7 @@
  */
 import { z } from 'zod';
 import { clusterSpecSchema, type ParsedSpec } from './spec';
-import { closest, formatPath, type Problem } from './problems';
+import { closest, formatPath, type Problem } from './core/problems';
 import { specRules } from './rules';
 
 export type Validation =

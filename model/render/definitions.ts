@@ -4,8 +4,8 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { ResolvedCluster } from '../resolve';
-import { secretValue, type SecretValues } from '../secrets';
-import type { ConnectionRef, ResolvedTopology } from '../topology';
+import { secretValue, type SecretValues } from '../secrets/secrets';
+import type { ConnectionRef, ResolvedTopology } from '../topology/schema';
 
 type Value = string | number | boolean | readonly string[];
 

@@ -3,7 +3,7 @@
  * not enabled (which would stop the node at boot), are never written.
  */
 import type { ResolvedCluster, ResourceLimit } from '../resolve';
-import type { TlsPaths } from '../tls';
+import type { TlsPaths } from '../tls/resolve';
 import { renderConfFile, type ConfSection } from './conf-file';
 
 /** How nodes find each other. Compose and VMs list their peers; Kubernetes uses its own backend. */

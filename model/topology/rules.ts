@@ -4,10 +4,10 @@
  * queue type and version. Policy patterns, duplicate policies and mirroring keys are checked by the
  * `policies` rule in rules.ts (one rule per concern).
  */
-import { closest, type Problem } from './problems';
-import type { ParsedSpec, QueueType } from './spec';
-import { QUEUE_ARGUMENTS, QUEUE_FIELD_ARGUMENTS, queueTypeOf, type QueueSpec, type TopologySpec } from './topology';
-import type { VersionFeatures } from './version';
+import { closest, type Problem } from '../core/problems';
+import type { ParsedSpec, QueueType } from '../spec';
+import { QUEUE_ARGUMENTS, QUEUE_FIELD_ARGUMENTS, queueTypeOf, type QueueSpec, type TopologySpec } from './schema';
+import type { VersionFeatures } from '../rabbitmq/version';
 
 const error = (path: string, value: unknown, message: string): Problem => ({ severity: 'error', path, value, message });
 const warning = (path: string, value: unknown, message: string): Problem => ({ severity: 'warning', path, value, message });

@@ -4,7 +4,7 @@
  * Rules that relate these fields to others live in `rules-load-balancer.ts`.
  */
 import { z } from 'zod';
-import { SECRET_SOURCE } from './spec-primitives';
+import { SECRET_SOURCE } from '../core/primitives';
 
 /** Linux interface names: at most 15 characters, no spaces or slashes. */
 const INTERFACE_NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;

@@ -2,10 +2,10 @@
  * Rules for the Kubernetes target: what would make the StatefulSet, its PodDisruptionBudget or its
  * preStop hook fail in a cluster although each field is valid on its own.
  */
-import { nodeHostsOf } from './derive';
-import type { Problem } from './problems';
-import type { ParsedSpec } from './spec';
-import type { VersionFeatures } from './version';
+import { nodeHostsOf } from '../cluster/nodes';
+import type { Problem } from '../core/problems';
+import type { ParsedSpec } from '../spec';
+import type { VersionFeatures } from '../rabbitmq/version';
 
 /** Kubernetes labels pods with `controller-revision-hash: <statefulset>-<10 characters>`, a 63-character label value. */
 const MAX_STATEFULSET_NAME = 52;

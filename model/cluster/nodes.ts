@@ -1,5 +1,5 @@
 /** Derivations shared by validation and resolution, so both see the same host names. */
-import type { ParsedSpec } from './spec';
+import type { ParsedSpec } from '../spec';
 
 export interface NodeHost {
   readonly host: string;

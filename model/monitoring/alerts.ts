@@ -3,7 +3,7 @@
  * The chart turns them into a PrometheusRule; other targets may render them for their own Prometheus.
  * Each expression is scoped to this cluster through `rabbitmq_identity_info{rabbitmq_cluster="<name>"}`.
  */
-import type { ResolvedCluster } from './resolve';
+import type { ResolvedCluster } from '../resolve';
 
 export interface AlertRule {
   /** Alert name, CamelCase as Prometheus alerts usually are. */

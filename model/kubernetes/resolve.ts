@@ -2,9 +2,9 @@
  * The Kubernetes target's resolved settings: object names, node-name pattern, replicas and the
  * preStop/grace-period budget, derived once so the chart, the Pulumi program and the CLI agree.
  */
-import type { KubernetesSpec } from './kubernetes-spec';
-import { preStopCommandsOf, preStopWorstCaseSeconds } from './rules-kubernetes';
-import type { VersionFeatures } from './version';
+import type { KubernetesSpec } from './schema';
+import { preStopCommandsOf, preStopWorstCaseSeconds } from './rules';
+import type { VersionFeatures } from '../rabbitmq/version';
 
 export interface ResolvedKubernetes {
   readonly namespace: string;

@@ -2,15 +2,15 @@
  * Resolved HAProxy and Keepalived settings: every default applied and every derived value computed once
  * (idle timeout from the heartbeat, check weight from the priorities, router id from the cluster name).
  */
-import { DEFAULT_ADVERT_INTERVAL_MS } from './load-balancer-spec';
-import { derivedCheckWeight, derivedVirtualRouterId, VRRP_PASS_MAX_LENGTH } from './rules-load-balancer';
-import { parseSecretSource, type SecretRef } from './secrets';
-import type { ParsedSpec } from './spec';
+import { DEFAULT_ADVERT_INTERVAL_MS } from './schema';
+import { derivedCheckWeight, derivedVirtualRouterId, VRRP_PASS_MAX_LENGTH } from './rules';
+import { parseSecretSource, type SecretRef } from '../secrets/secrets';
+import type { ParsedSpec } from '../spec';
 
 type LoadBalancerSpec = NonNullable<ParsedSpec['loadBalancer']>;
 
 
-export { VRRP_PASS_MAX_LENGTH } from './rules-load-balancer';
+export { VRRP_PASS_MAX_LENGTH } from './rules';
 /** Idle timeout when AMQP heartbeats are off: connections may be silent for long, but not forever. */
 const IDLE_TIMEOUT_WITHOUT_HEARTBEAT_SECONDS = 3600;
 

@@ -8,7 +8,7 @@
  * included, and answers HTTP 200 while more than half of them accept, 503 otherwise. No credentials, no
  * Erlang distribution, nothing a quorum queue's health changes.
  */
-import type { PartitionHandlingMode } from './spec';
+import type { PartitionHandlingMode } from '../spec';
 
 export interface ResolvedMajorityCheck {
   /** TCP port of the agent on every RabbitMQ host (plain HTTP, any address). */

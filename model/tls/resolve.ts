@@ -2,9 +2,9 @@
  * TLS for AMQP: the resolved settings, the secret references of the certificate material, the file names
  * every target installs, and the rules that relate `tls` to the rest of the spec.
  */
-import type { Problem } from './problems';
-import { parseSecretSource, secretValue, type SecretRef, type SecretValues } from './secrets';
-import type { ParsedSpec } from './spec';
+import type { Problem } from '../core/problems';
+import { parseSecretSource, secretValue, type SecretRef, type SecretValues } from '../secrets/secrets';
+import type { ParsedSpec } from '../spec';
 
 export interface ResolvedTls {
   /** Server certificate chain (PEM). Not secret, but read from the same sources as secrets. */

@@ -2,8 +2,8 @@
  * Rules for the HAProxy and Keepalived settings, and the derivations they share with resolve.ts
  * (VRRP priorities, the check weight, the virtual router id), so validation and output agree.
  */
-import type { Problem } from './problems';
-import type { ParsedSpec } from './spec';
+import type { Problem } from '../core/problems';
+import type { ParsedSpec } from '../spec';
 
 type LoadBalancerSpec = NonNullable<ParsedSpec['loadBalancer']>;
 

@@ -3,7 +3,7 @@
  * Replicas are not here: they come from `nodes`.
  */
 import { z } from 'zod';
-import { dnsLabel } from './spec-primitives';
+import { dnsLabel } from '../core/primitives';
 
 /** A Kubernetes resource quantity: a decimal number with an optional binary (Ki..Ei), decimal (n..E) or exponent suffix. */
 export const K8S_QUANTITY = /^(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;

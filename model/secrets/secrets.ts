@@ -3,9 +3,9 @@
  * only entry points read or generate values (see cli/secrets-store.ts), then hand the values they read
  * back to secretValueRules, which judges them with the spec's other rules.
  */
-import type { Problem } from './problems';
-import type { ResolvedCluster } from './resolve';
-import { keepalivedAuthPassRule } from './rules-load-balancer';
+import type { Problem } from '../core/problems';
+import type { ResolvedCluster } from '../resolve';
+import { keepalivedAuthPassRule } from '../load-balancer/rules';
 
 export type SecretSource =
   | { readonly kind: 'generate'; readonly length: number }

@@ -14,10 +14,10 @@
  *   per-message TTL, which expires only at the head) that dead-letters back into the queue; the consumer
  *   republishes a failed message into the delay queue of its retry (confirmed) and then acks it.
  */
-import type { Problem } from './problems';
-import type { ParsedSpec, QueueType } from './spec';
-import { queueTypeOf, type QueueSpec, type TopologySpec } from './topology';
-import { featuresOf, type RabbitmqVersion, type VersionFeatures } from './version';
+import type { Problem } from '../core/problems';
+import type { ParsedSpec, QueueType } from '../spec';
+import { queueTypeOf, type QueueSpec, type TopologySpec } from './schema';
+import { featuresOf, type RabbitmqVersion, type VersionFeatures } from '../rabbitmq/version';
 
 type ArgumentValue = string | number | boolean | readonly string[];
 

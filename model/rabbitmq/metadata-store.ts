@@ -5,8 +5,8 @@
  * 4.3 removed Mnesia. Measured on 4.3.6: the node accepts `cluster_partition_handling` without a word and
  * keeps it in its application environment, with Khepri enabled.
  */
-import type { Problem } from './problems';
-import type { ParsedSpec } from './spec';
+import type { Problem } from '../core/problems';
+import type { ParsedSpec } from '../spec';
 import { parseVersion, type MetadataStore, type RabbitmqVersion, type VersionFeatures } from './version';
 
 /** Errors for a store the spec's version cannot run as warren builds it. */

@@ -5,9 +5,9 @@
  * rules-topology.ts.
  */
 import { z } from 'zod';
-import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets';
-import { QUEUE_TYPES, secretSource, USER_TAGS } from './spec-primitives';
-import { retrySchema } from './reliability-spec';
+import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from '../secrets/secrets';
+import { QUEUE_TYPES, secretSource, USER_TAGS } from '../core/primitives';
+import { retrySchema } from './reliability-schema';
 import { resolveReliability, sortedArguments, type ResolvedReliableQueue, type RetryFeatures } from './reliability';
 
 export const EXCHANGE_TYPES = ['direct', 'topic', 'fanout', 'headers'] as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clusterSpecSchema } from './spec';
+import { clusterSpecSchema } from '../spec';
 
 /** JSON Schema of the spec file, generated from the same zod definition that validates it. */
 export function specJsonSchema(): Record<string, unknown> {
