@@ -1,5 +1,6 @@
 export * from './spec';
 export * from './topology/schema';
+export * from './topology/resolve';
 export * from './topology/reliability-schema';
 export * from './topology/reliability';
 export * from './rabbitmq/version';

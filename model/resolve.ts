@@ -8,7 +8,7 @@ import { resolveHaproxy, resolveKeepalived, type ResolvedHaproxy, type ResolvedK
 import { loadBalancerPriorities } from './load-balancer/rules';
 import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets/secrets';
 import type { ClusterSpec, ParsedSpec, PartitionHandlingMode, QueueType } from './spec';
-import { resolveTopology, type ResolvedTopology } from './topology/schema';
+import { resolveTopology, type ResolvedTopology } from './topology/resolve';
 import { resolveKubernetes, type ResolvedKubernetes } from './kubernetes/resolve';
 import { resolveMajorityCheck, type ResolvedMajorityCheck } from './cluster/majority-check';
 import { resolveTls, tlsSecretRefs, type ResolvedTls } from './tls/resolve';

@@ -1,10 +1,20 @@
 /**
- * validateSpec: every problem in a spec at once, shape first (zod), then the rules that relate fields.
+ * validateSpec: every problem in a spec at once, shape first (zod), then the rules that relate fields,
+ * each section's from its own folder.
  */
 import { z } from 'zod';
 import { clusterSpecSchema, type ParsedSpec } from './spec';
 import { closest, formatPath, type Problem } from './core/problems';
-import { specRules } from './rules';
+import type { Rule } from './core/rule';
+import { defaultUserRule, nodesRule, partitionHandlingRule, pluginsRule, portsRule } from './cluster/rules';
+import { composeRule } from './compose/rules';
+import { kubernetesRule } from './kubernetes/rules';
+import { loadBalancerHostsRule, loadBalancerSettingsRule } from './load-balancer/rules';
+import { metadataStoreRule, versionRule } from './rabbitmq/rules';
+import { featuresOf, parseVersion } from './rabbitmq/version';
+import { tlsRule } from './tls/rules';
+import { reliabilityRule } from './topology/reliability';
+import { policiesRule, topologyRule } from './topology/rules';
 
 export type Validation =
   | { readonly ok: true; readonly spec: ParsedSpec; readonly warnings: readonly Problem[] }
@@ -20,6 +30,31 @@ export function validateSpec(input: unknown): Validation {
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) return { ok: false, problems };
   return { ok: true, spec: parsed.data, warnings: problems };
+}
+
+/** Every rule, in the order their problems are listed. */
+export const RULES: readonly Rule[] = [
+  versionRule,
+  metadataStoreRule,
+  nodesRule,
+  portsRule,
+  composeRule,
+  partitionHandlingRule,
+  pluginsRule,
+  defaultUserRule,
+  policiesRule,
+  topologyRule,
+  (spec) => reliabilityRule(spec, parseVersion(spec.rabbitmq.version)),
+  loadBalancerHostsRule,
+  loadBalancerSettingsRule,
+  kubernetesRule,
+  tlsRule,
+];
+
+function specRules(spec: ParsedSpec): Problem[] {
+  const parsed = parseVersion(spec.rabbitmq.version);
+  const features = parsed && featuresOf(parsed);
+  return RULES.flatMap((rule) => rule(spec, features));
 }
 
 type Issue = z.core.$ZodIssue;

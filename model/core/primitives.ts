@@ -5,6 +5,7 @@
 import { z } from 'zod';
 
 export const QUEUE_TYPES = ['quorum', 'classic', 'stream'] as const;
+export type QueueType = (typeof QUEUE_TYPES)[number];
 export const USER_TAGS = ['administrator', 'monitoring', 'policymaker', 'management', 'impersonator'] as const;
 
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -27,3 +28,8 @@ export const secretSource = (what: string) =>
       `Where ${what} comes from: "generate" (random, created once and kept in the secrets store, .warren-secrets/ next to the spec), ` +
         `"file:<path>" or "env:<VARIABLE>" (read at synth time). @default "generate"`,
     );
+
+export const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+export const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/([1-9]|[12]\d|3[0-2])$/;
+/** Sizes as RabbitMQ reads them: bytes, or a number with a decimal (MB, GB) or binary (MiB, GiB) unit. */
+export const INFORMATION_SIZE = /^\d+(kB|MB|GB|TB|KiB|MiB|GiB|TiB)?$/;

@@ -2,12 +2,14 @@
  * Rules for the HAProxy and Keepalived settings, and the derivations they share with resolve.ts
  * (VRRP priorities, the check weight, the virtual router id), so validation and output agree.
  */
+import { inSubnet } from '../core/network';
 import type { Problem } from '../core/problems';
+import { error, repeats, type Rule } from '../core/rule';
+import { nodeHostsOf } from '../cluster/nodes';
 import type { ParsedSpec } from '../spec';
 
 type LoadBalancerSpec = NonNullable<ParsedSpec['loadBalancer']>;
 
-const error = (path: string, value: unknown, message: string): Problem => ({ severity: 'error', path, value, message });
 
 /** VRRP PASS authentication carries at most 8 characters. */
 export const VRRP_PASS_MAX_LENGTH = 8;
@@ -154,3 +156,44 @@ export function keepalivedAuthPassRule(path: string, source: string, value: stri
   }
   return problems;
 }
+
+/** Distinct hosts, addresses and priorities, apart from the nodes, and a virtual IP in their subnet. */
+export const loadBalancerHostsRule: Rule = (spec) => {
+  const lb = spec.loadBalancer;
+  if (!lb) return [];
+  const problems: Problem[] = [];
+  problems.push(
+    ...repeats(lb.hosts, (h) => h.host).map((i) => error(`loadBalancer.hosts[${i}].host`, lb.hosts[i]!.host, 'is used by an earlier load-balancer host; give each its own name')),
+    ...repeats(lb.hosts, (h) => h.address).map((i) => error(`loadBalancer.hosts[${i}].address`, lb.hosts[i]!.address, 'is used by an earlier load-balancer host; give each its own address')),
+    ...repeats(lb.hosts, (h) => (h.priority === undefined ? undefined : String(h.priority))).map((i) =>
+      error(`loadBalancer.hosts[${i}].priority`, lb.hosts[i]!.priority, 'is the same as an earlier host\'s; a tie never moves the virtual IP, give each host a distinct priority'),
+    ),
+  );
+  const nodes = nodeHostsOf(spec);
+  lb.hosts.forEach((h, i) => {
+    if (nodes.some((n) => n.host === h.host)) {
+      problems.push(error(`loadBalancer.hosts[${i}].host`, h.host, 'is also a RabbitMQ node; give the load balancer its own host name'));
+    }
+    if (nodes.some((n) => n.address === h.address)) {
+      problems.push(error(`loadBalancer.hosts[${i}].address`, h.address, 'is also a RabbitMQ node\'s address; give the load balancer its own address'));
+    }
+  });
+  if (lb.virtualIp) {
+    if (lb.hosts.length < 2) {
+      problems.push(error('loadBalancer.virtualIp', lb.virtualIp, `needs at least two load-balancer hosts to fail over between (found ${lb.hosts.length}); add hosts under loadBalancer.hosts or remove virtualIp`));
+    }
+    const vip = lb.virtualIp.split('/')[0]!;
+    lb.hosts.forEach((h, i) => {
+      if (!inSubnet(h.address, lb.virtualIp!)) {
+        problems.push(error(`loadBalancer.hosts[${i}].address`, h.address, `is outside the virtual IP's network ${lb.virtualIp}; put the virtual IP in the load-balancer hosts' subnet`));
+      }
+      if (h.address === vip) {
+        problems.push(error('loadBalancer.virtualIp', lb.virtualIp, `is the address of ${h.host}; choose a free address in the same subnet`));
+      }
+    });
+    if (nodes.some((n) => n.address === vip)) {
+      problems.push(error('loadBalancer.virtualIp', lb.virtualIp, 'is a RabbitMQ node\'s address; choose a free address'));
+    }
+  }
+  return problems;
+};

@@ -1,10 +1,10 @@
 /**
- * The `loadBalancer.haproxy` and `loadBalancer.keepalived` sections of the spec: timings and VRRP settings.
+ * The `loadBalancer` section of the spec: its hosts, virtual IP, and the HAProxy and Keepalived timings and VRRP settings.
  * Defaults are chosen for fast, flap-free failover; the reasons are in each `describe`.
- * Rules that relate these fields to others live in `rules-load-balancer.ts`.
+ * Rules that relate these fields to others live in `rules.ts`.
  */
 import { z } from 'zod';
-import { SECRET_SOURCE } from '../core/primitives';
+import { IPV4, IPV4_CIDR, SECRET_SOURCE, dnsLabel, secretSource } from '../core/primitives';
 
 /** Linux interface names: at most 15 characters, no spaces or slashes. */
 const INTERFACE_NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
@@ -118,3 +118,37 @@ export const keepalivedSchema = z
   })
   .prefault({})
   .describe('Keepalived VRRP settings for the virtual IP.');
+
+export const BALANCE_ALGORITHMS = ['leastconn', 'roundrobin'] as const;
+
+const loadBalancerHost = z
+  .strictObject({
+    host: dnsLabel('lb-1').describe('Host name of the load-balancer machine.'),
+    address: z
+      .string()
+      .regex(IPV4, `is not an IPv4 address; write four numbers 0-255 separated by dots (e.g. "10.0.0.21")`)
+      .describe('IPv4 address of the load-balancer host on the network that carries the virtual IP.'),
+    priority: z
+      .int('is not a VRRP priority; give an integer between 1 and 254')
+      .min(1, 'is not a VRRP priority; give an integer between 1 and 254')
+      .max(254, 'is not a VRRP priority; give an integer between 1 and 254')
+      .optional()
+      .describe('VRRP priority; the highest healthy host holds the virtual IP. @default - derived from the order of hosts'),
+  })
+  .describe('One HAProxy (and Keepalived) host.');
+
+export const loadBalancerSchema = z
+  .strictObject({
+    balance: z.enum(BALANCE_ALGORITHMS).default('leastconn').describe('HAProxy balance algorithm for AMQP. @default "leastconn"'),
+    hosts: z.array(loadBalancerHost).default([]).describe('Load-balancer hosts (VM deployments). @default [] (compose runs one HAProxy container)'),
+    virtualIp: z
+      .string()
+      .regex(IPV4_CIDR, 'is not an IPv4 address with a prefix length; write it as CIDR (e.g. "10.0.0.100/24")')
+      .optional()
+      .describe('Floating address held by one load-balancer host through VRRP (Keepalived).'),
+    statsPassword: secretSource('the password of the HAProxy stats page (user "stats")'),
+    haproxy: haproxySchema,
+    keepalived: keepalivedSchema,
+  })
+  .optional()
+  .describe('HAProxy in front of the nodes and, with a virtual IP, Keepalived.');

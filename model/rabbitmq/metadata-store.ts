@@ -5,21 +5,8 @@
  * 4.3 removed Mnesia. Measured on 4.3.6: the node accepts `cluster_partition_handling` without a word and
  * keeps it in its application environment, with Khepri enabled.
  */
-import type { Problem } from '../core/problems';
 import type { ParsedSpec } from '../spec';
-import { parseVersion, type MetadataStore, type RabbitmqVersion, type VersionFeatures } from './version';
-
-/** Errors for a store the spec's version cannot run as warren builds it. */
-export function metadataStoreRule(spec: ParsedSpec, features: VersionFeatures | undefined): Problem[] {
-  const store = spec.rabbitmq.metadataStore;
-  const version = parseVersion(spec.rabbitmq.version);
-  if (store === undefined || !features || !version || features.metadataStores.includes(store)) return [];
-  const message =
-    store === 'mnesia'
-      ? `is not available on RabbitMQ ${version.line}, which removed Mnesia; enable the khepri_db feature flag on 4.2 before upgrading (rabbitmqctl enable_feature_flag khepri_db), then remove metadataStore`
-      : `is not what RabbitMQ ${version.line} runs: Khepri is the default from 4.2, before an opt-in feature flag (khepri_db) that warren does not enable; remove metadataStore, or use RabbitMQ 4.2 or later`;
-  return [{ severity: 'error', path: 'rabbitmq.metadataStore', value: store, message }];
-}
+import type { MetadataStore, RabbitmqVersion, VersionFeatures } from './version';
 
 /** The store the cluster runs on: the spec's, or the line's default. */
 export function metadataStoreOf(spec: ParsedSpec, features: VersionFeatures): MetadataStore {

@@ -5,7 +5,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { ResolvedCluster } from '../resolve';
 import { secretValue, type SecretValues } from '../secrets/secrets';
-import type { ConnectionRef, ResolvedTopology } from '../topology/schema';
+import type { ConnectionRef, ResolvedTopology } from '../topology/resolve';
 
 type Value = string | number | boolean | readonly string[];
 

@@ -2,7 +2,6 @@
  * TLS for AMQP: the resolved settings, the secret references of the certificate material, the file names
  * every target installs, and the rules that relate `tls` to the rest of the spec.
  */
-import type { Problem } from '../core/problems';
 import { parseSecretSource, secretValue, type SecretRef, type SecretValues } from '../secrets/secrets';
 import type { ParsedSpec } from '../spec';
 
@@ -61,28 +60,4 @@ export function tlsSecretRefs(tls: ResolvedTls | undefined): SecretRef[] {
 export function pemFileContent(values: SecretValues, ref: SecretRef): string {
   const value = secretValue(values, ref);
   return value.endsWith('\n') ? value : `${value}\n`;
-}
-
-const error = (path: string, value: unknown, message: string): Problem => ({ severity: 'error', path, value, message });
-
-export function tlsRule(spec: ParsedSpec): Problem[] {
-  const { tls } = spec;
-  if (!tls) return [];
-  const problems: Problem[] = [];
-  if (tls.verifyPeer && tls.caCertificate === undefined) {
-    problems.push(
-      error('tls.caCertificate', undefined, 'is missing while tls.verifyPeer is true; give the CA that signs client certificates ("file:<path>" or "env:<VARIABLE>"), or set verifyPeer to false'),
-    );
-  }
-  if (spec.loadBalancer && tls.verifyPeer && !tls.plainListener) {
-    // HAProxy passes TLS through and has no client certificate: its TLS check would fail on every node.
-    problems.push(
-      error(
-        'tls.plainListener',
-        false,
-        'leaves HAProxy nothing to check: with verifyPeer the TLS listener refuses its health check, which has no client certificate; keep plainListener true (HAProxy then checks the plain AMQP port) or set verifyPeer to false',
-      ),
-    );
-  }
-  return problems;
 }

@@ -15,6 +15,7 @@
  *   republishes a failed message into the delay queue of its retry (confirmed) and then acks it.
  */
 import type { Problem } from '../core/problems';
+import { error, warning } from '../core/rule';
 import type { ParsedSpec, QueueType } from '../spec';
 import { queueTypeOf, type QueueSpec, type TopologySpec } from './schema';
 import { featuresOf, type RabbitmqVersion, type VersionFeatures } from '../rabbitmq/version';
@@ -134,8 +135,6 @@ export function sortedArguments(args: Record<string, ArgumentValue>): Record<str
   return Object.fromEntries(Object.entries(args).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-const error = (path: string, value: unknown, message: string): Problem => ({ severity: 'error', path, value, message });
-const warning = (path: string, value: unknown, message: string): Problem => ({ severity: 'warning', path, value, message });
 
 const NACK_LOOP =
   'delays only messages returned with basic.nack, which RabbitMQ 4.3 does not count toward the delivery limit (only basic.reject and consumer crashes count): ' +

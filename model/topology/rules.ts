@@ -1,16 +1,14 @@
 /**
  * Rules for the topology section: every name a binding, dead-letter target, alternate exchange,
  * permission, policy or shovel refers to must exist in that vhost; queue arguments must suit the
- * queue type and version. Policy patterns, duplicate policies and mirroring keys are checked by the
- * `policies` rule in rules.ts (one rule per concern).
+ * queue type and version; policy patterns are valid, policy names distinct, and mirroring keys fit the version.
  */
 import { closest, type Problem } from '../core/problems';
+import { error, repeats, warning, type Rule } from '../core/rule';
 import type { ParsedSpec, QueueType } from '../spec';
 import { QUEUE_ARGUMENTS, QUEUE_FIELD_ARGUMENTS, queueTypeOf, type QueueSpec, type TopologySpec } from './schema';
 import type { VersionFeatures } from '../rabbitmq/version';
 
-const error = (path: string, value: unknown, message: string): Problem => ({ severity: 'error', path, value, message });
-const warning = (path: string, value: unknown, message: string): Problem => ({ severity: 'warning', path, value, message });
 
 /** Exchanges every vhost has. */
 const BUILT_IN_EXCHANGES = ['amq.direct', 'amq.fanout', 'amq.headers', 'amq.match', 'amq.rabbitmq.trace', 'amq.topic'];
@@ -348,3 +346,40 @@ export function topologyRule(spec: ParsedSpec, features: VersionFeatures | undef
     ...federationAndShovels(spec, scope),
   ];
 }
+
+/** Policy keys of classic queue mirroring, removed in RabbitMQ 4.0. */
+const MIRRORING_KEYS = ['ha-mode', 'ha-params', 'ha-sync-mode', 'ha-promote-on-shutdown', 'ha-promote-on-failure', 'ha-sync-batch-size'];
+
+export const policiesRule: Rule = (spec, features) => {
+  const list = spec.topology.policies;
+  const problems = repeats(list, (p) => `${p.vhost}\u0000${p.name}`).map((i) =>
+    error(`topology.policies[${i}].name`, list[i]!.name, `is used by an earlier policy in vhost "${list[i]!.vhost}"; give each policy its own name`),
+  );
+  list.forEach((policy, i) => {
+    try {
+      new RegExp(policy.pattern);
+    } catch {
+      problems.push(error(`topology.policies[${i}].pattern`, policy.pattern, 'is not a valid regular expression; fix the pattern (e.g. "^orders\\\\.")'));
+    }
+    for (const key of Object.keys(policy.definition).filter((k) => MIRRORING_KEYS.includes(k))) {
+      if (features?.classicMirroring) {
+        problems.push(
+          warning(
+            `topology.policies[${i}].definition["${key}"]`,
+            policy.definition[key],
+            'is classic queue mirroring, deprecated and removed in RabbitMQ 4.0; plan the move to quorum queues before upgrading',
+          ),
+        );
+      } else if (features) {
+        problems.push(
+          error(
+            `topology.policies[${i}].definition["${key}"]`,
+            policy.definition[key],
+            `is classic queue mirroring, removed in RabbitMQ 4.0; remove it and use quorum queues (queues.defaultType: quorum, or x-queue-type: quorum) for replication`,
+          ),
+        );
+      }
+    }
+  });
+  return problems;
+};

@@ -1,0 +1,110 @@
+/**
+ * Rules of the cluster-wide sections: distinct node hosts and addresses, listener ports that do not clash
+ * (with each other or the CLI tools' range), partition handling that fits the node count, known plugins,
+ * and a default user other than guest.
+ */
+import { closest, type Problem } from '../core/problems';
+import { error, repeats, warning, type Rule } from '../core/rule';
+import { cliPortRange, nodeHostsOf } from './nodes';
+
+/** Plugins shipped with RabbitMQ; others may be third-party, so an unknown name is only a warning. */
+export const KNOWN_PLUGINS = [
+  'rabbitmq_amqp1_0', 'rabbitmq_auth_backend_cache', 'rabbitmq_auth_backend_http', 'rabbitmq_auth_backend_ldap',
+  'rabbitmq_auth_backend_oauth2', 'rabbitmq_auth_mechanism_ssl', 'rabbitmq_consistent_hash_exchange',
+  'rabbitmq_event_exchange', 'rabbitmq_federation', 'rabbitmq_federation_management', 'rabbitmq_federation_prometheus',
+  'rabbitmq_jms_topic_exchange', 'rabbitmq_management', 'rabbitmq_management_agent', 'rabbitmq_mqtt',
+  'rabbitmq_peer_discovery_aws', 'rabbitmq_peer_discovery_consul', 'rabbitmq_peer_discovery_etcd',
+  'rabbitmq_peer_discovery_k8s', 'rabbitmq_prometheus', 'rabbitmq_random_exchange', 'rabbitmq_recent_history_exchange',
+  'rabbitmq_sharding', 'rabbitmq_shovel', 'rabbitmq_shovel_management', 'rabbitmq_shovel_prometheus', 'rabbitmq_stomp',
+  'rabbitmq_stream', 'rabbitmq_stream_management', 'rabbitmq_top', 'rabbitmq_tracing', 'rabbitmq_trust_store',
+  'rabbitmq_web_dispatch', 'rabbitmq_web_mqtt', 'rabbitmq_web_stomp',
+] as const;
+
+export const nodesRule: Rule = (spec) => {
+  if (typeof spec.nodes === 'number') return [];
+  const list = spec.nodes;
+  const problems = repeats(list, (n) => n.host).map((i) =>
+    error(`nodes[${i}].host`, list[i]!.host, 'is used by an earlier node; give every node its own host name'),
+  );
+  problems.push(
+    ...repeats(list, (n) => n.address).map((i) =>
+      error(`nodes[${i}].address`, list[i]!.address, 'is used by an earlier node; give every node its own address'),
+    ),
+  );
+  const withAddress = list.filter((n) => n.address !== undefined).length;
+  if (withAddress > 0 && withAddress < list.length) {
+    list.forEach((n, i) => {
+      if (n.address === undefined) problems.push(error(`nodes[${i}].address`, undefined, 'is missing while other nodes have one; give every node an address, or none'));
+    });
+  }
+  return problems;
+};
+
+export const portsRule: Rule = (spec) => {
+  const problems: Problem[] = [];
+  const entries = Object.entries(spec.ports);
+  const owner = new Map<number, string>();
+  for (const [name, port] of entries) {
+    const earlier = owner.get(port);
+    if (earlier) problems.push(error(`ports.${name}`, port, `is also ports.${earlier}; give each listener its own port`));
+    else owner.set(port, name);
+  }
+  const [low, high] = cliPortRange(spec.ports.distribution);
+  for (const [name, port] of entries) {
+    if (port >= low && port <= high) {
+      problems.push(error(`ports.${name}`, port, `falls in ${low}-${high}, which the CLI tools use (distribution port + 10000); choose another port`));
+    }
+  }
+  return problems;
+};
+
+export const partitionHandlingRule: Rule = (spec) => {
+  const { mode, pauseIfAllDown } = spec.partitionHandling;
+  const count = nodeHostsOf(spec).length;
+  const problems: Problem[] = [];
+  if (mode === 'pause_minority' && count % 2 === 0) {
+    problems.push(
+      warning('partitionHandling.mode', mode, `with ${count} nodes can pause every node when the cluster splits in half; use an odd number of nodes, or "autoheal"`),
+    );
+  }
+  if (mode === 'pause_if_all_down' && !pauseIfAllDown) {
+    problems.push(error('partitionHandling.pauseIfAllDown', undefined, 'is missing; mode "pause_if_all_down" needs { nodes: [<host>, ...], recover: ignore|autoheal }'));
+  }
+  if (mode !== 'pause_if_all_down' && pauseIfAllDown) {
+    problems.push(error('partitionHandling.pauseIfAllDown', pauseIfAllDown.nodes, `is set but mode is "${mode}"; set mode to "pause_if_all_down" or remove pauseIfAllDown`));
+  }
+  if (pauseIfAllDown) {
+    const hosts = nodeHostsOf(spec).map((n) => n.host);
+    pauseIfAllDown.nodes.forEach((node, i) => {
+      const host = node.replace(/^rabbit@/, '');
+      if (!hosts.includes(host)) {
+        const suggestion = closest(host, hosts);
+        problems.push(
+          error(`partitionHandling.pauseIfAllDown.nodes[${i}]`, node, `is not a node of this cluster; ${suggestion ? `did you mean "${suggestion}"?` : `use one of ${hosts.join(', ')}`}`),
+        );
+      }
+    });
+  }
+  return problems;
+};
+
+export const pluginsRule: Rule = (spec) => {
+  const problems = repeats(spec.plugins, (p) => p).map((i) =>
+    error(`plugins[${i}]`, spec.plugins[i], 'is listed twice; list each plugin once'),
+  );
+  spec.plugins.forEach((plugin, i) => {
+    if ((KNOWN_PLUGINS as readonly string[]).includes(plugin)) return;
+    const suggestion = closest(plugin, KNOWN_PLUGINS);
+    problems.push(
+      suggestion
+        ? error(`plugins[${i}]`, plugin, `is not a RabbitMQ plugin; did you mean "${suggestion}"?`)
+        : warning(`plugins[${i}]`, plugin, 'is not shipped with RabbitMQ; make sure the image or package provides it'),
+    );
+  });
+  return problems;
+};
+
+export const defaultUserRule: Rule = (spec) =>
+  spec.defaultUser.name === 'guest'
+    ? [error('defaultUser.name', 'guest', 'is the built-in user RabbitMQ limits to localhost; choose another name such as "admin"')]
+    : [];
