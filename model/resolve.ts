@@ -4,8 +4,7 @@
  */
 import { nodeHostsOf } from './cluster/nodes';
 import { SpecError, type Problem } from './core/problems';
-import { resolveHaproxy, resolveKeepalived, type ResolvedHaproxy, type ResolvedKeepalived } from './load-balancer/resolve';
-import { loadBalancerPriorities } from './load-balancer/rules';
+import { resolveLoadBalancer, type ResolvedLoadBalancer } from './load-balancer/resolve';
 import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets/secrets';
 import type { ClusterSpec, ParsedSpec, PartitionHandlingMode, QueueType } from './spec';
 import { resolveTopology, type ResolvedTopology } from './topology/resolve';
@@ -38,23 +37,6 @@ export interface ResolvedPorts {
 }
 
 export type ResourceLimit = { readonly relative: number } | { readonly absolute: string };
-
-export interface ResolvedLoadBalancerHost {
-  readonly host: string;
-  readonly address: string;
-  /** VRRP priority: as written, or 100, 90, 80... in the order of hosts. */
-  readonly priority: number;
-}
-
-export interface ResolvedLoadBalancer {
-  readonly balance: 'leastconn' | 'roundrobin';
-  readonly hosts: readonly ResolvedLoadBalancerHost[];
-  readonly virtualIp?: { readonly address: string; readonly prefixLength: number };
-  /** Password of the HAProxy stats page user `stats`. */
-  readonly statsPassword: SecretRef;
-  readonly haproxy: ResolvedHaproxy;
-  readonly keepalived: ResolvedKeepalived;
-}
 
 export interface ResolvedCluster {
   readonly name: string;
@@ -131,7 +113,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     );
   }
   const { pauseIfAllDown } = spec.partitionHandling;
-  const loadBalancer = spec.loadBalancer && resolveLoadBalancer(spec.loadBalancer, spec);
+  const loadBalancer = spec.loadBalancer && resolveLoadBalancer(spec.loadBalancer, spec.name, spec.heartbeatSeconds);
   const topology = resolveTopology(spec.topology, spec.queues.defaultType, features);
   const tls = spec.tls && resolveTls(spec.tls);
   // Partition handling means something only on Mnesia; where it pauses the node, no majority check is needed.
@@ -173,25 +155,6 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     secrets: [erlangCookie, password, ...(loadBalancer ? [loadBalancer.statsPassword, ...(loadBalancer.keepalived.authPass ? [loadBalancer.keepalived.authPass] : [])] : []), ...topology.secrets, ...tlsSecretRefs(tls)],
     notices,
     warnings,
-  };
-}
-
-function resolveLoadBalancer(lb: NonNullable<ParsedSpec['loadBalancer']>, spec: ParsedSpec): ResolvedLoadBalancer {
-  const [address, prefix] = lb.virtualIp?.split('/') ?? [];
-  const priorities = loadBalancerPriorities(lb.hosts);
-  return {
-    balance: lb.balance,
-    hosts: lb.hosts.map((h, i) => ({ host: h.host, address: h.address, priority: priorities[i]! })),
-    ...(address && { virtualIp: { address, prefixLength: Number(prefix) } }),
-    statsPassword: {
-      id: 'haproxy-stats-password',
-      description: 'password of the HAProxy stats page user "stats"',
-      path: 'loadBalancer.statsPassword',
-      source: parseSecretSource(lb.statsPassword, GENERATED_LENGTH.password),
-      generatable: true,
-    },
-    haproxy: resolveHaproxy(lb, spec.heartbeatSeconds),
-    keepalived: resolveKeepalived(lb, spec.name, priorities),
   };
 }
 

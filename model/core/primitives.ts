@@ -1,7 +1,4 @@
-/**
- * Schema pieces shared by the cluster spec (spec.ts) and its topology section (topology.ts),
- * kept apart so neither imports the other.
- */
+/** Schema pieces shared by several sections of the spec: names, secret sources, addresses and sizes. */
 import { z } from 'zod';
 
 export const QUEUE_TYPES = ['quorum', 'classic', 'stream'] as const;

@@ -3,7 +3,7 @@
  * preStop/grace-period budget, derived once so the chart, the Pulumi program and the CLI agree.
  */
 import type { KubernetesSpec } from './schema';
-import { preStopCommandsOf, preStopWorstCaseSeconds } from './rules';
+import { preStopCommandsOf, preStopWorstCaseSeconds } from './pre-stop';
 import type { VersionFeatures } from '../rabbitmq/version';
 
 export interface ResolvedKubernetes {

@@ -6,22 +6,10 @@ import { nodeHostsOf } from '../cluster/nodes';
 import type { Problem } from '../core/problems';
 import type { ParsedSpec } from '../spec';
 import type { VersionFeatures } from '../rabbitmq/version';
+import { preStopCommandsOf, preStopWorstCaseSeconds, STOP_MARGIN_SECONDS } from './pre-stop';
 
 /** Kubernetes labels pods with `controller-revision-hash: <statefulset>-<10 characters>`, a 63-character label value. */
 const MAX_STATEFULSET_NAME = 52;
-/** Seconds the node needs to stop after the preStop hook returned. */
-export const STOP_MARGIN_SECONDS = 60;
-
-/** Commands the preStop hook runs, each with `-t preStopTimeoutSeconds`. */
-export function preStopCommandsOf(features: VersionFeatures): readonly string[] {
-  return [...features.awaitReplicasCommands, 'drain'];
-}
-
-/** Longest the preStop hook can take plus the time to stop: the default termination grace period. */
-export function preStopWorstCaseSeconds(features: VersionFeatures, preStopTimeoutSeconds: number): number {
-  return preStopCommandsOf(features).length * preStopTimeoutSeconds + STOP_MARGIN_SECONDS;
-}
-
 export function kubernetesRule(spec: ParsedSpec, features: VersionFeatures | undefined): Problem[] {
   const k8s = spec.kubernetes;
   const replicas = nodeHostsOf(spec).length;

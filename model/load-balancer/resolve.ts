@@ -1,18 +1,35 @@
 /**
- * Resolved HAProxy and Keepalived settings: every default applied and every derived value computed once
- * (idle timeout from the heartbeat, check weight from the priorities, router id from the cluster name).
+ * The resolved load balancer: its hosts with their VRRP priorities, the virtual IP, and the HAProxy and
+ * Keepalived settings with every default applied and every derived value computed once (idle timeout from
+ * the heartbeat, check weight from the priorities, router id from the cluster name).
  */
 import { DEFAULT_ADVERT_INTERVAL_MS } from './schema';
-import { derivedCheckWeight, derivedVirtualRouterId, VRRP_PASS_MAX_LENGTH } from './rules';
-import { parseSecretSource, type SecretRef } from '../secrets/secrets';
+import { derivedCheckWeight, derivedVirtualRouterId, loadBalancerPriorities, VRRP_PASS_MAX_LENGTH } from './vrrp';
+import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from '../secrets/secrets';
 import type { ParsedSpec } from '../spec';
 
 type LoadBalancerSpec = NonNullable<ParsedSpec['loadBalancer']>;
 
-
-export { VRRP_PASS_MAX_LENGTH } from './rules';
+export { VRRP_PASS_MAX_LENGTH } from './vrrp';
 /** Idle timeout when AMQP heartbeats are off: connections may be silent for long, but not forever. */
 const IDLE_TIMEOUT_WITHOUT_HEARTBEAT_SECONDS = 3600;
+
+export interface ResolvedLoadBalancerHost {
+  readonly host: string;
+  readonly address: string;
+  /** VRRP priority: as written, or 100, 90, 80... in the order of hosts. */
+  readonly priority: number;
+}
+
+export interface ResolvedLoadBalancer {
+  readonly balance: 'leastconn' | 'roundrobin';
+  readonly hosts: readonly ResolvedLoadBalancerHost[];
+  readonly virtualIp?: { readonly address: string; readonly prefixLength: number };
+  /** Password of the HAProxy stats page user `stats`. */
+  readonly statsPassword: SecretRef;
+  readonly haproxy: ResolvedHaproxy;
+  readonly keepalived: ResolvedKeepalived;
+}
 
 export interface ResolvedHaproxy {
   /** Port of the stats page, `metricsPath` and `healthPath`. */
@@ -94,5 +111,24 @@ export function resolveKeepalived(lb: LoadBalancerSpec, clusterName: string, pri
       weight: k.checkWeight ?? derivedCheckWeight(priorities, k.nopreempt),
     },
     notify: k.notify,
+  };
+}
+
+export function resolveLoadBalancer(lb: LoadBalancerSpec, clusterName: string, heartbeatSeconds: number): ResolvedLoadBalancer {
+  const [address, prefix] = lb.virtualIp?.split('/') ?? [];
+  const priorities = loadBalancerPriorities(lb.hosts);
+  return {
+    balance: lb.balance,
+    hosts: lb.hosts.map((h, i) => ({ host: h.host, address: h.address, priority: priorities[i]! })),
+    ...(address && { virtualIp: { address, prefixLength: Number(prefix) } }),
+    statsPassword: {
+      id: 'haproxy-stats-password',
+      description: 'password of the HAProxy stats page user "stats"',
+      path: 'loadBalancer.statsPassword',
+      source: parseSecretSource(lb.statsPassword, GENERATED_LENGTH.password),
+      generatable: true,
+    },
+    haproxy: resolveHaproxy(lb, heartbeatSeconds),
+    keepalived: resolveKeepalived(lb, clusterName, priorities),
   };
 }

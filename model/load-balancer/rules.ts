@@ -1,49 +1,23 @@
 /**
- * Rules for the HAProxy and Keepalived settings, and the derivations they share with resolve.ts
- * (VRRP priorities, the check weight, the virtual router id), so validation and output agree.
+ * Rules of the `loadBalancer` section: hosts apart from each other and from the nodes, a virtual IP in their
+ * subnet, VRRP priorities and a check weight that can move it, HAProxy timings that suit the heartbeat.
  */
 import { inSubnet } from '../core/network';
 import type { Problem } from '../core/problems';
 import { error, repeats, type Rule } from '../core/rule';
 import { nodeHostsOf } from '../cluster/nodes';
 import type { ParsedSpec } from '../spec';
+import { loadBalancerPriorities, VRRP_PASS_MAX_LENGTH } from './vrrp';
 
 type LoadBalancerSpec = NonNullable<ParsedSpec['loadBalancer']>;
 
 
-/** VRRP PASS authentication carries at most 8 characters. */
-export const VRRP_PASS_MAX_LENGTH = 8;
 /** Printable ASCII without space, quotes or keepalived's comment characters `#` and `!`. */
 const VRRP_PASS_CHARACTERS = /^[$%&'()*+,\-./0-9:;<=>?@A-Z[\]^_`a-z{|}~]+$/;
 
 /** VRRP priorities keepalived accepts for an instance's effective priority. */
 const PRIORITY_MIN = 1;
 const PRIORITY_MAX = 254;
-
-/** Each host's VRRP priority: as written, or 100, 90, 80... in the order of hosts. */
-export function loadBalancerPriorities(hosts: LoadBalancerSpec['hosts']): number[] {
-  return hosts.map((h, i) => h.priority ?? 100 - 10 * i);
-}
-
-/**
- * The weight of the HAProxy check: with preemption, more than the spread of priorities (plus a margin of 10),
- * so a failing holder falls below every healthy peer; with nopreempt 0, because a BACKUP with nopreempt
- * never takes over from a lower-priority holder and only FAULT releases the virtual IP.
- */
-export function derivedCheckWeight(priorities: readonly number[], nopreempt: boolean): number {
-  if (nopreempt || priorities.length === 0) return 0;
-  return -Math.min(253, Math.max(...priorities) - Math.min(...priorities) + 10);
-}
-
-/** A virtual router id from the cluster name (FNV-1a), so two clusters on one segment rarely collide by default. */
-export function derivedVirtualRouterId(clusterName: string): number {
-  let hash = 0x811c9dc5;
-  for (const char of clusterName) {
-    hash ^= char.charCodeAt(0);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return (hash % 255) + 1;
-}
 
 const clamp = (priority: number) => Math.min(PRIORITY_MAX, Math.max(PRIORITY_MIN, priority));
 

@@ -1,5 +1,5 @@
 /**
- * Reliable queues: what warren derives from a queue's `retry` (reliability-spec.ts), once, for every target
+ * Reliable queues: what warren derives from a queue's `retry` (reliability-schema.ts), once, for every target
  * and for the client (client/). The broker does the waiting, never the consumer:
  *
  * - every line: a quorum queue with `x-delivery-limit` = attempts - 1 (a quorum queue dead-letters a message
@@ -34,7 +34,7 @@ export const DELAYED_RETRY_POLICY_KEYS = ['delayed-retry-type', 'delayed-retry-m
 const DERIVED_FIELDS: Readonly<Record<string, string>> = {
   deliveryLimit: 'x-delivery-limit', deadLetterExchange: 'x-dead-letter-exchange', deadLetterRoutingKey: 'x-dead-letter-routing-key', overflow: 'x-overflow',
 };
-/** Raw arguments a retry policy sets itself (the typed ones are refused as raw arguments by rules-topology). */
+/** Raw arguments a retry policy sets itself (the typed ones are refused as raw arguments by rules.ts). */
 const DERIVED_RAW_ARGUMENTS = ['x-dead-letter-strategy', ...DELAYED_RETRY_ARGUMENTS];
 
 /** How a failed message waits for its next attempt. */
@@ -140,7 +140,7 @@ const NACK_LOOP =
   'delays only messages returned with basic.nack, which RabbitMQ 4.3 does not count toward the delivery limit (only basic.reject and consumer crashes count): ' +
   'a nack retry loop never reaches the dead-letter queue; use "failed" and requeue with basic.reject (or give the queue a retry policy)';
 
-/** Problems of retry policies and of the delayed-retry arguments and policy keys, registered in RULES (rules.ts). */
+/** Problems of retry policies and of the delayed-retry arguments and policy keys, registered in RULES (validate.ts). */
 export function reliabilityRule(spec: ParsedSpec, version: RabbitmqVersion | undefined): Problem[] {
   const features = version && featuresOf(version);
   const { topology } = spec;
@@ -190,7 +190,7 @@ export function reliabilityRule(spec: ParsedSpec, version: RabbitmqVersion | und
       }
     }
   });
-  // Operator policies take these keys on 4.3 too, but rules-topology does not list them yet: only policies here.
+  // Operator policies take these keys on 4.3 too, but rules.ts does not list them yet: only policies here.
   const policyProblems = (section: 'policies') =>
     topology[section].forEach((p, i) => {
       for (const key of DELAYED_RETRY_POLICY_KEYS) {

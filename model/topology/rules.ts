@@ -332,7 +332,7 @@ const federationAndShovels = (spec: ParsedSpec, scope: Scope): Problem[] => {
   return problems;
 };
 
-/** Every problem of spec.topology, registered in RULES (rules.ts). */
+/** Every problem of spec.topology, registered in RULES (validate.ts). */
 export function topologyRule(spec: ParsedSpec, features: VersionFeatures | undefined): Problem[] {
   const scope = scopeOf(spec.topology);
   return [
