@@ -3,8 +3,8 @@
  * AMQP in TCP mode with an AMQP-speaking check, the management UI in HTTP mode, a stats page
  * behind a hashed password, HAProxy's own Prometheus metrics, and a health URI for Keepalived.
  */
-import type { ResolvedCluster, ResolvedHaproxy, ResolvedNode, SecretValues } from '../model';
-import { majorityLossAgentMs, secretValue } from '../model';
+import type { ListenerName, ResolvedCluster, ResolvedHaproxy, ResolvedNode, SecretValues } from '../model';
+import { listenerNamed, majorityLossAgentMs, secretValue } from '../model';
 import type { AmqpHealthCheck, HaproxyConfig, HaproxyListen, HaproxyResolvers, HaproxyServer, LogTarget } from './config';
 import { deterministicSalt, sha512Crypt } from './sha512-crypt';
 
@@ -129,9 +129,9 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
     serverDefaults,
     servers: servers('amqp'),
   };
-  const tls = cluster.tls;
-  const plainAmqp = tls?.plainListener !== false;
-  const amqps: HaproxyListen | undefined = tls && {
+  const listens = (name: ListenerName) => listenerNamed(cluster.listeners, name) !== undefined;
+  const plainAmqp = listens('amqp');
+  const amqps: HaproxyListen | undefined = listens('amqps') ? {
     ...amqp,
     name: 'amqps',
     comment: [
@@ -146,11 +146,11 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
     bind: { address: '', port: cluster.ports.amqps },
     serverDefaults: plainAmqp ? serverDefaults : { ...serverDefaults, checkOverTls: true },
     servers: servers('amqps', plainAmqp ? 'amqp' : undefined),
-  };
+  } : undefined;
   const clientListens = [...(plainAmqp ? [amqp] : []), ...(amqps ? [amqps] : [])];
   const healthPath = cluster.features.httpHealthEndpoints ? '/api/health/checks/ready-to-serve-clients' : '/api/auth';
   // Without the management plugin nothing listens there: a backend whose check can never pass would only mislead.
-  const management: HaproxyListen | undefined = cluster.plugins.includes('rabbitmq_management') ? {
+  const management: HaproxyListen | undefined = listens('management') ? {
     name: 'management',
     comment: [
       `Management UI and HTTP API. The check asks the API itself (${healthPath}, no credentials needed)`,
@@ -169,7 +169,7 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
     name: 'stats',
     comment: [
       `Stats page (/) for user "${h.statsUser}", HAProxy's Prometheus metrics (${h.metricsPath}) and`,
-      ...(cluster.plugins.includes('rabbitmq_prometheus')
+      ...(listens('prometheus')
         ? [
             `${h.healthPath} for Keepalived: 200 while HAProxy serves and a node is up. Scrape each node's own`,
             `metrics on port ${cluster.ports.prometheus}, never through this load balancer.`,

@@ -1,4 +1,5 @@
 export * from './spec';
+export * from './cluster/listeners';
 export * from './topology/schema';
 export * from './topology/resolve';
 export * from './topology/reliability-schema';

@@ -2,7 +2,8 @@
  * resolveCluster: validate once, derive everything generators need, freeze it.
  * Generators read a ResolvedCluster and never re-derive names, ports or secret ids.
  */
-import { nodeHostsOf } from './cluster/nodes';
+import { listenersOf, type Listener } from './cluster/listeners';
+import { cliPortRange, nodeHostsOf } from './cluster/nodes';
 import { SpecError, type Problem } from './core/problems';
 import { resolveLoadBalancer, type ResolvedLoadBalancer } from './load-balancer/resolve';
 import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets/secrets';
@@ -45,6 +46,8 @@ export interface ResolvedCluster {
   readonly image: string;
   readonly nodes: readonly ResolvedNode[];
   readonly ports: ResolvedPorts;
+  /** The listeners every node opens, from the ports, plugins and TLS; targets read these, never the plugins. */
+  readonly listeners: readonly Listener[];
   readonly heartbeatSeconds: number;
   /** Khepri (Raft) or Mnesia: the spec's rabbitmq.metadataStore, or the line's default. */
   readonly metadataStore: MetadataStore;
@@ -125,7 +128,8 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     features,
     image: spec.rabbitmq.image ?? `rabbitmq:${version.text}-management`,
     nodes,
-    ports: { ...spec.ports, cliRange: [spec.ports.distribution + 10000, spec.ports.distribution + 10010] },
+    ports: { ...spec.ports, cliRange: cliPortRange(spec.ports.distribution) },
+    listeners: listenersOf(spec),
     heartbeatSeconds: spec.heartbeatSeconds,
     metadataStore,
     partitionHandling: {

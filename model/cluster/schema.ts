@@ -124,3 +124,4 @@ export const queuesSchema = z
     defaultType: z.enum(QUEUE_TYPES).default('quorum').describe('Queue type for declarations that name none (where the version supports it). @default "quorum"'),
   })
   .prefault({});
+export type PortsSpec = z.output<typeof portsSchema>;

@@ -2,6 +2,7 @@
  * rabbitmq.conf for a resolved cluster. Keys the chosen version ignores, and keys of plugins that are
  * not enabled (which would stop the node at boot), are never written.
  */
+import { listenerNamed } from '../cluster/listeners';
 import type { ResolvedCluster, ResourceLimit } from '../resolve';
 import type { TlsPaths } from '../tls/resolve';
 import { renderConfFile, type ConfSection } from './conf-file';
@@ -28,8 +29,7 @@ export interface RabbitmqConfOptions {
 }
 
 export function rabbitmqConfSections(cluster: ResolvedCluster, options: RabbitmqConfOptions): ConfSection[] {
-  const { ports } = cluster;
-  const has = (plugin: string) => cluster.plugins.includes(plugin);
+  const [amqp, management, prometheus, stream] = (['amqp', 'management', 'prometheus', 'stream'] as const).map((name) => listenerNamed(cluster.listeners, name));
   return [
     {
       comment: [
@@ -48,11 +48,11 @@ export function rabbitmqConfSections(cluster: ResolvedCluster, options: Rabbitmq
     {
       comment: ['Listeners. The heartbeat also sets the load balancer\'s idle timeouts.'],
       entries: [
-        ...(cluster.tls?.plainListener === false ? ([['listeners.tcp', 'none']] as const) : ([['listeners.tcp.default', ports.amqp]] as const)),
+        ...(amqp ? ([['listeners.tcp.default', amqp.port]] as const) : ([['listeners.tcp', 'none']] as const)),
         ['heartbeat', cluster.heartbeatSeconds],
-        ...(has('rabbitmq_management') ? ([['management.tcp.port', ports.management]] as const) : []),
-        ...(has('rabbitmq_prometheus') ? ([['prometheus.tcp.port', ports.prometheus]] as const) : []),
-        ...(has('rabbitmq_stream') ? ([['stream.listeners.tcp.default', ports.stream]] as const) : []),
+        ...(management ? ([['management.tcp.port', management.port]] as const) : []),
+        ...(prometheus ? ([['prometheus.tcp.port', prometheus.port]] as const) : []),
+        ...(stream ? ([['stream.listeners.tcp.default', stream.port]] as const) : []),
       ],
     },
     ...tlsSections(cluster, options),
