@@ -21,6 +21,7 @@ import {
 import type { InstallPlan, InstalledFile } from './install-plan';
 import { renderInstallScript } from './install-script';
 import { MAJORITY_AGENT_SERVICE, MAJORITY_AGENT_UNIT_PATH, renderMajorityAgentUnit } from './majority-agent-unit';
+import { rabbitmqPackagePlan } from './rabbitmq-apt';
 
 /** Where Debian's packages read their files. */
 export const VM_PATHS = {
@@ -119,7 +120,9 @@ function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: Shared
     plan: {
       host: node.host,
       description: `RabbitMQ node ${node.nodeName} of cluster "${cluster.name}" (RabbitMQ ${cluster.version.text})`,
-      packages: ['rabbitmq-server'],
+      // rabbitmq-server comes through the version gate: pinned to the spec's line, from the distribution or the team's repositories.
+      packages: [],
+      rabbitmq: rabbitmqPackagePlan(cluster.version),
       systemUsers: [],
       hostsEntries: hostsEntries(cluster),
       files: [
@@ -179,9 +182,16 @@ function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues): {
         systemUsers: keepalivedConf ? [KEEPALIVED_SCRIPT_USER] : [],
         hostsEntries: hostsEntries(cluster),
         files: [haproxyFile, ...keepalivedFiles],
-        // keepalived -t is not run: 2.2.7 kills itself after checking a script with a non-root script_user
-        // (acassen/keepalived#2617, fixed in 2.2.8); the tests check every keepalived.conf with it instead.
-        checks: [{ program: 'haproxy', command: 'haproxy -c -f {file}', source: inBundle(VM_PATHS.haproxyCfg) }],
+        checks: [
+          { program: 'haproxy', command: 'haproxy -c -f {file}', source: inBundle(VM_PATHS.haproxyCfg) },
+          // keepalived -t checks the script it tracks, that script's user and the interface, so it reads the host's
+          // /etc/keepalived as the install will leave it. Its private PID namespace is needed: 2.2.7's -t is killed
+          // by SIGTERM (exit 143) once it has checked a script of a non-root script_user (acassen/keepalived#2617,
+          // fixed in 2.2.8); as PID 1 of its own namespace it exits 0, or 5 on a bad file (measured on Debian 12).
+          ...(keepalivedConf
+            ? [{ program: 'keepalived', command: 'keepalived -t -f {file}', source: inBundle(VM_PATHS.keepalivedConf), reads: 'host' as const }]
+            : []),
+        ],
         services: keepalivedConf ? ['haproxy', 'keepalived'] : ['haproxy'],
         reloadOnChange: ['haproxy', 'keepalived'],
         afterStart: [],
@@ -190,11 +200,19 @@ function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues): {
   });
 }
 
+function bundles(cluster: ResolvedCluster, secrets: SecretValues): { plan: InstallPlan; files: BundleFile[] }[] {
+  const shared = sharedNodeFiles(cluster, secrets);
+  return [...cluster.nodes.map((node) => nodeBundle(cluster, node, shared)), ...loadBalancerBundles(cluster, secrets)];
+}
+
+/** What each host's install.sh does, as data (the scripts are `renderInstallScript` of these). */
+export function vmInstallPlans(cluster: ResolvedCluster, secrets: SecretValues): InstallPlan[] {
+  return bundles(cluster, secrets).map(({ plan }) => plan);
+}
+
 /** Every file of every host's bundle, under `vm/<host>/`. */
 export function vmBundleFiles(cluster: ResolvedCluster, secrets: SecretValues): GeneratedFile[] {
-  const shared = sharedNodeFiles(cluster, secrets);
-  const bundles = [...cluster.nodes.map((node) => nodeBundle(cluster, node, shared)), ...loadBalancerBundles(cluster, secrets)];
-  return bundles.flatMap(({ plan, files }) => [
+  return bundles(cluster, secrets).flatMap(({ plan, files }) => [
     ...files.map(([path, content, kind]): GeneratedFile => ({ path: `vm/${plan.host}/${inBundle(path)}`, content, kind })),
     { path: `vm/${plan.host}/install.sh`, content: renderInstallScript(plan), kind: 'executable' as const },
   ]);

@@ -1,4 +1,5 @@
 /** What a host's install script does, as data: packages, users, files with owners and modes, services. */
+import type { RabbitmqPackagePlan } from './rabbitmq-apt';
 
 export interface InstalledFile {
   /** Path inside the bundle, relative to the host folder, e.g. `etc/rabbitmq/rabbitmq.conf`. */
@@ -19,12 +20,26 @@ export interface ServiceCheck {
   readonly command: string;
   /** Path inside the bundle of the file checked. */
   readonly source: string;
+  /**
+   * What the check reads. `bundle`: the bundle's copy of the file. `host`: the host's folder of that file as the
+   * install will leave it (its current files plus the bundle's, with their modes and owners), mounted in private
+   * mount and PID namespaces; for programs that check more than the file (keepalived -t: the scripts it names,
+   * their user, the interfaces), so it runs on the host itself only, never under --root.
+   * @default 'bundle'
+   */
+  readonly reads?: 'bundle' | 'host';
 }
 
 export interface InstallPlan {
   readonly host: string;
   readonly description: string;
+  /** Packages installed from the distribution when missing. */
   readonly packages: readonly string[];
+  /**
+   * A RabbitMQ host: the rabbitmq-server line its files are for, checked before anything changes, and how apt gets it.
+   * @default - not a RabbitMQ host
+   */
+  readonly rabbitmq?: RabbitmqPackagePlan;
   /** System users to create when missing (`useradd --system`). */
   readonly systemUsers: readonly string[];
   /** `address name` lines kept in a marked block of /etc/hosts, so node names resolve. */
