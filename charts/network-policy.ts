@@ -6,7 +6,7 @@
  */
 import { Construct } from 'constructs';
 import { NetworkPolicy, NetworkPolicyPort, Namespaces, Pods } from 'cdk8s-plus-27';
-import type { ResolvedCluster } from '../model';
+import { listenerNamed, type ResolvedCluster } from '../model';
 import { labelsOf, selectorOf } from './labels';
 
 /** Ports osiris uses to replicate streams between nodes. */
@@ -17,7 +17,6 @@ export class NodesNetworkPolicy extends Construct {
     super(scope, id);
     const { cluster } = props;
     const { ports, kubernetes: k8sTarget } = cluster;
-    const has = (plugin: string) => cluster.plugins.includes(plugin);
     const nodes = Pods.select(this, 'Nodes', { labels: { ...selectorOf(cluster) } });
     const policy = new NetworkPolicy(this, 'Resource', {
       metadata: { name: `${cluster.name}-nodes`, namespace: k8sTarget.namespace, labels: labelsOf(cluster, 'broker') },
@@ -27,20 +26,16 @@ export class NodesNetworkPolicy extends Construct {
       NetworkPolicyPort.tcp(ports.epmd),
       NetworkPolicyPort.tcp(ports.distribution),
       NetworkPolicyPort.tcpRange(ports.cliRange[0], ports.cliRange[1]),
-      ...(has('rabbitmq_stream') ? [NetworkPolicyPort.tcpRange(...STREAM_REPLICATION_PORTS)] : []),
+      ...(listenerNamed(cluster.listeners, 'stream') ? [NetworkPolicyPort.tcpRange(...STREAM_REPLICATION_PORTS)] : []),
     ]);
-    const clientPorts = [
-      ...(cluster.tls?.plainListener === false ? [] : [NetworkPolicyPort.tcp(ports.amqp)]),
-      ...(cluster.tls ? [NetworkPolicyPort.tcp(ports.amqps)] : []),
-      ...(has('rabbitmq_management') ? [NetworkPolicyPort.tcp(ports.management)] : []),
-      ...(has('rabbitmq_stream') ? [NetworkPolicyPort.tcp(ports.stream)] : []),
-    ];
+    const clientPorts = cluster.listeners.filter((l) => l.audience !== 'scrapers').map((l) => NetworkPolicyPort.tcp(l.port));
+    const scraperPorts = cluster.listeners.filter((l) => l.audience === 'scrapers').map((l) => NetworkPolicyPort.tcp(l.port));
     policy.addIngressRule(Pods.all(this, 'OwnNamespace'), clientPorts);
     if (k8sTarget.clientNamespaces.length > 0) {
       policy.addIngressRule(Namespaces.select(this, 'ClientNamespaces', { names: [...k8sTarget.clientNamespaces] }), clientPorts);
     }
-    if (has('rabbitmq_prometheus')) {
-      policy.addIngressRule(Namespaces.select(this, 'Monitoring', { names: [k8sTarget.monitoringNamespace] }), [NetworkPolicyPort.tcp(ports.prometheus)]);
+    if (scraperPorts.length > 0) {
+      policy.addIngressRule(Namespaces.select(this, 'Monitoring', { names: [k8sTarget.monitoringNamespace] }), scraperPorts);
     }
   }
 }

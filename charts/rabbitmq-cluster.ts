@@ -7,7 +7,7 @@
  */
 import { Construct } from 'constructs';
 import { ApiResource, ConfigMap, k8s, Pods, Role, RoleBinding, Secret, Service, ServiceAccount } from 'cdk8s-plus-27';
-import { MAJORITY_AGENT_ESCRIPT, pemFileContent, secretValue, type ResolvedCluster, type SecretValues } from '../model';
+import { listenerNamed, MAJORITY_AGENT_ESCRIPT, pemFileContent, secretValue, type ResolvedCluster, type SecretValues } from '../model';
 import { labelsOf, selectorOf } from './labels';
 import { ClusterPrometheusRule, NodesServiceMonitor } from './monitoring';
 import { NodesNetworkPolicy } from './network-policy';
@@ -33,7 +33,7 @@ export class RabbitmqCluster extends Construct {
     const { cluster, secrets } = props;
     const { kubernetes: k8sTarget, ports } = cluster;
     const { names, namespace } = k8sTarget;
-    const has = (plugin: string) => cluster.plugins.includes(plugin);
+    const perNode = cluster.listeners.filter((l) => l.access === 'per-node');
     const metadata = (name: string, component: Parameters<typeof labelsOf>[1] = 'broker') => ({ name, namespace, labels: labelsOf(cluster, component) });
 
     const files = configFilesOf(cluster);
@@ -100,7 +100,7 @@ export class RabbitmqCluster extends Construct {
         ports: [
           { name: 'epmd', port: ports.epmd, targetPort: k8s.IntOrString.fromString('epmd'), protocol: 'TCP' },
           { name: 'cluster-links', port: ports.distribution, targetPort: k8s.IntOrString.fromString('cluster-links'), protocol: 'TCP' },
-          ...(has('rabbitmq_prometheus') ? [{ name: 'prometheus', port: ports.prometheus, targetPort: k8s.IntOrString.fromString('prometheus'), protocol: 'TCP' }] : []),
+          ...perNode.map((listener) => ({ name: listener.name, port: listener.port, targetPort: k8s.IntOrString.fromString(listener.name), protocol: 'TCP' })),
         ],
       },
     });
@@ -109,11 +109,7 @@ export class RabbitmqCluster extends Construct {
       metadata: metadata(names.clientService, 'clients'),
       selector: Pods.select(this, 'ClientServicePods', { labels: { ...selectorOf(cluster) } }),
       ports: [
-        ...(tls?.plainListener === false ? [] : [{ name: 'amqp', port: ports.amqp, targetPort: ports.amqp }]),
-        ...(tls ? [{ name: 'amqps', port: ports.amqps, targetPort: ports.amqps }] : []),
-        ...(has('rabbitmq_management') ? [{ name: 'management', port: ports.management, targetPort: ports.management }] : []),
-        ...(has('rabbitmq_prometheus') ? [{ name: 'prometheus', port: ports.prometheus, targetPort: ports.prometheus }] : []),
-        ...(has('rabbitmq_stream') ? [{ name: 'stream', port: ports.stream, targetPort: ports.stream }] : []),
+        ...cluster.listeners.map((listener) => ({ name: listener.name, port: listener.port, targetPort: listener.port })),
       ],
     });
 
@@ -130,7 +126,7 @@ export class RabbitmqCluster extends Construct {
     });
 
     new NodesNetworkPolicy(this, 'NetworkPolicy', { cluster });
-    if (k8sTarget.serviceMonitor && has('rabbitmq_prometheus')) new NodesServiceMonitor(this, 'ServiceMonitor', { cluster });
+    if (k8sTarget.serviceMonitor && listenerNamed(cluster.listeners, 'prometheus')) new NodesServiceMonitor(this, 'ServiceMonitor', { cluster });
     if (k8sTarget.prometheusRule) new ClusterPrometheusRule(this, 'PrometheusRule', { cluster });
   }
 }

@@ -7,7 +7,7 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import { dirname } from 'node:path';
-import { CLOSE_CLIENT_CONNECTIONS_COMMAND, majorityAgentArgs, tlsPathsIn, type ResolvedCluster, type ResolvedMajorityCheck } from '../model';
+import { CLOSE_CLIENT_CONNECTIONS_COMMAND, listenerNamed, majorityAgentArgs, tlsPathsIn, type ResolvedCluster, type ResolvedMajorityCheck } from '../model';
 import { labelsOf, selectorOf } from './labels';
 import { CONFIG_DIR, CONFIG_FILES, DEFINITIONS_KEY, TLS_DIR } from './node-config';
 
@@ -190,7 +190,6 @@ function secretCopyInitContainer(
 
 function rabbitmqContainerOf(cluster: ResolvedCluster): k8s.Container {
   const { kubernetes: k8sTarget, ports, features } = cluster;
-  const has = (plugin: string) => cluster.plugins.includes(plugin);
   const { requests, limits } = k8sTarget.resources;
   const ping: k8s.ExecAction = { command: ['rabbitmq-diagnostics', '-q', 'ping'] };
   const timeout = k8sTarget.preStop.timeoutSeconds;
@@ -207,11 +206,7 @@ function rabbitmqContainerOf(cluster: ResolvedCluster): k8s.Container {
       { name: 'RABBITMQ_ENABLED_PLUGINS_FILE', value: `${CONFIG_DIR}/enabled_plugins` },
     ],
     ports: [
-      ...(cluster.tls?.plainListener === false ? [] : [{ name: 'amqp', containerPort: ports.amqp, protocol: 'TCP' }]),
-      ...(cluster.tls ? [{ name: 'amqps', containerPort: ports.amqps, protocol: 'TCP' }] : []),
-      ...(has('rabbitmq_management') ? [{ name: 'management', containerPort: ports.management, protocol: 'TCP' }] : []),
-      ...(has('rabbitmq_prometheus') ? [{ name: 'prometheus', containerPort: ports.prometheus, protocol: 'TCP' }] : []),
-      ...(has('rabbitmq_stream') ? [{ name: 'stream', containerPort: ports.stream, protocol: 'TCP' }] : []),
+      ...cluster.listeners.map((listener) => ({ name: listener.name, containerPort: listener.port, protocol: 'TCP' })),
       { name: 'epmd', containerPort: ports.epmd, protocol: 'TCP' },
       { name: 'cluster-links', containerPort: ports.distribution, protocol: 'TCP' },
     ],
@@ -227,7 +222,7 @@ function rabbitmqContainerOf(cluster: ResolvedCluster): k8s.Container {
     startupProbe: { exec: ping, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 60 },
     // No liveness probe: restarting a busy or syncing node makes things worse.
     readinessProbe:
-      features.httpHealthEndpoints && has('rabbitmq_management')
+      features.httpHealthEndpoints && listenerNamed(cluster.listeners, 'management')
         ? {
             httpGet: { path: '/api/health/checks/ready-to-serve-clients', port: k8s.IntOrString.fromString('management') },
             periodSeconds: 10,

@@ -7,7 +7,7 @@
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import { containerRabbitmqConf, HAPROXY_SERVICE, haproxyConfigFile, publishedPortsOf } from '../compose';
-import { MAJORITY_AGENT_ESCRIPT, pemFileContent, renderDefinitions, renderEnabledPlugins, type ResolvedCluster, type SecretValues } from '../model';
+import { applicationListenerOf, MAJORITY_AGENT_ESCRIPT, pemFileContent, renderDefinitions, renderEnabledPlugins, type ResolvedCluster, type SecretValues } from '../model';
 import { amqpUrl, managementUrl } from './connection-urls';
 import { dockerPlanOf, SECRET_CONTENTS, type ContainerPlan, type FileContent } from './docker-plan';
 import { secretOutputsOf, secretValuesOf, type SecretInputs } from './secrets';
@@ -101,7 +101,7 @@ export class DockerRabbitmqCluster extends pulumi.ComponentResource {
     const published = publishedPortsOf(cluster);
     const password = secrets[cluster.defaultUser.password.id]!;
     // Plain AMQP while the nodes keep it; amqps:// when TLS replaced it.
-    const scheme = cluster.tls?.plainListener === false ? 'amqps' : 'amqp';
+    const scheme = applicationListenerOf(cluster.listeners).name;
     const amqpPorts = published.filter((p) => p.listener === scheme).map((p) => p.hostPort);
     const management = published.find((p) => p.listener === 'management');
     this.nodeNames = pulumi.output(cluster.nodes.map((node) => node.nodeName));

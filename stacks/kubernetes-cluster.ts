@@ -5,7 +5,7 @@
  */
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import type { ResolvedCluster } from '../model';
+import { applicationListenerOf, listenerNamed, type ResolvedCluster } from '../model';
 import { chartObjectsOf, chartPlanOf, chartSecretRefsOf, leafAt, withLeaf, type KubernetesObject } from './chart-objects';
 import { amqpUrl, managementUrl } from './connection-urls';
 import { secretOutputsOf, secretValuesOf, type SecretInputs } from './secrets';
@@ -105,10 +105,9 @@ export class KubernetesRabbitmqCluster extends pulumi.ComponentResource {
     const serviceHost = `${names.clientService}.${namespace}.svc`;
     const hosts = [serviceHost, ...Array.from({ length: replicas }, (_, i) => podHost(i))];
     const password = secrets[cluster.defaultUser.password.id];
-    const { management } = cluster.ports;
     // Plain AMQP while the nodes keep it; amqps:// when TLS replaced it.
-    const scheme = cluster.tls?.plainListener === false ? 'amqps' : 'amqp';
-    const amqp = cluster.ports[scheme];
+    const { name: scheme, port: amqp } = applicationListenerOf(cluster.listeners);
+    const management = listenerNamed(cluster.listeners, 'management');
     this.nodeNames = pulumi.output(
       Array.from({ length: replicas }, (_, i) =>
         cluster.kubernetes.nodeNamePattern.replace('$(MY_POD_NAME)', `${names.statefulSet}-${i}`).replace('$(MY_POD_NAMESPACE)', namespace),
@@ -118,7 +117,7 @@ export class KubernetesRabbitmqCluster extends pulumi.ComponentResource {
       ? pulumi.secret(pulumi.all(hosts.map((host) => amqpUrl(cluster.defaultUser.name, password, host, amqp, scheme))))
       : pulumi.output(hosts.map((host) => `${scheme}://${host}:${amqp}/`));
     this.amqpUrl = this.amqpUrls.apply((urls) => urls[0]!);
-    this.managementUrl = pulumi.output(cluster.plugins.includes('rabbitmq_management') ? managementUrl(serviceHost, management) : undefined);
+    this.managementUrl = pulumi.output(management && managementUrl(serviceHost, management.port));
     this.username = pulumi.output(cluster.defaultUser.name);
     this.password = password ?? pulumi.output(undefined);
     this.registerOutputs({

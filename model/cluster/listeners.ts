@@ -44,8 +44,10 @@ export function listenersOf(source: ListenerSource): readonly Listener[] {
 }
 
 /** The listener applications connect to by default: plain AMQP while the nodes keep it, else AMQP over TLS. */
-export function applicationListenerOf(listeners: readonly Listener[]): Listener {
-  return listeners.find((l) => l.name === 'amqp') ?? listeners.find((l) => l.name === 'amqps')!;
+export function applicationListenerOf(listeners: readonly Listener[]): Listener & { readonly name: 'amqp' | 'amqps' } {
+  const found = listeners.find((l) => l.name === 'amqp') ?? listeners.find((l) => l.name === 'amqps');
+  if (!found) throw new Error('a cluster without an AMQP listener: listenersOf always opens amqp or amqps');
+  return found as Listener & { readonly name: 'amqp' | 'amqps' };
 }
 
 /** The named listener, when the node opens it. */

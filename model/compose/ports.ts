@@ -2,6 +2,7 @@
  * The host ports the compose target publishes. One plan, read by the compose generator and by the
  * rule that rejects clashes, so what is checked is what is written.
  */
+import type { Listener } from '../cluster/listeners';
 
 export interface PublishedPort {
   /** Service that publishes it: a node's host name, or `haproxy`. */
@@ -11,68 +12,40 @@ export interface PublishedPort {
   readonly containerPort: number;
 }
 
-export interface PortPlanInput {
-  readonly hosts: readonly string[];
-  readonly ports: { readonly amqp: number; readonly amqps: number; readonly management: number; readonly prometheus: number };
-  /** false when TLS replaces the plain AMQP listener. */
-  readonly amqpEnabled: boolean;
-  /** true when the nodes listen for AMQP over TLS. */
-  readonly amqpsEnabled: boolean;
-  readonly managementEnabled: boolean;
-  readonly prometheusEnabled: boolean;
-  /** The stats port when there is a load balancer. */
-  readonly loadBalancerStatsPort?: number;
-  readonly hostPortOffset: number;
-}
-
-/** What the plan reads: the same fields on a parsed spec and on a resolved cluster. */
+/** What the plan reads: the nodes' listeners (from the resolved cluster, or listenersOf a parsed spec). */
 export interface PortPlanSource {
-  readonly ports: PortPlanInput['ports'];
-  readonly plugins: readonly string[];
-  readonly tls?: { readonly plainListener: boolean };
+  readonly listeners: readonly Listener[];
   readonly loadBalancer?: { readonly haproxy: { readonly statsPort: number } };
   readonly compose: { readonly hostPortOffset: number };
 }
 
-/** The plan for a spec or a cluster whose nodes have these host names. */
-export function composePortPlan(source: PortPlanSource, hosts: readonly string[]): PublishedPort[] {
-  return composePublishedPorts({
-    hosts,
-    ports: source.ports,
-    amqpEnabled: source.tls?.plainListener ?? true,
-    amqpsEnabled: source.tls !== undefined,
-    managementEnabled: source.plugins.includes('rabbitmq_management'),
-    prometheusEnabled: source.plugins.includes('rabbitmq_prometheus'),
-    ...(source.loadBalancer && { loadBalancerStatsPort: source.loadBalancer.haproxy.statsPort }),
-    hostPortOffset: source.compose.hostPortOffset,
-  });
-}
-
 /**
- * With a load balancer, clients use HAProxy's ports and each node publishes only its metrics (scraped per
- * node, never through the balancer). Without one, node i publishes each listener at port + offset + i - 1,
- * except amqps, which counts down (port + offset - (i - 1)): with the usual 5671 beside 5672 it would
- * otherwise land on the next node's plain AMQP port.
+ * The plan for nodes with these host names. With a load balancer, clients use HAProxy's ports (the balanced
+ * listeners) and each node publishes only its per-node listeners (metrics, scraped per node). Without one,
+ * node i publishes each balanced and per-node listener at port + offset + i - 1, except amqps, which counts
+ * down (port + offset - (i - 1)): with the usual 5671 beside 5672 it would otherwise land on the next node's
+ * plain AMQP port. Advertised listeners (stream) are not published: their clients dial the host name the
+ * node advertises, which does not resolve outside the compose network.
  */
-export function composePublishedPorts(input: PortPlanInput): PublishedPort[] {
-  const { ports, hostPortOffset: offset } = input;
-  const clientListeners = [...(input.amqpEnabled ? (['amqp'] as const) : []), ...(input.amqpsEnabled ? (['amqps'] as const) : [])];
-  const nodeListeners: PublishedPort['listener'][] = [
-    ...(input.loadBalancerStatsPort === undefined ? clientListeners : []),
-    ...(input.loadBalancerStatsPort === undefined && input.managementEnabled ? (['management'] as const) : []),
-    ...(input.prometheusEnabled ? (['prometheus'] as const) : []),
-  ];
-  const nodes = input.hosts.flatMap((service, i) =>
-    nodeListeners.map((listener) => {
-      const port = ports[listener as 'amqp' | 'amqps' | 'management' | 'prometheus'];
-      return { service, listener, hostPort: listener === 'amqps' ? port + offset - i : port + offset + i, containerPort: port };
-    }),
+export function composePortPlan(source: PortPlanSource, hosts: readonly string[]): PublishedPort[] {
+  const offset = source.compose.hostPortOffset;
+  const statsPort = source.loadBalancer?.haproxy.statsPort;
+  const published = source.listeners.filter((l) => l.access !== 'advertised');
+  const onNodes = statsPort === undefined ? published : published.filter((l) => l.access === 'per-node');
+  const nodes = hosts.flatMap((service, i) =>
+    onNodes.map((l): PublishedPort => ({
+      service,
+      listener: l.name as PublishedPort['listener'],
+      hostPort: l.name === 'amqps' ? l.port + offset - i : l.port + offset + i,
+      containerPort: l.port,
+    })),
   );
-  if (input.loadBalancerStatsPort === undefined) return nodes;
+  if (statsPort === undefined) return nodes;
   const balancer: PublishedPort[] = [
-    ...clientListeners.map((listener): PublishedPort => ({ service: 'haproxy', listener, hostPort: ports[listener] + offset, containerPort: ports[listener] })),
-    ...(input.managementEnabled ? [{ service: 'haproxy', listener: 'management' as const, hostPort: ports.management + offset, containerPort: ports.management }] : []),
-    { service: 'haproxy', listener: 'stats', hostPort: input.loadBalancerStatsPort + offset, containerPort: input.loadBalancerStatsPort },
+    ...published
+      .filter((l) => l.access === 'balanced')
+      .map((l): PublishedPort => ({ service: 'haproxy', listener: l.name as PublishedPort['listener'], hostPort: l.port + offset, containerPort: l.port })),
+    { service: 'haproxy', listener: 'stats', hostPort: statsPort + offset, containerPort: statsPort },
   ];
   return [...nodes, ...balancer];
 }

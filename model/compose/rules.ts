@@ -1,4 +1,5 @@
 /** Rules of the compose target: the host ports it publishes fit in 1-65535 and none is published twice. */
+import { listenersOf } from '../cluster/listeners';
 import { nodeHostsOf } from '../cluster/nodes';
 import { portsRule } from '../cluster/rules';
 import type { Problem } from '../core/problems';
@@ -11,7 +12,7 @@ export const composeRule: Rule = (spec, features) => (portsRule(spec, features).
 
 /** The compose target's published host ports: none above 65535, none published twice. */
 function composeHostPorts(spec: ParsedSpec): Problem[] {
-  const plan = composePortPlan(spec, nodeHostsOf(spec).map((n) => n.host));
+  const plan = composePortPlan({ ...spec, listeners: listenersOf(spec) }, nodeHostsOf(spec).map((n) => n.host));
   const problems: Problem[] = [];
   const highest = Math.max(...plan.map((p) => p.hostPort));
   const lowest = Math.min(...plan.map((p) => p.hostPort));
