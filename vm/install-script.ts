@@ -170,18 +170,18 @@ function rabbitmqSection(rabbitmq: RabbitmqPackagePlan): string[] {
   const { line, repositories } = rabbitmq;
   const { key } = repositories;
   const known = rabbitmq.knownLines.join('|');
-  const bySuite = new Map<string, { erlang: boolean; releases: string[] }>();
+  // One `case` branch per repository suite: Ubuntu 26.04 shares 24.04's.
+  const branches: { suite: string; erlang: boolean; releases: string[] }[] = [];
   for (const release of repositories.releases) {
-    const branch = `${release.suite}:${release.erlangRepository}`;
-    const entry = bySuite.get(branch) ?? { erlang: release.erlangRepository, releases: [] };
-    entry.releases.push(`${release.id}/${release.codename}`);
-    bySuite.set(branch, entry);
+    let branch = branches.find((b) => b.suite === release.suite && b.erlang === release.erlangRepository);
+    if (!branch) branches.push((branch = { suite: release.suite, erlang: release.erlangRepository, releases: [] }));
+    branch.releases.push(`${release.id}/${release.codename}`);
   }
   const ids = [...new Set(repositories.releases.map((r) => r.id))];
   const served = ids
     .map((id) => `${id === 'debian' ? 'Debian' : 'Ubuntu'} ${repositories.releases.filter((r) => r.id === id).map((r) => r.codename).join(', ')}`)
     .join(' and ');
-  const refuseAfter = (what: string) => `echo "install.sh: ${what}" >&2; exit 1`;
+  const refuse = (what: string) => `echo "install.sh: ${what}" >&2; exit 1`;
   return [
     '',
     `# RabbitMQ ${line}: every file below is for that line (see the header).`,
@@ -216,23 +216,23 @@ function rabbitmqSection(rabbitmq: RabbitmqPackagePlan): string[] {
     '  id=$(os_field ID); codename=$(os_field UBUNTU_CODENAME); [ -n "$codename" ] || codename=$(os_field VERSION_CODENAME)',
     '  distribution=$id',
     '  case "$id/$codename" in',
-    ...[...bySuite].map(([branch, { erlang, releases }]) => `    ${releases.join('|')}) suite=${branch.split(':')[0]}; erlang=${erlang ? 1 : 0} ;;`),
-    `    *) ${refuseAfter(`the RabbitMQ team's apt repositories serve ${served}, not $id $codename; run with --no-repositories once a repository of this host carries RabbitMQ $rabbitmq_line`)} ;;`,
+    ...branches.map((b) => `    ${b.releases.join('|')}) suite=${b.suite}; erlang=${b.erlang ? 1 : 0} ;;`),
+    `    *) ${refuse(`the RabbitMQ team's apt repositories serve ${served}, not $id $codename; run with --no-repositories once a repository of this host carries RabbitMQ $rabbitmq_line`)} ;;`,
     '  esac',
     `  if [ "$(dpkg --print-architecture)" != ${repositories.architecture} ]; then`,
-    `    ${refuseAfter(`the RabbitMQ team's apt repositories serve ${repositories.architecture} only, not $(dpkg --print-architecture); install Erlang ${rabbitmq.erlangSeries} and rabbitmq-server $rabbitmq_line from elsewhere (${INSTALL_GUIDE}) and run with --no-repositories`)}`,
+    `    ${refuse(`the RabbitMQ team's apt repositories serve ${repositories.architecture} only, not $(dpkg --print-architecture); install Erlang ${rabbitmq.erlangSeries} and rabbitmq-server $rabbitmq_line from elsewhere (${INSTALL_GUIDE}) and run with --no-repositories`)}`,
     '  fi',
     '  if ! command -v curl >/dev/null || ! command -v gpg >/dev/null; then apt_install curl gpg ca-certificates; fi',
     `  for url in ${key.urls.join(' ')}; do`,
     '    if curl -fsSL --proto \'=https\' --max-time 60 -o "$work/team-key.asc" "$url"; then fetched=$url; break; fi',
     '  done',
-    `  [ -n "$fetched" ] || { ${refuseAfter(`could not fetch the RabbitMQ team's signing key (${key.urls.join(', ')}); rabbitmq-server was not installed`)}; }`,
+    `  [ -n "$fetched" ] || { ${refuse(`could not fetch the RabbitMQ team's signing key (${key.urls.join(', ')}); rabbitmq-server was not installed`)}; }`,
     '  # Trusted only if it holds exactly one key, the one with that fingerprint, with a user ID (gpgv needs one).',
     '  mkdir -m 700 "$work/gnupg"',
     '  found=$(gpg --batch --homedir "$work/gnupg" --with-colons --show-keys "$work/team-key.asc" 2>/dev/null |',
     '    awk -F: \'$1 == "pub" { keys++; primary = 1; next } $1 == "fpr" && primary { fpr = $10; primary = 0 } $1 == "uid" { uids++ } END { print keys + 0 ":" fpr ":" (uids > 0) }\' || true)',
     `  if [ "$found" != "1:${key.fingerprint}:1" ]; then`,
-    `    ${refuseAfter(`$fetched did not give the RabbitMQ team's signing key (one key, fingerprint ${key.fingerprint}, with a user ID); apt was not told to trust it and rabbitmq-server was not installed`)}`,
+    `    ${refuse(`$fetched did not give the RabbitMQ team's signing key (one key, fingerprint ${key.fingerprint}, with a user ID); apt was not told to trust it and rabbitmq-server was not installed`)}`,
     '  fi',
     `  gpg --batch --dearmor < "$work/team-key.asc" | place ${key.keyring} 0644`,
     '  {',
@@ -250,7 +250,7 @@ function rabbitmqSection(rabbitmq: RabbitmqPackagePlan): string[] {
     '  installed=$(installed_rabbitmq)',
     '  if [ -n "$installed" ] && [ "$(line_of "$installed")" != "$rabbitmq_line" ]; then refuse_installed "$installed" "nothing was changed"; fi',
     '  if [ -z "$installed" ] && [ $packages = 0 ]; then',
-    `    ${refuseAfter('rabbitmq-server is not installed and --no-packages installs nothing; install RabbitMQ $rabbitmq_line.x or run without --no-packages; nothing was changed')}`,
+    `    ${refuse('rabbitmq-server is not installed and --no-packages installs nothing; install RabbitMQ $rabbitmq_line.x or run without --no-packages; nothing was changed')}`,
     '  fi',
     '  if [ $packages = 1 ]; then',
     `    place ${rabbitmq.preferencesPath} 0644 <<'EOF'`,
@@ -266,7 +266,7 @@ function rabbitmqSection(rabbitmq: RabbitmqPackagePlan): string[] {
     '      candidate=$(rabbitmq_candidate)',
     '    fi',
     '    if [ "$(line_of "$candidate")" != "$rabbitmq_line" ]; then',
-    `      ${refuseAfter(`apt's candidate for rabbitmq-server is \${candidate:-none}, not RabbitMQ $rabbitmq_line.x; give this host a repository that has it (${INSTALL_GUIDE}); rabbitmq-server was not installed`)}`,
+    `      ${refuse(`apt's candidate for rabbitmq-server is \${candidate:-none}, not RabbitMQ $rabbitmq_line.x; give this host a repository that has it (${INSTALL_GUIDE}); rabbitmq-server was not installed`)}`,
     '    fi',
     '    apt_install rabbitmq-server',
     '    installed=$(installed_rabbitmq)',

@@ -50,8 +50,8 @@ function hostsFile(bundle: Bundle, host: string): string {
   return `127.0.0.1 localhost\n${block}`;
 }
 
-const node43 = bundleOf('lb-vm-4.3.yaml');
-const node310 = bundleOf('lb-vm-3.10.yaml');
+const bundle43 = bundleOf('lb-vm-4.3.yaml');
+const bundle310 = bundleOf('lb-vm-3.10.yaml');
 
 let counter = 0;
 /** A fresh folder of this test run. */
@@ -103,7 +103,7 @@ describe('install.sh refuses a rabbitmq-server of another line before it changes
     ['packages allowed (nothing reaches apt)', []],
   ])('a 4.3 node bundle on this machine, %s: one line naming both versions and the fix, exit 1, nothing replaced', (_, args) => {
     const bundleDir = folder('bundle-4.3');
-    writeBundle(node43.files, bundleDir);
+    writeBundle(bundle43.files, bundleDir);
     const host = privateRabbitmqHost();
     const apt = join(folder('etc-apt'), 'apt');
     cpSync('/etc/apt', apt, { recursive: true });
@@ -125,22 +125,22 @@ describe('install.sh refuses a rabbitmq-server of another line before it changes
 
   it('a 3.10 node bundle on this machine passes the check and puts its files in place', () => {
     const bundleDir = folder('bundle-3.10');
-    writeBundle(node310.files, bundleDir);
-    const host = privateRabbitmqHost(hostsFile(node310, 'mq-a'));
+    writeBundle(bundle310.files, bundleDir);
+    const host = privateRabbitmqHost(hostsFile(bundle310, 'mq-a'));
     const run = runPrivately({ command: [join(bundleDir, 'vm/mq-a/install.sh'), '--no-packages', '--no-services'], binds: host.binds });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('installed /etc/rabbitmq/rabbitmq.conf (0644 root:rabbitmq)\n');
     expect(run.stdout).toContain('installed /var/lib/rabbitmq/.erlang.cookie (0400 rabbitmq:rabbitmq)\n');
     expect(readFileSync(join(host.binds['/etc/rabbitmq']!, 'rabbitmq.conf'), 'utf8')).toBe(
-      node310.files.find((f) => f.path === 'vm/mq-a/etc/rabbitmq/rabbitmq.conf')!.content,
+      bundle310.files.find((f) => f.path === 'vm/mq-a/etc/rabbitmq/rabbitmq.conf')!.content,
     );
   });
 
   it("a 3.10 node bundle with packages allowed pins apt to its release and Erlang 25, which real apt applies to Debian's installed 3.10.8", () => {
     const bundleDir = folder('bundle-3.10-pin');
-    writeBundle(node310.files, bundleDir);
-    const host = privateRabbitmqHost(hostsFile(node310, 'mq-a'));
+    writeBundle(bundle310.files, bundleDir);
+    const host = privateRabbitmqHost(hostsFile(bundle310, 'mq-a'));
     const apt = join(folder('etc-apt'), 'apt');
     cpSync('/etc/apt', apt, { recursive: true });
     const stubs = folder('stubs');
@@ -199,7 +199,7 @@ describe('install.sh refuses a rabbitmq-server of another line before it changes
     }
 
     it(`a bundle for ${line} passes`, () => {
-      const spec = line === '4.3' ? node43 : bundleOf('compose-4.0.yaml');
+      const spec = line === '4.3' ? bundle43 : bundleOf('compose-4.0.yaml');
       const host = line === '4.3' ? 'rmq-1' : spec.plans[0]!.host;
       const { run } = runInRoot(spec, host);
       expect(run.stderr).toBe('');
@@ -208,7 +208,7 @@ describe('install.sh refuses a rabbitmq-server of another line before it changes
     });
 
     it('a 3.10 bundle is refused: RabbitMQ cannot be downgraded, and the message names the bundle that fits', () => {
-      const { run, changed, before } = runInRoot(node310, 'mq-a');
+      const { run, changed, before } = runInRoot(bundle310, 'mq-a');
       expect(run.stderr).toBe(
         `install.sh: rabbitmq-server ${rootVersion} is installed but this bundle is for RabbitMQ 3.10.x; RabbitMQ cannot be downgraded: ` +
           `synthesise the bundle for ${line} (rabbitmq.version: "${line}"); nothing was changed\n`,
@@ -220,7 +220,7 @@ describe('install.sh refuses a rabbitmq-server of another line before it changes
 
   it('--no-packages on a host without rabbitmq-server is refused too (no files for a server that is not there)', () => {
     const bundleDir = folder('bundle-none');
-    writeBundle(node43.files, bundleDir);
+    writeBundle(bundle43.files, bundleDir);
     const host = privateRabbitmqHost();
     const before = host.before();
     const run = runPrivately({
@@ -347,13 +347,17 @@ describe("the RabbitMQ team's repositories: install.sh's key check and apt files
     return stubs;
   }
 
-  function runNode(script: string, host: ReturnType<typeof freshHost>, stubs: string): ReturnType<typeof runPrivately> {
+  function runNode(script: string, host: ReturnType<typeof freshHost>, stubs: string, options: { args?: string[]; binds?: Record<string, string> } = {}): ReturnType<typeof runPrivately> {
     const bundleDir = folder('bundle');
-    writeBundle(node43.files, bundleDir);
+    writeBundle(bundle43.files, bundleDir);
     const scriptPath = join(bundleDir, 'vm/rmq-1/install.sh');
     writeFileSync(scriptPath, script);
     const rabbitmq = privateRabbitmqHost();
-    const run: PrivateRun = { command: [scriptPath, '--no-services'], binds: { ...host.binds, ...rabbitmq.binds }, path: stubs };
+    const run: PrivateRun = {
+      command: [scriptPath, '--no-services', ...(options.args ?? [])],
+      binds: { ...host.binds, ...rabbitmq.binds, ...options.binds },
+      path: stubs,
+    };
     const before = rabbitmq.before();
     const result = runPrivately(run);
     // Whatever happened with apt, no file of the bundle was put in place.
@@ -361,7 +365,7 @@ describe("the RabbitMQ team's repositories: install.sh's key check and apt files
     return result;
   }
 
-  const script43 = () => node43.files.find((f) => f.path === 'vm/rmq-1/install.sh')!.content;
+  const script43 = () => bundle43.files.find((f) => f.path === 'vm/rmq-1/install.sh')!.content;
 
   beforeAll(() => {
     team = throwawayKey(join(scratch, 'gnupg-team'), 'warren test stand-in for the RabbitMQ team');
@@ -385,10 +389,37 @@ describe("the RabbitMQ team's repositories: install.sh's key check and apt files
     expect(run.stdout).toBe('installed /etc/apt/preferences.d/warren-rabbitmq (0644 root:root)\n');
   });
 
+  it('--no-repositories adds none: where the distribution offers 3.10.8 only, it refuses without fetching a key', () => {
+    const host = freshHost();
+    const log = join(host.top, 'calls.log');
+    const run = runNode(script43(), host, curlServing(team.armoured, log), { args: ['--no-repositories'] });
+    expect(run.stderr).toBe(
+      "install.sh: apt's candidate for rabbitmq-server is 3.10.8-1.1+deb12u1, not RabbitMQ 4.3.x; give this host a repository that has it " +
+        '(https://www.rabbitmq.com/docs/install-debian); rabbitmq-server was not installed\n',
+    );
+    expect(run.status).toBe(1);
+    expect(loggedCalls(log)).toEqual([]);
+    expect(existsSync(join(host.apt, 'sources.list.d/warren-rabbitmq.sources'))).toBe(false);
+  });
+
+  it('a release the team does not serve (Debian forky) is refused with the list of those it serves', () => {
+    const host = freshHost();
+    const log = join(host.top, 'calls.log');
+    const osRelease = join(host.top, 'os-release');
+    writeFileSync(osRelease, 'PRETTY_NAME="Debian GNU/Linux forky/sid"\nNAME="Debian GNU/Linux"\nVERSION_CODENAME=forky\nID=debian\n');
+    const run = runNode(script43(), host, curlServing(team.armoured, log), { binds: { '/etc/os-release': osRelease } });
+    expect(run.stderr).toBe(
+      "install.sh: the RabbitMQ team's apt repositories serve Debian bullseye, bookworm, trixie and Ubuntu focal, jammy, noble, resolute, " +
+        'not debian forky; run with --no-repositories once a repository of this host carries RabbitMQ 4.3\n',
+    );
+    expect(run.status).toBe(1);
+    expect(loggedCalls(log)).toEqual([]);
+  });
+
   it('with the stand-in key as the expected one: writes the keyring and the sources, then refuses what apt offers without the repositories', () => {
     const host = freshHost();
     const log = join(host.top, 'calls.log');
-    const plan = node43.plans.find((p) => p.host === 'rmq-1')!;
+    const plan = bundle43.plans.find((p) => p.host === 'rmq-1')!;
     const rabbitmq = plan.rabbitmq!;
     const standIn = renderInstallScript({
       ...plan,
@@ -488,7 +519,7 @@ describe("the RabbitMQ team's repositories: install.sh's key check and apt files
 });
 
 describe('install.sh on a load balancer checks keepalived.conf with keepalived -t before replacing anything', () => {
-  const lb = bundleOf('lb-vm-4.3.yaml');
+  const lb = bundle43;
   const cluster = resolveCluster(loadExample('lb-vm-4.3.yaml') as ClusterSpec);
   const keepalived = cluster.loadBalancer!.keepalived;
 
