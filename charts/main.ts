@@ -10,13 +10,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { parse } from 'yaml';
-import { DEFAULT_SPEC, formatProblem, resolveCluster, secretsStoreLocation, SpecError, type ResolvedCluster, type SecretValues } from '../model';
+import { DEFAULT_SPEC, formatProblem, resolveCluster, secretsOfTarget, secretsStoreLocation, SpecError, type ResolvedCluster, type SecretValues } from '../model';
 import { RabbitmqCluster } from './rabbitmq-cluster';
 
 function readSecrets(cluster: ResolvedCluster, folder: string): SecretValues | undefined {
   if (cluster.kubernetes.existingSecret) return undefined;
-  // The HAProxy stats password belongs to other targets.
-  const needed = cluster.secrets.filter((ref) => ref.id !== cluster.loadBalancer?.statsPassword.id);
+  const needed = secretsOfTarget(cluster, 'kubernetes');
   const missing = needed.filter((ref) => !existsSync(join(folder, ref.id)));
   if (missing.length > 0) {
     throw new Error(

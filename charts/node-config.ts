@@ -8,6 +8,7 @@ import {
   renderConfFile,
   renderDefinitions,
   renderEnabledPlugins,
+  secretsOfTarget,
   tlsPathsIn,
   type ConfSection,
   type ResolvedCluster,
@@ -81,8 +82,7 @@ function kubernetesSections(cluster: ResolvedCluster): ConfSection[] {
 /** definitions.json, unless the user manages the Secret that carries it. */
 export function definitionsJsonOf(cluster: ResolvedCluster, secrets: SecretValues | undefined): string | undefined {
   if (cluster.kubernetes.existingSecret) return undefined;
-  // The HAProxy stats password belongs to other targets.
-  const missing = cluster.secrets.filter((ref) => ref.id !== cluster.loadBalancer?.statsPassword.id && secrets?.[ref.id] === undefined);
+  const missing = secretsOfTarget(cluster, 'kubernetes').filter((ref) => secrets?.[ref.id] === undefined);
   if (missing.length > 0 || !secrets) {
     throw new Error(
       `cluster "${cluster.name}": the chart lacks the secret values ${missing.map((ref) => ref.id).join(', ')}; pass them, or name a Secret you manage in kubernetes.existingSecret`,

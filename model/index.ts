@@ -10,6 +10,7 @@ export * from './validate';
 export * from './resolve';
 export * from './load-balancer/resolve';
 export * from './secrets/secrets';
+export * from './secrets/targets';
 export * from './secrets/store-location';
 export * from './defaults';
 export * from './core/files';

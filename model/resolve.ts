@@ -100,6 +100,8 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     path: 'erlangCookie',
     source: parseSecretSource(spec.erlangCookie, GENERATED_LENGTH.cookie),
     generatable: true,
+    consumer: 'rabbitmq',
+    carrier: 'own-file',
   };
   const password: SecretRef = {
     id: 'default-user-password',
@@ -107,6 +109,8 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     path: 'defaultUser.password',
     source: parseSecretSource(spec.defaultUser.password, GENERATED_LENGTH.password),
     generatable: true,
+    consumer: 'rabbitmq',
+    carrier: 'definitions',
   };
   const metadataStore = metadataStoreOf(spec, features);
   const notices = partitionHandlingNotices(spec, version, features);

@@ -6,7 +6,7 @@
  */
 import { parseAllDocuments } from 'yaml';
 import { synthKubernetesManifests } from '../charts';
-import type { ResolvedCluster, SecretRef, SecretValues } from '../model';
+import { secretsOfTarget, type ResolvedCluster, type SecretValues } from '../model';
 
 export interface KubernetesObject {
   readonly apiVersion: string;
@@ -23,23 +23,8 @@ export interface ChartPlan {
   readonly secretLeaves: readonly (readonly LeafPath[])[];
 }
 
-/** The load balancer's secrets belong to other targets. */
-function loadBalancerSecretIds(cluster: ResolvedCluster): string[] {
-  const lb = cluster.loadBalancer;
-  return lb ? [lb.statsPassword.id, ...(lb.keepalived.authPass ? [lb.keepalived.authPass.id] : [])] : [];
-}
-
-/** The secrets the chart reads: none when the user manages the Secret, never the load balancer's. */
-export function chartSecretRefsOf(cluster: ResolvedCluster): readonly SecretRef[] {
-  if (cluster.kubernetes.existingSecret) return [];
-  const foreign = loadBalancerSecretIds(cluster);
-  return cluster.secrets.filter((ref) => !foreign.includes(ref.id));
-}
-
 export function chartObjectsOf(cluster: ResolvedCluster, secrets: SecretValues): KubernetesObject[] {
-  // The chart insists on a value for the Keepalived password although nothing of it reads that value.
-  const unused = Object.fromEntries(loadBalancerSecretIds(cluster).map((id) => [id, 'unused-by-the-chart']));
-  return synthKubernetesManifests(cluster, { ...unused, ...secrets }).flatMap((manifest) =>
+  return synthKubernetesManifests(cluster, secrets).flatMap((manifest) =>
     parseAllDocuments(manifest.content)
       .map((document) => document.toJS() as KubernetesObject | null)
       .filter((object): object is KubernetesObject => object !== null),
@@ -47,7 +32,7 @@ export function chartObjectsOf(cluster: ResolvedCluster, secrets: SecretValues):
 }
 
 function placeholders(cluster: ResolvedCluster, tag: string): SecretValues {
-  return Object.fromEntries(chartSecretRefsOf(cluster).map((ref) => [ref.id, `warren-placeholder-${tag}-${ref.id}`]));
+  return Object.fromEntries(secretsOfTarget(cluster, 'kubernetes').map((ref) => [ref.id, `warren-placeholder-${tag}-${ref.id}`]));
 }
 
 type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };

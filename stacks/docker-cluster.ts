@@ -7,7 +7,7 @@
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import { containerRabbitmqConf, HAPROXY_SERVICE, haproxyConfigFile, publishedPortsOf } from '../compose';
-import { applicationListenerOf, MAJORITY_AGENT_ESCRIPT, pemFileContent, renderDefinitions, renderEnabledPlugins, type ResolvedCluster, type SecretValues } from '../model';
+import { applicationListenerOf, MAJORITY_AGENT_ESCRIPT, secretsOfTarget, pemFileContent, renderDefinitions, renderEnabledPlugins, type ResolvedCluster, type SecretValues } from '../model';
 import { amqpUrl, managementUrl } from './connection-urls';
 import { dockerPlanOf, SECRET_CONTENTS, type ContainerPlan, type FileContent } from './docker-plan';
 import { secretOutputsOf, secretValuesOf, type SecretInputs } from './secrets';
@@ -32,12 +32,6 @@ export interface DockerRabbitmqClusterArgs {
   readonly healthyTimeoutSeconds?: number;
 }
 
-/** The secrets a Docker-hosted cluster reads (the Keepalived password belongs to the VM target). */
-function secretRefsOf(cluster: ResolvedCluster) {
-  const keepalived = cluster.loadBalancer?.keepalived.authPass?.id;
-  return cluster.secrets.filter((ref) => ref.id !== keepalived);
-}
-
 export class DockerRabbitmqCluster extends pulumi.ComponentResource {
   /** Erlang node names, `rabbit@<host>`, as in the compose target. */
   readonly nodeNames: pulumi.Output<string[]>;
@@ -57,7 +51,7 @@ export class DockerRabbitmqCluster extends pulumi.ComponentResource {
     super('warren:docker:RabbitmqCluster', name, {}, opts);
     const { cluster } = args;
     const plan = dockerPlanOf(cluster);
-    const secrets = secretOutputsOf(secretRefsOf(cluster), args.secrets ?? {}, this, name);
+    const secrets = secretOutputsOf(secretsOfTarget(cluster, 'compose'), args.secrets ?? {}, this, name);
     const values = secretValuesOf(secrets);
     const contents = fileContentsOf(cluster, values, secrets[cluster.erlangCookie.id]!);
 

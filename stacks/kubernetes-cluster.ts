@@ -5,8 +5,8 @@
  */
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { applicationListenerOf, listenerNamed, type ResolvedCluster } from '../model';
-import { chartObjectsOf, chartPlanOf, chartSecretRefsOf, leafAt, withLeaf, type KubernetesObject } from './chart-objects';
+import { applicationListenerOf, listenerNamed, secretsOfTarget, type ResolvedCluster } from '../model';
+import { chartObjectsOf, chartPlanOf, leafAt, withLeaf, type KubernetesObject } from './chart-objects';
 import { amqpUrl, managementUrl } from './connection-urls';
 import { secretOutputsOf, secretValuesOf, type SecretInputs } from './secrets';
 
@@ -66,7 +66,7 @@ export class KubernetesRabbitmqCluster extends pulumi.ComponentResource {
     super('warren:kubernetes:RabbitmqCluster', name, {}, opts);
     const { cluster } = args;
     const { namespace, names, replicas } = cluster.kubernetes;
-    const refs = chartSecretRefsOf(cluster);
+    const refs = secretsOfTarget(cluster, 'kubernetes');
     const secrets = secretOutputsOf(refs, args.secrets ?? {}, this, name);
     const synthesised = secretValuesOf(secrets).apply((values) => chartObjectsOf(cluster, values));
     const plan = chartPlanOf(cluster);

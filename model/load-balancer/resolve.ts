@@ -102,6 +102,8 @@ export function resolveKeepalived(lb: LoadBalancerSpec, clusterName: string, pri
         path: 'loadBalancer.keepalived.authPass',
         source: parseSecretSource(k.authPass, VRRP_PASS_MAX_LENGTH),
         generatable: true,
+        consumer: 'keepalived',
+        carrier: 'config-file',
       },
     }),
     check: {
@@ -127,6 +129,8 @@ export function resolveLoadBalancer(lb: LoadBalancerSpec, clusterName: string, h
       path: 'loadBalancer.statsPassword',
       source: parseSecretSource(lb.statsPassword, GENERATED_LENGTH.password),
       generatable: true,
+      consumer: 'haproxy',
+      carrier: 'config-file',
     },
     haproxy: resolveHaproxy(lb, heartbeatSeconds),
     keepalived: resolveKeepalived(lb, clusterName, priorities),

@@ -21,7 +21,16 @@ export interface SecretRef {
   readonly source: SecretSource;
   /** Whether the spec accepts "generate" here (not for certificate material or connection URIs). */
   readonly generatable: boolean;
+  /** The program that reads the value; a target materialises only the secrets of the programs it runs. */
+  readonly consumer: SecretConsumer;
+  /**
+   * How the value reaches it: a file of its own (the cookie, TLS material), inside definitions.json (user
+   * passwords, federation and shovel URIs), or inside the program's configuration file.
+   */
+  readonly carrier: 'own-file' | 'definitions' | 'config-file';
 }
+
+export type SecretConsumer = 'rabbitmq' | 'haproxy' | 'keepalived';
 
 /** Secret values by id, as an entry point materialised them. */
 export type SecretValues = Readonly<Record<string, string>>;

@@ -41,7 +41,7 @@ export function tlsPathsIn(folder: string): TlsPaths {
 
 export function resolveTls(tls: NonNullable<ParsedSpec['tls']>): ResolvedTls {
   // The length only matters for "generate", which the spec refuses for certificate material.
-  const ref = (id: string, description: string, path: string, text: string): SecretRef => ({ id, description, path, source: parseSecretSource(text, 0), generatable: false });
+  const ref = (id: string, description: string, path: string, text: string): SecretRef => ({ id, description, path, source: parseSecretSource(text, 0), generatable: false, consumer: 'rabbitmq', carrier: 'own-file' });
   return {
     certificate: ref('tls-certificate', 'TLS certificate of the nodes (PEM)', 'tls.certificate', tls.certificate),
     privateKey: ref('tls-private-key', 'private key of the nodes\' TLS certificate (PEM)', 'tls.privateKey', tls.privateKey),

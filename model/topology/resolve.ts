@@ -69,7 +69,7 @@ export interface ResolvedTopology {
 
 /** A connection URI is never generated (the spec refuses "generate" for it). */
 function connectionRef(uri: string, id: string, description: string, path: string): ConnectionRef {
-  return uri === 'local' ? { kind: 'local' } : { kind: 'secret', secret: { id, description, path, source: parseSecretSource(uri, 0), generatable: false } };
+  return uri === 'local' ? { kind: 'local' } : { kind: 'secret', secret: { id, description, path, source: parseSecretSource(uri, 0), generatable: false, consumer: 'rabbitmq', carrier: 'definitions' } };
 }
 
 export function resolveTopology(topology: TopologySpec, clusterDefault: QueueType, retryFeatures: RetryFeatures): ResolvedTopology {
@@ -83,7 +83,9 @@ export function resolveTopology(topology: TopologySpec, clusterDefault: QueueTyp
       path: `topology.users[${i}].password`,
       source: parseSecretSource(u.password, GENERATED_LENGTH.password),
       generatable: true,
-    },
+      consumer: 'rabbitmq',
+      carrier: 'definitions',
+    } satisfies SecretRef,
   }));
   const federationUpstreams = topology.federationUpstreams.map((u, i) => ({
     ...u,

@@ -3,6 +3,7 @@
  * (or `pulumi config set docker:host ...`) names. See README.md, section "Pulumi".
  */
 import * as pulumi from '@pulumi/pulumi';
+import { secretsOfTarget } from '../../model';
 import { DockerRabbitmqCluster } from '../docker-cluster';
 import { resolveForProgram, secretsFromConfig, specFromConfig } from '../program-config';
 
@@ -10,7 +11,7 @@ const config = new pulumi.Config();
 const cluster = resolveForProgram(specFromConfig(config));
 const rabbitmq = new DockerRabbitmqCluster(cluster.name, {
   cluster,
-  secrets: secretsFromConfig(config, cluster.secrets),
+  secrets: secretsFromConfig(config, secretsOfTarget(cluster, 'compose')),
   ...(config.get('publicHost') !== undefined && { publicHost: config.get('publicHost') }),
 });
 

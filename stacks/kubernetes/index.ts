@@ -4,7 +4,7 @@
  * See README.md, section "Pulumi".
  */
 import * as pulumi from '@pulumi/pulumi';
-import { chartSecretRefsOf } from '../chart-objects';
+import { secretsOfTarget } from '../../model';
 import { KubernetesRabbitmqCluster } from '../kubernetes-cluster';
 import { resolveForProgram, secretsFromConfig, specFromConfig } from '../program-config';
 
@@ -13,7 +13,7 @@ const spec = specFromConfig(config);
 // The namespace goes through the spec, so the model derives node names and DNS names from it once.
 const namespace = config.get('namespace') ?? spec.kubernetes?.namespace ?? 'rabbitmq';
 const cluster = resolveForProgram({ ...spec, kubernetes: { ...spec.kubernetes, namespace } });
-const rabbitmq = new KubernetesRabbitmqCluster(cluster.name, { cluster, secrets: secretsFromConfig(config, chartSecretRefsOf(cluster)) });
+const rabbitmq = new KubernetesRabbitmqCluster(cluster.name, { cluster, secrets: secretsFromConfig(config, secretsOfTarget(cluster, 'kubernetes')) });
 
 export const kubernetesNamespace = rabbitmq.namespace;
 export const nodeNames = rabbitmq.nodeNames;

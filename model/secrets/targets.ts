@@ -1,0 +1,21 @@
+/**
+ * Which secrets each target materialises: those of the programs it runs. Decided here once, so a target
+ * neither asks for a value nothing of it reads nor fills one with a placeholder.
+ */
+import type { ResolvedCluster } from '../resolve';
+import type { SecretConsumer, SecretRef } from './secrets';
+
+export type SecretTarget = 'compose' | 'kubernetes' | 'vm';
+
+/** The programs each target runs: compose and VMs put HAProxy in front, only VMs hold a virtual IP. */
+export const TARGET_PROGRAMS: Readonly<Record<SecretTarget, readonly SecretConsumer[]>> = {
+  compose: ['rabbitmq', 'haproxy'],
+  kubernetes: ['rabbitmq'],
+  vm: ['rabbitmq', 'haproxy', 'keepalived'],
+};
+
+/** The secrets a target needs values for; none on Kubernetes when the user manages the Secret (kubernetes.existingSecret). */
+export function secretsOfTarget(cluster: ResolvedCluster, target: SecretTarget): readonly SecretRef[] {
+  if (target === 'kubernetes' && cluster.kubernetes.existingSecret) return [];
+  return cluster.secrets.filter((ref) => TARGET_PROGRAMS[target].includes(ref.consumer));
+}
