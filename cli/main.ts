@@ -18,9 +18,9 @@ import {
   type GeneratedFile,
   type ResolvedCluster,
 } from '../model';
-import { describeFsError } from './fs-errors';
-import { loadSpecFile } from './load-spec';
-import { generateSecrets, readSecretSources } from './secrets-store';
+import { describeFsError } from '../io/fs-errors';
+import { loadSpecFile } from '../io/spec-file';
+import { generateSecrets, readSecretSources } from '../io/secrets-store';
 import { STARTER_SPEC } from './starter-spec';
 import { TARGETS } from './targets';
 import { checkOutputFolder, writeOutput, writeUserFile } from './write-output';

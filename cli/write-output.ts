@@ -5,7 +5,7 @@
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { WarrenUserError, type GeneratedFile } from '../model';
-import { describeFsError } from './fs-errors';
+import { describeFsError } from '../io/fs-errors';
 
 const MODES: Record<GeneratedFile['kind'], number> = { plain: 0o644, secret: 0o600, executable: 0o755 };
 

@@ -6,15 +6,20 @@
  * - one optional secret per secret id (`erlang-cookie`, `default-user-password`, ...), set with
  *   `pulumi config set --secret <id> <value>`; a secret left unset is generated once and kept in state.
  */
-import { readFileSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
-import { parse } from 'yaml';
-import { DEFAULT_SPEC, resolveCluster, SpecError, type ClusterSpec, type ResolvedCluster, type SecretRef } from '../model';
+import { loadSpecFile } from '../io/spec-file';
+import { DEFAULT_SPEC, resolveCluster, SpecError, WarrenUserError, type ClusterSpec, type ResolvedCluster, type SecretRef } from '../model';
 import type { SecretInputs } from './secrets';
 
 export function specFromConfig(config: pulumi.Config): ClusterSpec {
   const path = config.get('spec');
-  return path === undefined ? DEFAULT_SPEC : (parse(readFileSync(path, 'utf8')) as ClusterSpec);
+  if (path === undefined) return DEFAULT_SPEC;
+  try {
+    return loadSpecFile(path) as ClusterSpec;
+  } catch (error) {
+    if (error instanceof WarrenUserError) throw new pulumi.RunError(error.message);
+    throw error;
+  }
 }
 
 /** resolveCluster, with the spec's problems as one error that `pulumi up` prints whole. */

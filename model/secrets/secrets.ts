@@ -1,6 +1,6 @@
 /**
  * Secret references. The model names every secret a cluster needs and where its value comes from;
- * only entry points read or generate values (see cli/secrets-store.ts), then hand the values they read
+ * only entry points read or generate values (see io/secrets-store.ts), then hand the values they read
  * back to secretValueRules, which judges them with the spec's other rules.
  */
 import type { Problem } from '../core/problems';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
-import { materialiseSecrets } from '../../cli/secrets-store';
+import { materialiseSecrets } from '../../io/secrets-store';
 import { resolveCluster, secretsStoreLocation } from '../../model';
 
 let cwd: string;

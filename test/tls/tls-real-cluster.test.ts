@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runCli } from '../../cli/main';
-import { materialiseSecrets } from '../../cli/secrets-store';
+import { materialiseSecrets } from '../../io/secrets-store';
 import { haproxyConfigFromCluster, renderHaproxyConfig } from '../../haproxy';
 import { resolveCluster, secretsFolderFor, type ClusterSpec, type ResolvedCluster, type SecretValues } from '../../model';
 import { createLab, rabbitmqctl, startBundleMajorityAgent, startRabbitmqNode, waitForClusterSize, type Lab, type RabbitmqNode } from '../lab';

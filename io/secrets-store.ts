@@ -32,10 +32,14 @@ export interface SecretsStoreOptions {
  * Reads every `file:` and `env:` source and judges the values with the spec's rules (VRRP PASS length...).
  * Never creates anything; problems name the spec path and quote the source, never a value.
  */
-export function readSecretSources(cluster: ResolvedCluster, options: { readonly baseDir: string; readonly env: NodeJS.ProcessEnv }): { values: Record<string, string>; problems: Problem[] } {
+export function readSecretSources(
+  cluster: ResolvedCluster,
+  options: { readonly baseDir: string; readonly env: NodeJS.ProcessEnv },
+  refs: readonly SecretRef[] = cluster.secrets,
+): { values: Record<string, string>; problems: Problem[] } {
   const values: Record<string, string> = {};
   const problems: Problem[] = [];
-  for (const ref of cluster.secrets) {
+  for (const ref of refs) {
     if (ref.source.kind === 'generate') continue;
     const result = readSource(ref, options);
     if (typeof result === 'string') values[ref.id] = result;
@@ -227,4 +231,26 @@ export function materialiseSecrets(cluster: ResolvedCluster, options: SecretsSto
   const { values, problems } = readSecretSources(cluster, options);
   if (problems.length > 0) throw new SpecError(problems);
   return generateSecrets(cluster, options.folder, values, options.uid).values;
+}
+
+/**
+ * The values of `refs` for an entry point that never generates (`cdk8s synth` in charts/): `file:` and `env:`
+ * sources read as `warren synth` reads them, generated ones from the store it keeps. A second source of
+ * cookies could split a running cluster, so a generated value the store lacks is an error, not a new value.
+ */
+export function readSecretsWithoutGenerating(cluster: ResolvedCluster, refs: readonly SecretRef[], options: SecretsStoreOptions): SecretValues {
+  const { values, problems } = readSecretSources(cluster, options, refs);
+  if (problems.length > 0) throw new SpecError(problems);
+  const generated = refs.filter((ref) => ref.source.kind === 'generate');
+  if (generated.length === 0) return values;
+  checkStore(options.folder, options.uid ?? currentUid());
+  const missing = generated.filter((ref) => !existsSync(join(options.folder, ref.id)));
+  if (missing.length > 0) {
+    throw new WarrenUserError(
+      `the secrets store ${options.folder} lacks ${missing.map((ref) => ref.id).join(', ')}; run \`warren synth\` once to create them, ` +
+        'point WARREN_SECRETS_DIR at the store it uses, or name a Secret you manage in kubernetes.existingSecret',
+      1,
+    );
+  }
+  return { ...values, ...Object.fromEntries(generated.map((ref) => [ref.id, readFileSync(join(options.folder, ref.id), 'utf8')])) };
 }
