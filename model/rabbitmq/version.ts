@@ -52,6 +52,11 @@ export interface VersionFeatures {
   readonly quorumDelayedRetry: boolean;
   /** The delivery limit counts basic.nack with requeue too: before 4.3 (from 4.3 only rejects and crashes). */
   readonly deliveryLimitCountsNack: boolean;
+  /**
+   * The line also runs on Erlang 28 or later, whose `re` module is PCRE2 instead of PCRE (4.2+; every line runs on an
+   * Erlang with PCRE too): patterns RabbitMQ compiles (policies, permissions) must then suit both engines.
+   */
+  readonly pcre2Erlang: boolean;
   /** `rabbitmq-upgrade` commands that wait for replicas elsewhere before a node stops (mirrors exist before 4.0). */
   readonly awaitReplicasCommands: readonly ('await_online_quorum_plus_one' | 'await_online_synchronized_mirror')[];
 }
@@ -91,6 +96,7 @@ export function featuresOf(version: RabbitmqVersion): VersionFeatures {
     quorumQueuePriorities: atLeast(version, 4, 0),
     quorumDelayedRetry: atLeast(version, 4, 3),
     deliveryLimitCountsNack: !atLeast(version, 4, 3),
+    pcre2Erlang: atLeast(version, 4, 2),
     awaitReplicasCommands: atLeast(version, 4, 0)
       ? ['await_online_quorum_plus_one']
       : ['await_online_quorum_plus_one', 'await_online_synchronized_mirror'],

@@ -8,7 +8,10 @@ import { error, repeats, warning, type Rule } from '../core/rule';
 import type { ParsedSpec, QueueType } from '../spec';
 import { QUEUE_ARGUMENTS, QUEUE_FIELD_ARGUMENTS, queueTypeOf, type QueueSpec, type TopologySpec } from './schema';
 import type { VersionFeatures } from '../rabbitmq/version';
+import { erlangRegexProblem } from './erlang-regex';
 
+
+const PATTERN_FIX = 'fix the pattern (e.g. "^orders\\\\.")';
 
 /** Exchanges every vhost has. */
 const BUILT_IN_EXCHANGES = ['amq.direct', 'amq.fanout', 'amq.headers', 'amq.match', 'amq.rabbitmq.trace', 'amq.topic'];
@@ -64,13 +67,16 @@ function duplicates<T>(items: readonly T[], key: (item: T) => string, report: (i
   });
 }
 
-function isRegex(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Why RabbitMQ would refuse a pattern (Erlang's re:compile on every Erlang the line runs on), or undefined.
+ * JavaScript's RegExp is no judge: it refuses valid PCRE such as (?i) and accepts \u0041, which PCRE refuses.
+ */
+function regexRefusal(pattern: string, spec: ParsedSpec, features: VersionFeatures | undefined): string | undefined {
+  const problem = erlangRegexProblem(pattern, features?.pcre2Erlang ?? true);
+  if (!problem) return undefined;
+  return problem.engine === 'PCRE'
+    ? `is not a regular expression RabbitMQ accepts (Erlang's PCRE: ${problem.reason})`
+    : `is not a regular expression RabbitMQ ${spec.rabbitmq.version} accepts on Erlang 28 and later (PCRE2: ${problem.reason})`;
 }
 
 /** Why a topic binding key is malformed, or undefined when it is fine. */
@@ -119,7 +125,8 @@ const vhostsAndUsers = (spec: ParsedSpec, features: VersionFeatures | undefined)
       problems.push(error(`topology.permissions[${i}].user`, p.user, `is not a declared user; ${suggestion ? `did you mean "${suggestion}"?` : 'add it to topology.users'}`));
     }
     for (const access of ['configure', 'write', 'read'] as const) {
-      if (!isRegex(p[access])) problems.push(error(`topology.permissions[${i}].${access}`, p[access], 'is not a valid regular expression; fix it (".*" allows everything, "^$" nothing)'));
+      const refusal = regexRefusal(p[access], spec, features);
+      if (refusal) problems.push(error(`topology.permissions[${i}].${access}`, p[access], `${refusal}; fix it (".*" allows everything, "^$" nothing)`));
     }
   });
   return problems;
@@ -268,15 +275,16 @@ const policies = (spec: ParsedSpec, scope: Scope, features: VersionFeatures | un
   return problems;
 };
 
-const operatorPolicies = (topology: TopologySpec, features: VersionFeatures | undefined): Problem[] => {
-  const list = topology.operatorPolicies;
+const operatorPolicies = (spec: ParsedSpec, features: VersionFeatures | undefined): Problem[] => {
+  const list = spec.topology.operatorPolicies;
   const problems = duplicates(list, (p) => `${p.vhost}\u0000${p.name}`, (p, i) =>
     error(`topology.operatorPolicies[${i}].name`, p.name, `is used by an earlier operator policy in vhost "${p.vhost}"; give each its own name`),
   );
   const allowed = [...OPERATOR_POLICY_KEYS, ...(features?.classicMirroring === false ? [] : OPERATOR_MIRRORING_KEYS)];
   list.forEach((p, i) => {
     const at = `topology.operatorPolicies[${i}]`;
-    if (!isRegex(p.pattern)) problems.push(error(`${at}.pattern`, p.pattern, 'is not a valid regular expression; fix the pattern (e.g. "^orders\\\\.")'));
+    const refusal = regexRefusal(p.pattern, spec, features);
+    if (refusal) problems.push(error(`${at}.pattern`, p.pattern, `${refusal}; ${PATTERN_FIX}`));
     if (features && !features.policiesPerQueueType && p.applyTo !== 'queues') {
       problems.push(error(`${at}.applyTo`, p.applyTo, 'targets one queue type, which RabbitMQ supports from 3.12; use "queues" on this version'));
     }
@@ -342,7 +350,7 @@ export function topologyRule(spec: ParsedSpec, features: VersionFeatures | undef
     ...queues(spec, scope, features),
     ...bindings(spec.topology, scope),
     ...policies(spec, scope, features),
-    ...operatorPolicies(spec.topology, features),
+    ...operatorPolicies(spec, features),
     ...federationAndShovels(spec, scope),
   ];
 }
@@ -356,11 +364,8 @@ export const policiesRule: Rule = (spec, features) => {
     error(`topology.policies[${i}].name`, list[i]!.name, `is used by an earlier policy in vhost "${list[i]!.vhost}"; give each policy its own name`),
   );
   list.forEach((policy, i) => {
-    try {
-      new RegExp(policy.pattern);
-    } catch {
-      problems.push(error(`topology.policies[${i}].pattern`, policy.pattern, 'is not a valid regular expression; fix the pattern (e.g. "^orders\\\\.")'));
-    }
+    const refusal = regexRefusal(policy.pattern, spec, features);
+    if (refusal) problems.push(error(`topology.policies[${i}].pattern`, policy.pattern, `${refusal}; ${PATTERN_FIX}`));
     for (const key of Object.keys(policy.definition).filter((k) => MIRRORING_KEYS.includes(k))) {
       if (features?.classicMirroring) {
         problems.push(

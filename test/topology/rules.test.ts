@@ -112,7 +112,7 @@ describe('topology rules', () => {
       'topology.policies[0].definition["message_ttl"]: "5" is not a policy key; did you mean "message-ttl"?',
       'topology.policies[0].definition["dead-letter-exchange"]: "dxl" is not an exchange in vhost "orders"; did you mean "dlx"?',
       'topology.policies[0].definition["federation-upstream"]: "up" is not a federation upstream in vhost "orders"; declare it under topology.federationUpstreams',
-      'topology.operatorPolicies[0].pattern: "(" is not a valid regular expression; fix the pattern (e.g. "^orders\\\\.")',
+      `topology.operatorPolicies[0].pattern: "(" is not a regular expression RabbitMQ accepts (Erlang's PCRE: missing )); fix the pattern (e.g. "^orders\\\\.")`,
       'topology.operatorPolicies[0].definition["dead-letter-exchange"]: "dlx" is not allowed in an operator policy; use one of delivery-limit, expires, max-in-memory-bytes, max-in-memory-length, max-length, max-length-bytes, message-ttl, target-group-size, ha-mode, ha-params, ha-sync-mode (or move it to topology.policies)',
     ]);
     expect(problemsOf({ operatorPolicies: [{ name: 'o', pattern: '.*', definition: { 'ha-mode': 'all' } }] })).toEqual([
