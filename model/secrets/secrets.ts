@@ -5,7 +5,10 @@
  */
 import type { Problem } from '../core/problems';
 import type { ResolvedCluster } from '../resolve';
+import { erlangCookieValueRule } from '../cluster/rules';
 import { keepalivedAuthPassRule } from '../load-balancer/rules';
+import { pemValueRule } from '../tls/rules';
+import { connectionUriValueRule } from '../topology/rules';
 
 export type SecretSource =
   | { readonly kind: 'generate'; readonly length: number }
@@ -71,7 +74,21 @@ export function secretValue(values: SecretValues, ref: SecretRef): string {
  * does not have yet is skipped. Each problem names the spec path and quotes the source, never the value.
  */
 export function secretValueRules(cluster: ResolvedCluster, values: Partial<SecretValues>): Problem[] {
-  const authPass = cluster.loadBalancer?.keepalived.authPass;
-  const authPassValue = authPass && values[authPass.id];
-  return authPass && authPassValue !== undefined ? keepalivedAuthPassRule(authPass.path, secretSourceText(authPass.source), authPassValue) : [];
+  const judge = (ref: SecretRef | undefined, rule: (path: string, source: string, value: string) => Problem[]): Problem[] => {
+    const value = ref && values[ref.id];
+    return ref && value !== undefined ? rule(ref.path, secretSourceText(ref.source), value) : [];
+  };
+  const { tls, topology } = cluster;
+  const uris = [
+    ...topology.federationUpstreams.map((u) => u.uri),
+    ...topology.shovels.flatMap((s) => [s.source.uri, s.destination.uri]),
+  ].flatMap((uri) => (uri.kind === 'secret' ? [uri.secret] : []));
+  return [
+    ...judge(cluster.erlangCookie, erlangCookieValueRule),
+    ...judge(cluster.loadBalancer?.keepalived.authPass, keepalivedAuthPassRule),
+    ...judge(tls?.certificate, (path, source, value) => pemValueRule(path, source, value, 'certificate')),
+    ...judge(tls?.privateKey, (path, source, value) => pemValueRule(path, source, value, 'private key')),
+    ...judge(tls?.caCertificate, (path, source, value) => pemValueRule(path, source, value, 'certificate')),
+    ...uris.flatMap((ref) => judge(ref, connectionUriValueRule)),
+  ];
 }

@@ -23,3 +23,53 @@ export const tlsRule: Rule = (spec) => {
   }
   return problems;
 };
+
+export type PemMaterial = 'certificate' | 'private key';
+
+const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]+)-----/g;
+const CERTIFICATE_LABELS = ['CERTIFICATE'];
+const PRIVATE_KEY_LABELS = ['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY', 'DSA PRIVATE KEY'];
+
+/**
+ * Certificate material read from `source` (never quoted, nor its content), judged as RabbitMQ's TLS needs it: PEM
+ * blocks of the right kind, complete and base64, a key RabbitMQ can read without a password, and no private key in
+ * a certificate file (certificates are installed readable by everyone). What was found is named by its PEM labels.
+ */
+export function pemValueRule(path: string, source: string, value: string, material: PemMaterial): Problem[] {
+  const wanted = material === 'certificate' ? CERTIFICATE_LABELS : PRIVATE_KEY_LABELS;
+  const header = material === 'certificate' ? '-----BEGIN CERTIFICATE-----' : '-----BEGIN PRIVATE KEY-----';
+  const convert = material === 'certificate' ? 'openssl x509 -inform der -in FILE -out FILE.pem' : 'openssl pkey -inform der -in FILE -out FILE.pem';
+  const labels = [...value.matchAll(PEM_BEGIN)].map((m) => m[1]!);
+  const complete = labels.filter((label) => value.includes(`-----END ${label}-----`));
+  const problem = (message: string) => [error(path, source, message)];
+  if (labels.length === 0) {
+    // DER starts with an ASN.1 SEQUENCE (0x30) and is binary: read as UTF-8 it holds replacement characters.
+    if (value.startsWith('0') && value.includes('\ufffd')) return problem(`holds binary data (DER?), not PEM; convert it (${convert})`);
+    return problem(`holds no PEM block (${value.length} characters without a ${header} line); give the ${material} in PEM`);
+  }
+  const found = [...new Set(labels)].join(', ');
+  if (!labels.some((label) => wanted.includes(label))) {
+    if (labels.includes('ENCRYPTED PRIVATE KEY') && material === 'private key') {
+      return problem('holds an encrypted private key, which RabbitMQ cannot read without its password; decrypt it (openssl pkey -in FILE -out FILE.decrypted)');
+    }
+    return problem(`holds ${found} but no ${material}; name the file with the ${material} (${header})`);
+  }
+  const incomplete = labels.find((label) => wanted.includes(label) && !complete.includes(label));
+  if (incomplete) return problem(`has a BEGIN ${incomplete} line without its END line (cut short?); give the whole file`);
+  const problems: Problem[] = [];
+  for (const label of complete.filter((l) => wanted.includes(l))) {
+    const body = value.split(`-----BEGIN ${label}-----`)[1]!.split(`-----END ${label}-----`)[0]!;
+    const lines = body.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+    if (lines.some((line) => /^Proc-Type:.*ENCRYPTED/.test(line))) {
+      problems.push(error(path, source, 'holds an encrypted private key, which RabbitMQ cannot read without its password; decrypt it (openssl pkey -in FILE -out FILE.decrypted)'));
+    }
+    const data = lines.filter((line) => !/^[A-Za-z-]+:/.test(line));
+    if (data.length === 0 || data.some((line) => !/^[A-Za-z0-9+/]+=*$/.test(line))) {
+      problems.push(error(path, source, `has a ${label} block whose content is not base64; give the ${material} file as the tool that made it wrote it`));
+    }
+  }
+  if (material === 'certificate' && labels.some((label) => label.includes('PRIVATE KEY'))) {
+    problems.push(error(path, source, 'also holds a private key, and certificates are installed readable by every user; keep the key only in tls.privateKey\'s file'));
+  }
+  return [...new Set(problems.map((p) => p.message))].map((message) => error(path, source, message));
+}

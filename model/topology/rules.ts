@@ -340,6 +340,18 @@ const federationAndShovels = (spec: ParsedSpec, scope: Scope): Problem[] => {
   return problems;
 };
 
+/**
+ * A federation or shovel URI read from `source` (never quoted): RabbitMQ connects only with amqp:// or amqps://.
+ * Only a scheme is named, and only when the value has one (a value without "://" may be a password put there).
+ */
+export function connectionUriValueRule(path: string, source: string, value: string): Problem[] {
+  if (/\s/.test(value)) return [error(path, source, 'gives a URI with a space or a line break; give one amqp:// or amqps:// URI on one line')];
+  if (/^amqps?:\/\//.test(value)) return [];
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]{0,15}):\/\//.exec(value)?.[1];
+  const what = scheme === undefined ? 'a value that is not a URI' : `a ${scheme}:// URI`;
+  return [error(path, source, `gives ${what}; federation and shovels connect only with amqp:// or amqps:// (e.g. amqps://user:password@broker.example:5671/vhost)`)];
+}
+
 /** Every problem of spec.topology, registered in RULES (validate.ts). */
 export function topologyRule(spec: ParsedSpec, features: VersionFeatures | undefined): Problem[] {
   const scope = scopeOf(spec.topology);
