@@ -1,2 +1,5 @@
-export * from './compose-project';
-export * from './load-balancer';
+export * from './config';
+export * from './paths';
+export { composeProjectFromCluster, publishedPortsOf } from './from-cluster';
+export { renderComposeProject, renderEntrypoint, durationText } from './render';
+export { composeFiles, serviceFileContent } from './files';

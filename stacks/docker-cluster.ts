@@ -6,10 +6,10 @@
  */
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
-import { containerRabbitmqConf, HAPROXY_SERVICE, haproxyConfigFile, publishedPortsOf } from '../compose';
-import { applicationListenerOf, MAJORITY_AGENT_ESCRIPT, secretsOfTarget, pemFileContent, renderDefinitions, renderEnabledPlugins, type ResolvedCluster, type SecretValues } from '../model';
+import { HAPROXY_SERVICE, publishedPortsOf, serviceFileContent, type FileContent } from '../compose';
+import { applicationListenerOf, secretsOfTarget, type ResolvedCluster, type SecretValues } from '../model/internal';
 import { amqpUrl, managementUrl } from './connection-urls';
-import { dockerPlanOf, SECRET_CONTENTS, type ContainerPlan, type FileContent } from './docker-plan';
+import { dockerPlanOf, SECRET_CONTENTS, type ContainerPlan } from './docker-plan';
 import { secretOutputsOf, secretValuesOf, type SecretInputs } from './secrets';
 
 export interface DockerRabbitmqClusterArgs {
@@ -53,7 +53,7 @@ export class DockerRabbitmqCluster extends pulumi.ComponentResource {
     const plan = dockerPlanOf(cluster);
     const secrets = secretOutputsOf(secretsOfTarget(cluster, 'compose'), args.secrets ?? {}, this, name);
     const values = secretValuesOf(secrets);
-    const contents = fileContentsOf(cluster, values, secrets[cluster.erlangCookie.id]!);
+    const contentOf = fileContentsOf(cluster, values);
 
     this.network = new docker.Network(`${name}-network`, { name: plan.networkName }, { parent: this });
     const volumes = new Map(plan.volumeNames.map((volume) => [volume, new docker.Volume(`${name}-${volume}`, { name: volume }, { parent: this })]));
@@ -78,7 +78,7 @@ export class DockerRabbitmqCluster extends pulumi.ComponentResource {
           networksAdvanced: [{ name: this.network.name, aliases: [container.service] }],
           ports: container.ports.map((p) => ({ ...p, protocol: 'tcp' })),
           ...(container.volume && volume && { volumes: [{ volumeName: volume.name, containerPath: container.volume.containerPath }] }),
-          uploads: uploadsOf(container, contents),
+          uploads: uploadsOf(container, contentOf),
           ...(container.healthcheck && { healthcheck: { ...container.healthcheck, tests: [...container.healthcheck.tests] } }),
           restart: container.restart,
           ...(container.stopTimeoutSeconds !== undefined && { stopTimeout: container.stopTimeoutSeconds }),
@@ -115,37 +115,28 @@ export class DockerRabbitmqCluster extends pulumi.ComponentResource {
   }
 }
 
-type Contents = Readonly<Record<FileContent, pulumi.Input<string>>>;
+/** Files that need no secret value render now, so their diffs stay readable. */
+const RENDERED_NOW: ReadonlySet<FileContent> = new Set(['rabbitmq-conf', 'enabled-plugins', 'majority-agent']);
 
-/** Plain files render now (their diffs stay readable); secret-bearing ones inside the secret values. */
-function fileContentsOf(cluster: ResolvedCluster, values: pulumi.Output<SecretValues>, cookie: pulumi.Output<string>): Contents {
-  const { tls } = cluster;
-  const pem = (pick: (t: NonNullable<typeof tls>) => Parameters<typeof pemFileContent>[1] | undefined) =>
-    values.apply((v) => {
-      const ref = tls && pick(tls);
-      return ref ? pemFileContent(v, ref) : '';
-    });
-  return {
-    'rabbitmq-conf': containerRabbitmqConf(cluster),
-    'enabled-plugins': renderEnabledPlugins(cluster),
-    'erlang-cookie': cookie,
-    // Password hashes are computed inside the secret values and stay secret.
-    definitions: pulumi.secret(values.apply((v) => renderDefinitions(cluster, v))),
-    // The stats password's crypt hash is in it.
-    'haproxy-config': pulumi.secret(values.apply((v) => (cluster.loadBalancer ? haproxyConfigFile(cluster, v).content : ''))),
-    // Uploaded only when the cluster has the majority check (the plan lists it).
-    'majority-agent': MAJORITY_AGENT_ESCRIPT,
-    // Uploaded only when the cluster has TLS (the plan lists them); the key stays secret.
-    'tls-certificate': pem((t) => t.certificate),
-    'tls-private-key': pulumi.secret(pem((t) => t.privateKey)),
-    'tls-ca-certificate': pem((t) => t.caCertificate),
+/**
+ * Each content the compose files hold, rendered by the same function; those that need secret values inside
+ * the secret values (password hashes and the stats password's crypt hash stay secret), once each.
+ */
+function fileContentsOf(cluster: ResolvedCluster, values: pulumi.Output<SecretValues>): (content: FileContent) => pulumi.Input<string> {
+  const rendered = new Map<FileContent, pulumi.Input<string>>();
+  return (content) => {
+    if (!rendered.has(content)) {
+      const text = RENDERED_NOW.has(content) ? serviceFileContent(cluster, content, {}) : values.apply((v) => serviceFileContent(cluster, content, v));
+      rendered.set(content, SECRET_CONTENTS.has(content) ? pulumi.secret(text) : text);
+    }
+    return rendered.get(content)!;
   };
 }
 
-function uploadsOf(container: ContainerPlan, contents: Contents): docker.types.input.ContainerUpload[] {
+function uploadsOf(container: ContainerPlan, contentOf: (content: FileContent) => pulumi.Input<string>): docker.types.input.ContainerUpload[] {
   return container.uploads.map((upload) => ({
     file: upload.file,
-    content: SECRET_CONTENTS.has(upload.content) ? pulumi.secret(contents[upload.content]) : contents[upload.content],
+    content: contentOf(upload.content),
     permissions: upload.permissions,
     ...(upload.owner !== undefined && { owner: upload.owner }),
     ...(upload.group !== undefined && { group: upload.group }),

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RabbitmqCluster } from '../../charts';
-import { composeProjectOf } from '../../compose/compose-project';
+import { composeProjectFromCluster, renderEntrypoint } from '../../compose';
 import { haproxyConfigFromCluster, majorityLossDetectionMs, renderHaproxyConfig } from '../../haproxy';
-import { CLOSE_CLIENT_CONNECTIONS_COMMAND, MAJORITY_AGENT_ESCRIPT, resolveCluster, type ClusterSpec, type ResolvedCluster } from '../../model';
+import { CLOSE_CLIENT_CONNECTIONS_COMMAND, MAJORITY_AGENT_ESCRIPT, resolveCluster, type ClusterSpec, type ResolvedCluster } from '../../model/internal';
 import { vmBundleFiles } from '../../vm';
 import { fixtureSecrets, loadExample } from '../support/fixtures';
 
@@ -107,12 +107,13 @@ describe('VM bundle', () => {
 
 describe('compose', () => {
   it('runs the agent in each node container as the rabbitmq user, restarted a second after it ends, probing the service names', () => {
-    const service = composeProjectOf(lbVm43).services['rmq-1']!;
-    expect(service.entrypoint![2]).toContain(
+    const service = composeProjectFromCluster(lbVm43).services.find((s) => s.name === 'rmq-1')!;
+    const entrypoint = renderEntrypoint(service.startup!);
+    expect(entrypoint[2]).toContain(
       '{ (while true; do setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups escript /usr/local/lib/warren/majority-agent.escript 15680 500 1000 rmq-1:25672 rmq-2:25672 rmq-3:25672; sleep 1; done) & }; exec docker-entrypoint.sh rabbitmq-server',
     );
     // The image runs the entrypoint with /bin/sh (dash on Debian and Ubuntu): it must parse there.
-    const parse = spawnSync('sh', ['-n', '-c', service.entrypoint![2]!], { encoding: 'utf8' });
+    const parse = spawnSync('sh', ['-n', '-c', entrypoint[2]!], { encoding: 'utf8' });
     expect(`${parse.status} ${parse.stderr}`).toBe('0 ');
     expect(service.environment).toEqual({ RABBITMQ_NODENAME: 'rabbit@rmq-1' });
   });

@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
-import { haproxyConfigFile } from '../../compose';
-import { MAJORITY_AGENT_ESCRIPT, rabbitPasswordHash, resolveCluster, type ClusterSpec, type SecretValues } from '../../model';
+import { serviceFileContent } from '../../compose';
+import { MAJORITY_AGENT_ESCRIPT, rabbitPasswordHash, resolveCluster, type ClusterSpec, type SecretValues } from '../../model/internal';
 import { DockerRabbitmqCluster, missingSecretProblems } from '../../stacks';
 import { fixtureSecrets } from '../support/fixtures';
 import { installMocks, plainLeaks, recordChildren, settled, unwrapSecrets, valueOf, type Child, type MockState, type Registration } from './pulumi-mocks';
@@ -85,7 +85,7 @@ describe('docker RabbitmqCluster (Pulumi engine mocked with pulumi.runtime.setMo
     const cluster = resolveCluster(SPEC);
     const secrets = fixtureSecrets(cluster);
     const { registrations, children, component } = await deploy(SPEC, secrets);
-    const statsHash = /user stats password (\$6\$\S+)/.exec(haproxyConfigFile(cluster, secrets).content)![1]!;
+    const statsHash = /user stats password (\$6\$\S+)/.exec(serviceFileContent(cluster, 'haproxy-config', secrets))![1]!;
     const sensitive = [...Object.values(secrets), rabbitPasswordHash('admin', secrets['default-user-password']!), statsHash];
     // Serialised as the engine receives them: no plain string carries a secret or a password hash.
     for (const r of registrations) expect(plainLeaks(r.inputs, sensitive), r.name).toEqual([]);
