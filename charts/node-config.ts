@@ -13,7 +13,7 @@ import {
   type ConfSection,
   type ResolvedCluster,
   type SecretValues,
-} from '../model';
+} from '../model/internal';
 import { memoryForRabbitmq } from './quantity';
 
 export const CONFIG_DIR = '/etc/rabbitmq';

@@ -7,7 +7,7 @@
  */
 import { Construct } from 'constructs';
 import { ApiResource, ConfigMap, k8s, Pods, Role, RoleBinding, Secret, Service, ServiceAccount } from 'cdk8s-plus-27';
-import { listenerNamed, MAJORITY_AGENT_ESCRIPT, pemFileContent, secretValue, type ResolvedCluster, type SecretValues } from '../model';
+import { listenerNamed, MAJORITY_AGENT_ESCRIPT, pemFileContent, secretValue, type ResolvedCluster, type SecretValues } from '../model/internal';
 import { labelsOf, selectorOf } from './labels';
 import { ClusterPrometheusRule, NodesServiceMonitor } from './monitoring';
 import { NodesNetworkPolicy } from './network-policy';

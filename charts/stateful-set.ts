@@ -7,7 +7,7 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import { dirname } from 'node:path';
-import { CLOSE_CLIENT_CONNECTIONS_COMMAND, listenerNamed, majorityAgentArgs, tlsPathsIn, type ResolvedCluster, type ResolvedMajorityCheck } from '../model';
+import { CLOSE_CLIENT_CONNECTIONS_COMMAND, listenerNamed, majorityAgentArgs, tlsPathsIn, type ResolvedCluster, type ResolvedMajorityCheck } from '../model/internal';
 import { labelsOf, selectorOf } from './labels';
 import { CONFIG_DIR, CONFIG_FILES, DEFINITIONS_KEY, TLS_DIR } from './node-config';
 

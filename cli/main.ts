@@ -17,7 +17,7 @@ import {
   WarrenUserError,
   type GeneratedFile,
   type ResolvedCluster,
-} from '../model';
+} from '../model/internal';
 import { describeFsError } from '../io/fs-errors';
 import { loadSpecFile } from '../io/spec-file';
 import { generateSecrets, readSecretSources } from '../io/secrets-store';

@@ -1,5 +1,5 @@
 /** The client reads what the resolved spec decided about a queue; it never derives topology itself. */
-import { closest, WarrenUserError, type ResolvedCluster, type ResolvedReliableQueue } from '../model';
+import { closest, WarrenUserError, type ResolvedCluster, type ResolvedReliableQueue } from '../model/internal';
 
 /** The retry policy of `queue` in `vhost`; a user error naming the queues that have one when it has none. */
 export function reliableQueueOf(cluster: ResolvedCluster, queue: string, vhost = '/'): ResolvedReliableQueue {

@@ -3,8 +3,8 @@
  * AMQP in TCP mode with an AMQP-speaking check, the management UI in HTTP mode, a stats page
  * behind a hashed password, HAProxy's own Prometheus metrics, and a health URI for Keepalived.
  */
-import type { ListenerName, ResolvedCluster, ResolvedHaproxy, ResolvedNode, SecretValues } from '../model';
-import { listenerNamed, majorityLossAgentMs, secretValue } from '../model';
+import type { ListenerName, ResolvedCluster, ResolvedHaproxy, ResolvedNode, SecretValues } from '../model/internal';
+import { listenerNamed, majorityLossAgentMs, secretValue } from '../model/internal';
 import type { AmqpHealthCheck, HaproxyConfig, HaproxyListen, HaproxyResolvers, HaproxyServer, LogTarget } from './config';
 import { deterministicSalt, sha512Crypt } from './sha512-crypt';
 

@@ -10,7 +10,7 @@
 import { randomInt } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { secretSourceText, secretValueRules, SpecError, WarrenUserError, type Problem, type ResolvedCluster, type SecretRef, type SecretValues } from '../model';
+import { secretSourceText, secretValueRules, SpecError, WarrenUserError, type Problem, type ResolvedCluster, type SecretRef, type SecretValues } from '../model/internal';
 import { describeFsError } from './fs-errors';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isCollection, LineCounter, parseDocument, visit } from 'yaml';
-import { truncateForMessage, WarrenUserError } from '../model';
+import { truncateForMessage, WarrenUserError } from '../model/internal';
 import { describeFsError } from './fs-errors';
 
 /** A spec is a few kilobytes; far more is some other file given by mistake (and would be slow to parse). */

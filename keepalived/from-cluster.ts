@@ -3,8 +3,8 @@
  * priorities and the check weight come resolved from the model, where they are derived so that a host
  * whose HAProxy check fails drops strictly below every healthy peer.
  */
-import type { ResolvedCluster, SecretValues } from '../model';
-import { secretValue, secretValueRules, SpecError } from '../model';
+import type { ResolvedCluster, SecretValues } from '../model/internal';
+import { secretValue, secretValueRules, SpecError } from '../model/internal';
 import { HAPROXY_CHECK_SCRIPT_PATH, haproxyProbeFromCluster } from './check-script';
 import type { KeepalivedConfig, VrrpInstance } from './config';
 

@@ -1,30 +1,37 @@
-export * from './spec';
-export * from './cluster/listeners';
-export * from './topology/schema';
-export * from './topology/resolve';
-export * from './topology/reliability-schema';
-export * from './topology/reliability';
-export * from './rabbitmq/version';
-export * from './core/problems';
-export * from './validate';
-export * from './resolve';
-export * from './load-balancer/resolve';
-export * from './secrets/secrets';
-export * from './secrets/targets';
-export * from './secrets/store-location';
-export * from './defaults';
-export * from './core/files';
-export * from './compose/ports';
-export * from './render/json-schema';
-export * from './monitoring/alerts';
-export * from './kubernetes/resolve';
-export * from './kubernetes/schema';
-export * from './tls/resolve';
-export * from './tls/schema';
-export * from './cluster/majority-check';
-export * from './cluster/majority-agent-escript';
-export * from './render/conf-file';
-export * from './render/rabbitmq-conf';
-export * from './render/enabled-plugins';
-export * from './render/definitions';
-export * from './render/spec-reference';
+/**
+ * warren's public model (`warren/model`): the spec, its validation and resolution, the resolved cluster's
+ * types, secret references and the shared renderers. What only warren's own targets use lives in
+ * `internal.ts`, outside the package's exports.
+ */
+
+// The spec: what a user writes, its schema, validation and documentation.
+export { clusterSpecSchema, type ClusterSpec, type ParsedSpec, type QueueType, type PartitionHandlingMode } from './spec';
+export { DEFAULT_SPEC } from './defaults';
+export { validateSpec, type Validation } from './validate';
+export { formatProblem, SpecError, type Problem } from './core/problems';
+export { WarrenUserError, type UserErrorExitCode } from './core/user-error';
+export { specJsonSchema } from './render/json-schema';
+export { renderSpecReference } from './render/spec-reference';
+
+// The resolved cluster every target reads.
+export { resolveCluster, type ResolvedCluster, type ResolvedNode, type ResolvedPorts, type ResourceLimit } from './resolve';
+export { applicationListenerOf, listenerNamed, type Listener, type ListenerName } from './cluster/listeners';
+export type { ResolvedMajorityCheck } from './cluster/majority-check';
+export { SUPPORTED_LINES, type MetadataStore, type RabbitmqVersion, type VersionFeatures, type VersionLine } from './rabbitmq/version';
+export type { ResolvedHaproxy, ResolvedKeepalived, ResolvedLoadBalancer, ResolvedLoadBalancerHost } from './load-balancer/resolve';
+export type { ResolvedKubernetes } from './kubernetes/resolve';
+export type { ResolvedTls, TlsPaths } from './tls/resolve';
+export type { ConnectionRef, ResolvedQueue, ResolvedTopology } from './topology/resolve';
+export type { ResolvedReliability, ResolvedReliableQueue } from './topology/reliability';
+
+// Secrets: references, where values come from, which target needs which.
+export { secretValueRules, type SecretConsumer, type SecretRef, type SecretSource, type SecretValues } from './secrets/secrets';
+export { secretsOfTarget, type SecretTarget } from './secrets/targets';
+export { secretsStoreLocation, type SecretsStoreLocation } from './secrets/store-location';
+
+// Renderers shared by several targets, and the alert rules.
+export type { GeneratedFile } from './core/files';
+export { renderRabbitmqConf, type RabbitmqConfOptions } from './render/rabbitmq-conf';
+export { renderEnabledPlugins } from './render/enabled-plugins';
+export { renderDefinitions, type Definitions } from './render/definitions';
+export { alertRulesOf, type AlertRule } from './monitoring/alerts';

@@ -5,7 +5,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { secretSourceText, type SecretRef, type SecretValues } from '../model';
+import { secretSourceText, type SecretRef, type SecretValues } from '../model/internal';
 
 /** Secret values by id (`erlang-cookie`, `default-user-password`, ...), as a program passes them. */
 export type SecretInputs = Readonly<Record<string, pulumi.Input<string> | undefined>>;

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLOSE_CLIENT_CONNECTIONS_COMMAND, MAJORITY_AGENT_ESCRIPT } from '../../model';
+import { CLOSE_CLIENT_CONNECTIONS_COMMAND, MAJORITY_AGENT_ESCRIPT } from '../../model/internal';
 import { createLab, rabbitmqRuntime, startRabbitmqNode, waitForClusterSize, writeErlangCookie, type Lab, type LabProcess, type RabbitmqNode } from '../lab';
 import { delay } from '../lab/commands';
 

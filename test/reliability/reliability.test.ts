@@ -1,6 +1,6 @@
 /** Retry policies: the topology warren derives per line, and the exact text of every problem. */
 import { describe, expect, it } from 'vitest';
-import { alertRulesOf, definitionsOf, formatProblem, resolveCluster, validateSpec, type ClusterSpec } from '../../model';
+import { alertRulesOf, definitionsOf, formatProblem, resolveCluster, validateSpec, type ClusterSpec } from '../../model/internal';
 
 const orders = (version: string, retry: any = { attempts: 4, delayMs: 1000, maxDelayMs: 2500 }): ClusterSpec => ({
   name: 'shop',

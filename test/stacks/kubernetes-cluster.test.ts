@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
 import { CHECKSUM_ANNOTATION } from '../../charts';
-import { rabbitPasswordHash, resolveCluster, type ClusterSpec, type SecretValues } from '../../model';
+import { rabbitPasswordHash, resolveCluster, type ClusterSpec, type SecretValues } from '../../model/internal';
 import { chartObjectsOf, chartPlanOf, KubernetesRabbitmqCluster } from '../../stacks';
 import { fixtureSecrets } from '../support/fixtures';
 import { installMocks, isSecretInput, plainLeaks, recordChildren, settled, unwrapSecrets, valueOf, type Child, type MockState } from './pulumi-mocks';

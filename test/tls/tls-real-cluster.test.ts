@@ -15,7 +15,7 @@ import { parse } from 'yaml';
 import { runCli } from '../../cli/main';
 import { materialiseSecrets } from '../../io/secrets-store';
 import { haproxyConfigFromCluster, renderHaproxyConfig } from '../../haproxy';
-import { resolveCluster, secretsFolderFor, type ClusterSpec, type ResolvedCluster, type SecretValues } from '../../model';
+import { resolveCluster, secretsFolderFor, type ClusterSpec, type ResolvedCluster, type SecretValues } from '../../model/internal';
 import { createLab, rabbitmqctl, startBundleMajorityAgent, startRabbitmqNode, waitForClusterSize, type Lab, type RabbitmqNode } from '../lab';
 import { ROOT } from '../support/fixtures';
 import { configKeyComplaints, runtimeOf } from '../support/real-rabbitmq';

@@ -11,7 +11,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { synthKubernetesManifests } from '../../charts';
 import { COMPOSE_FILES, composeFiles } from '../../compose';
 import { haproxyConfigFromCluster, renderHaproxyConfig, type HaproxyTargetOptions } from '../../haproxy';
-import { renderRabbitmqConf, resolveCluster, tlsPathsIn, type ClusterSpec, type ResolvedCluster, type SecretValues } from '../../model';
+import { renderRabbitmqConf, resolveCluster, tlsPathsIn, type ClusterSpec, type ResolvedCluster, type SecretValues } from '../../model/internal';
 import { haproxyCheck, LOAD_BALANCER_BUILDS } from '../support/load-balancer-programs';
 import { dockerPlanOf } from '../../stacks/docker-plan';
 import { vmBundleFiles } from '../../vm';

@@ -3,7 +3,7 @@
  * bundles' definitions.json under test/golden/ (test/golden.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { definitionsOf, renderDefinitions, resolveCluster, type ClusterSpec } from '../../model';
+import { definitionsOf, renderDefinitions, resolveCluster, type ClusterSpec } from '../../model/internal';
 import { exampleNames, fixtureSecrets, loadExample } from '../support/fixtures';
 
 const examples = exampleNames().filter((name) => name.startsWith('topology-'));

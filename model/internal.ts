@@ -1,0 +1,15 @@
+/**
+ * What warren's own targets, entry points and tests use beyond the public model (index.ts): helpers whose
+ * shape may change with any release. Not in the package's exports.
+ */
+export * from './index';
+export { closest, truncateForMessage } from './core/problems';
+export { secretSourceText, secretValue } from './secrets/secrets';
+export { secretsFolderFor } from './secrets/store-location';
+export { composePortPlan, type PublishedPort } from './compose/ports';
+export { pemFileContent, tlsPathsIn } from './tls/resolve';
+export { majorityAgentArgs, majorityLossAgentMs, CLOSE_CLIENT_CONNECTIONS_COMMAND } from './cluster/majority-check';
+export { MAJORITY_AGENT_ESCRIPT } from './cluster/majority-agent-escript';
+export { renderConfFile, type ConfSection } from './render/conf-file';
+export { rabbitmqConfSections } from './render/rabbitmq-conf';
+export { definitionsOf, rabbitPasswordHash } from './render/definitions';
