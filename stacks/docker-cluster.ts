@@ -79,6 +79,7 @@ export class DockerRabbitmqCluster extends pulumi.ComponentResource {
           ports: container.ports.map((p) => ({ ...p, protocol: 'tcp' })),
           ...(container.volume && volume && { volumes: [{ volumeName: volume.name, containerPath: container.volume.containerPath }] }),
           uploads: uploadsOf(container, contentOf),
+          ...(container.entrypoint && { entrypoints: [...container.entrypoint] }),
           ...(container.healthcheck && { healthcheck: { ...container.healthcheck, tests: [...container.healthcheck.tests] } }),
           restart: container.restart,
           ...(container.stopTimeoutSeconds !== undefined && { stopTimeout: container.stopTimeoutSeconds }),

@@ -7,9 +7,11 @@ import {
   composeProjectFromCluster,
   durationText,
   HAPROXY_SERVICE,
+  renderEntrypoint,
   type ComposeService,
   type FileContent,
   type ServiceFile,
+  type StartupStep,
 } from '../compose';
 import type { ResolvedCluster } from '../model/internal';
 
@@ -39,6 +41,8 @@ export interface ContainerPlan {
   readonly ports: readonly { readonly ip: string; readonly external: number; readonly internal: number }[];
   readonly volume?: { readonly name: string; readonly containerPath: string };
   readonly uploads: readonly UploadPlan[];
+  /** The node's start-up without what the uploads already did. @default - the image's entrypoint */
+  readonly entrypoint?: readonly string[];
   readonly healthcheck?: {
     readonly tests: readonly string[];
     readonly interval: string;
@@ -75,6 +79,22 @@ function uploadOf(file: ServiceFile): UploadPlan {
   }
 }
 
+/** Whether a start-up step still has to run in the container: uploads have already put every file in place. */
+function runsAfterUploads(step: StartupStep): boolean {
+  switch (step.kind) {
+    case 'make-folder':
+    case 'install':
+      return false;
+    case 'keep-running':
+    case 'exec':
+      return true;
+    default: {
+      const unknown: never = step;
+      throw new Error(`unknown start-up step ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
 function containerOf(cluster: ResolvedCluster, service: ComposeService): ContainerPlan {
   const h = service.healthcheck;
   return {
@@ -87,6 +107,8 @@ function containerOf(cluster: ResolvedCluster, service: ComposeService): Contain
     ports: service.ports.map((p) => ({ ip: p.address, external: p.hostPort, internal: p.containerPort })),
     ...(service.dataVolume && { volume: { name: service.dataVolume.name, containerPath: service.dataVolume.target } }),
     uploads: service.files.map(uploadOf),
+    // The same script compose runs, so the majority agent HAProxy asks runs beside every node here too.
+    ...(service.startup && { entrypoint: renderEntrypoint(service.startup.filter(runsAfterUploads)) }),
     ...(h && {
       healthcheck: {
         tests: h.test,

@@ -74,9 +74,16 @@ describe('docker RabbitmqCluster (Pulumi engine mocked with pulumi.runtime.setMo
     expect(file('/var/lib/rabbitmq/.erlang.cookie')).toBe('fake-erlang-cookie');
     expect(JSON.parse(file('/etc/rabbitmq/definitions.json')).users[0].password_hash).toBe(rabbitPasswordHash('admin', 'fake-default-user-password'));
     expect(file('/usr/local/lib/warren/majority-agent.escript')).toBe(MAJORITY_AGENT_ESCRIPT);
+    // HAProxy asks each node's majority agent: it runs beside the server as in compose; the uploads replace the installs.
+    expect(node.entrypoints).toEqual([
+      '/bin/sh',
+      '-c',
+      'set -e; { (while true; do setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups escript /usr/local/lib/warren/majority-agent.escript 15680 500 1000 orders-1:25672 orders-2:25672 orders-3:25672; sleep 1; done) & }; exec docker-entrypoint.sh rabbitmq-server',
+    ]);
     const haproxy = unwrapSecrets(byName(registrations, 'orders-haproxy').inputs) as Record<string, unknown>;
     expect(haproxy).toMatchObject({ name: 'orders-haproxy', hostname: 'haproxy', image: 'sha256:mock-orders-haproxy-image', restart: 'unless-stopped' });
     expect(haproxy).not.toHaveProperty('wait');
+    expect(haproxy).not.toHaveProperty('entrypoints');
     expect((haproxy.ports as { external: number }[]).map((p) => p.external)).toEqual([5672, 8404, 15672]);
     expect(byName(registrations, 'orders-rabbitmq-image').inputs).toEqual({ name: 'rabbitmq:4.3-management', keepLocally: true });
   });
