@@ -20,8 +20,22 @@ export const KNOWN_PLUGINS = [
   'rabbitmq_web_dispatch', 'rabbitmq_web_mqtt', 'rabbitmq_web_stomp',
 ] as const;
 
+/** Host names have at most 63 characters (one DNS label). */
+const MAX_HOST_NAME = 63;
+
 export const nodesRule: Rule = (spec) => {
-  if (typeof spec.nodes === 'number') return [];
+  if (typeof spec.nodes === 'number') {
+    // Hosts are <name>-1 .. <name>-N on every target (compose services, VM hosts; Kubernetes pods count from 0).
+    const longest = spec.name.length + 1 + String(spec.nodes).length;
+    if (longest <= MAX_HOST_NAME) return [];
+    return [
+      error(
+        'name',
+        spec.name,
+        `gives node host names (name + "-" + number) of up to ${longest} characters with ${spec.nodes} nodes, over the ${MAX_HOST_NAME} a host name may have; shorten it to ${MAX_HOST_NAME - 1 - String(spec.nodes).length} characters or fewer, or list the hosts under nodes`,
+      ),
+    ];
+  }
   const list = spec.nodes;
   const problems = repeats(list, (n) => n.host).map((i) =>
     error(`nodes[${i}].host`, list[i]!.host, 'is used by an earlier node; give every node its own host name'),

@@ -30,3 +30,13 @@ export const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\
 export const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/([1-9]|[12]\d|3[0-2])$/;
 /** Sizes as RabbitMQ reads them: bytes, or a number with a decimal (MB, GB) or binary (MiB, GiB) unit. */
 export const INFORMATION_SIZE = /^\d+(kB|MB|GB|TB|KiB|MiB|GiB|TiB)?$/;
+
+const INFORMATION_UNIT: Readonly<Record<string, number>> = { '': 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 };
+
+/** Bytes of a size that matches INFORMATION_SIZE, with RabbitMQ's units: kB, MB... decimal, KiB, MiB... binary. */
+export function informationSizeBytes(text: string): number {
+  const match = /^(\d+)([A-Za-z]*)$/.exec(text);
+  const unit = match && INFORMATION_UNIT[match[2]!];
+  if (unit === undefined || unit === null) throw new Error(`"${text}" is not an information size`);
+  return Number(match![1]) * unit;
+}

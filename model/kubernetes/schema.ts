@@ -8,6 +8,19 @@ import { dnsLabel } from '../core/primitives';
 /** A Kubernetes resource quantity: a decimal number with an optional binary (Ki..Ei), decimal (n..E) or exponent suffix. */
 export const K8S_QUANTITY = /^(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
 
+const QUANTITY_SUFFIX: Readonly<Record<string, number>> = {
+  '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** The value of a quantity that matches K8S_QUANTITY, e.g. "2Gi" -> 2147483648, "500m" -> 0.5. */
+export function quantityValue(text: string): number {
+  const match = K8S_QUANTITY.exec(text);
+  if (!match) throw new Error(`"${text}" is not a Kubernetes quantity`);
+  const suffix = match[3] ?? '';
+  return Number(match[1]) * (/^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : QUANTITY_SUFFIX[suffix]!);
+}
+
 const quantity = (example: string) =>
   z
     .string(`is not a Kubernetes quantity; write it as a string such as "${example}"`)
