@@ -1,6 +1,7 @@
 /**
- * `warren synth` wall time for clusters of 3, 25 and 100 nodes (every target): in-process (runCli) and as
- * the command a user runs (`tsx cli/main.ts synth`, Node start-up and TypeScript transpiling included).
+ * `warren synth` wall time (every target) for the default spec and for clusters of 3, 25 and 100 nodes:
+ * in-process (runCli) and as the command an installed package runs (the bundle `npm run build` writes to
+ * lib/warren.cjs, which the package's bin loads; Node start-up included).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,9 +12,10 @@ import { runCli } from '../cli/main';
 import { REPO_ROOT } from '../test/e2e/bundles';
 import { figure, log, type Figure } from './figures';
 
-export const SYNTH_NODE_COUNTS = [3, 25, 100] as const;
+export const SYNTH_NODE_COUNTS = ['default', 3, 25, 100] as const;
 
-function specOf(nodes: number): Record<string, unknown> {
+function specOf(nodes: (typeof SYNTH_NODE_COUNTS)[number]): Record<string, unknown> | undefined {
+  if (nodes === 'default') return undefined;
   return {
     name: 'bench',
     nodes: Array.from({ length: nodes }, (_, i) => ({ host: `mq-${i + 1}`, address: `10.40.0.${i + 11}` })),
@@ -28,25 +30,29 @@ function specOf(nodes: number): Record<string, unknown> {
 }
 
 export function measureSynth(inProcessRuns: number, cliRuns: number): Record<string, { inProcessMs: Figure; cliMs: Figure }> {
+  const build = spawnSync('npm', ['run', 'build'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
+  const command = join(REPO_ROOT, 'lib', 'warren.cjs');
   const work = mkdtempSync(join(tmpdir(), 'warren-bench-synth-'));
   const quiet = { stdout: () => undefined, stderr: () => undefined, env: {}, cwd: work };
   try {
     const result: Record<string, { inProcessMs: Figure; cliMs: Figure }> = {};
     for (const nodes of SYNTH_NODE_COUNTS) {
-      const spec = join(work, `bench-${nodes}.yaml`);
-      writeFileSync(spec, stringify(specOf(nodes)));
+      const spec = specOf(nodes);
+      const specArgs = spec ? ['--spec', join(work, `bench-${nodes}.yaml`)] : [];
+      if (spec) writeFileSync(specArgs[1]!, stringify(spec));
       const out = join(work, `dist-${nodes}`);
       const inProcess: number[] = [];
       for (let i = 0; i < inProcessRuns; i++) {
         const started = performance.now();
-        const code = runCli(['synth', '--spec', spec, '--out', out], quiet);
+        const code = runCli(['synth', ...specArgs, '--out', out], quiet);
         inProcess.push(performance.now() - started);
         if (code !== 0) throw new Error(`warren synth of ${nodes} nodes failed with ${code}`);
       }
       const cli: number[] = [];
       for (let i = 0; i < cliRuns; i++) {
         const started = performance.now();
-        const run = spawnSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'cli', 'main.ts'), 'synth', '--spec', spec, '--out', out], { cwd: work, encoding: 'utf8' });
+        const run = spawnSync(process.execPath, [command, 'synth', ...specArgs, '--out', out], { cwd: work, encoding: 'utf8' });
         cli.push(performance.now() - started);
         if (run.status !== 0) throw new Error(`warren synth (process) of ${nodes} nodes failed: ${run.stderr}`);
       }
