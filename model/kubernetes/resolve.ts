@@ -71,8 +71,8 @@ export function resolveKubernetes(name: string, replicas: number, spec: Kubernet
     serviceMonitor: spec.serviceMonitor,
     prometheusRule: spec.prometheusRule,
     ...(spec.existingSecret && { existingSecret: spec.existingSecret }),
-    preStop: { commands: preStopCommandsOf(features), timeoutSeconds: spec.preStopTimeoutSeconds },
-    terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? preStopWorstCaseSeconds(features, spec.preStopTimeoutSeconds),
+    preStop: { commands: preStopCommandsOf(features, replicas), timeoutSeconds: spec.preStopTimeoutSeconds },
+    terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? preStopWorstCaseSeconds(features, replicas, spec.preStopTimeoutSeconds),
     maxUnavailable: spec.maxUnavailable,
   };
 }

@@ -89,6 +89,12 @@ describe('RabbitmqCluster chart (4.3, three nodes, streams, monitoring)', () => 
     expect(pod.terminationGracePeriodSeconds).toBe(2 * 600 + 60);
   });
 
+  it('GIVEN one node WHEN it stops THEN preStop only drains: no other replica can ever hold its quorum queues, so waiting would only run out the timeout', () => {
+    const single = find(synthObjects({ name: 'solo', nodes: 1 }), 'StatefulSet', 'solo');
+    expect(rabbitmqContainer(single).lifecycle?.preStop?.exec?.command).toEqual(['sh', '-c', 'rabbitmq-upgrade drain -t 600']);
+    expect(podSpecOf(single).terminationGracePeriodSeconds).toBe(600 + 60);
+  });
+
   it('copies the cookie from an immutable Secret with mode 0600 in an init container', () => {
     const cookie = find(objects, 'Secret', 'orders-erlang-cookie') as unknown as { immutable: boolean; stringData: Record<string, string> };
     expect(cookie.immutable).toBe(true);
