@@ -1,6 +1,8 @@
 /**
  * Writes generated files without ever leaving a half-written output: everything is staged in a
- * temporary folder beside the output, then each target folder is swapped in whole.
+ * temporary folder beside the output, then each target folder is swapped in whole. When a swap fails
+ * (a folder in use, a mount point), the targets already swapped are swapped back, so the output is the
+ * previous one, whole.
  */
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -25,10 +27,25 @@ export function writeOutput(outDir: string, files: readonly GeneratedFile[], onS
     }
     mkdirSync(out, { recursive: true });
     onSwap();
-    for (const top of new Set(files.map((f) => f.path.split('/')[0]!))) {
-      const target = join(out, top);
-      if (existsSync(target)) renameSync(target, join(retired, top));
-      renameSync(join(staging, top), target);
+    const swapped: string[] = [];
+    try {
+      for (const top of new Set(files.map((f) => f.path.split('/')[0]!))) {
+        const target = join(out, top);
+        if (existsSync(target)) renameSync(target, join(retired, top));
+        swapped.push(top);
+        renameSync(join(staging, top), target);
+      }
+    } catch (error) {
+      for (const top of swapped.reverse()) {
+        const target = join(out, top);
+        if (existsSync(join(staging, top))) {
+          // This one failed half-way: its new folder never left the staging area.
+        } else {
+          rmSync(target, { recursive: true, force: true });
+        }
+        if (existsSync(join(retired, top))) renameSync(join(retired, top), target);
+      }
+      throw error;
     }
   } finally {
     rmSync(staging, { recursive: true, force: true });

@@ -18,6 +18,9 @@ export function describeFsError(error: unknown, doing: 'read' | 'written' = 'rea
       return `cannot be ${doing}: the file system is read-only; choose another path`;
     case 'ENOSPC':
       return `cannot be ${doing}: the disk is full; free some space`;
+    case 'EBUSY':
+    case 'EXDEV':
+      return `cannot be ${doing}: it is a mount point or on another file system than its folder; unmount it, or choose another output folder`;
     default:
       return `cannot be ${doing} (${code ?? (error as Error | undefined)?.message ?? String(error)})`;
   }
