@@ -3,7 +3,7 @@
  * plugins, default user, Erlang cookie, resource alarms and default queue type.
  */
 import { z } from 'zod';
-import { DNS_LABEL, DNS_LABEL_MESSAGE, dnsLabel, INFORMATION_SIZE, IPV4, QUEUE_TYPES, secretSource, TOO_LONG_FOR_A_HOST_NAME, USER_TAGS } from '../core/primitives';
+import { DNS_LABEL, DNS_LABEL_MESSAGE, dnsLabel, INFORMATION_SIZE, ipv4Address, QUEUE_TYPES, secretSource, TOO_LONG_FOR_A_HOST_NAME, USER_TAGS } from '../core/primitives';
 
 const port = (defaultPort: number, what: string) =>
   z
@@ -19,9 +19,7 @@ export type PartitionHandlingMode = (typeof PARTITION_HANDLING_MODES)[number];
 const nodeHost = z
   .strictObject({
     host: dnsLabel('rmq-1').describe('Host name of the machine; the node is named rabbit@<host>.'),
-    address: z
-      .string()
-      .regex(IPV4, `is not an IPv4 address; write four numbers 0-255 separated by dots (e.g. "10.0.0.11")`)
+    address: ipv4Address('10.0.0.11')
       .optional()
       .describe('IPv4 address of the host (VM deployments). @default - resolved through DNS'),
   })

@@ -40,3 +40,7 @@ export function informationSizeBytes(text: string): number {
   if (unit === undefined || unit === null) throw new Error(`"${text}" is not an information size`);
   return Number(match![1]) * unit;
 }
+
+/** An IPv4 address of a host, e.g. `ipv4Address('10.0.0.11')`. */
+export const ipv4Address = (example: string) =>
+  z.string().regex(IPV4, `is not an IPv4 address; write four numbers 0-255 separated by dots (e.g. "${example}")`);

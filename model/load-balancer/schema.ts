@@ -4,7 +4,7 @@
  * Rules that relate these fields to others live in `rules.ts`.
  */
 import { z } from 'zod';
-import { IPV4, IPV4_CIDR, SECRET_SOURCE, dnsLabel, secretSource } from '../core/primitives';
+import { IPV4_CIDR, SECRET_SOURCE, dnsLabel, ipv4Address, secretSource } from '../core/primitives';
 
 /** Linux interface names: at most 15 characters, no spaces or slashes. */
 const INTERFACE_NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
@@ -124,9 +124,7 @@ export const BALANCE_ALGORITHMS = ['leastconn', 'roundrobin'] as const;
 const loadBalancerHost = z
   .strictObject({
     host: dnsLabel('lb-1').describe('Host name of the load-balancer machine.'),
-    address: z
-      .string()
-      .regex(IPV4, `is not an IPv4 address; write four numbers 0-255 separated by dots (e.g. "10.0.0.21")`)
+    address: ipv4Address('10.0.0.21')
       .describe('IPv4 address of the load-balancer host on the network that carries the virtual IP.'),
     priority: z
       .int('is not a VRRP priority; give an integer between 1 and 254')
