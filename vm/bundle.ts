@@ -17,7 +17,7 @@ import {
   type ResolvedCluster,
   type ResolvedNode,
   type SecretValues,
-} from '../model';
+} from '../model/internal';
 import type { InstallPlan, InstalledFile } from './install-plan';
 import { renderInstallScript } from './install-script';
 import { MAJORITY_AGENT_SERVICE, MAJORITY_AGENT_UNIT_PATH, renderMajorityAgentUnit } from './majority-agent-unit';
@@ -122,7 +122,7 @@ function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: Shared
       description: `RabbitMQ node ${node.nodeName} of cluster "${cluster.name}" (RabbitMQ ${cluster.version.text})`,
       // rabbitmq-server comes through the version gate: pinned to the spec's line, from the distribution or the team's repositories.
       packages: [],
-      rabbitmq: rabbitmqPackagePlan(cluster.version),
+      rabbitmq: rabbitmqPackagePlan(cluster.version, cluster.features),
       systemUsers: [],
       hostsEntries: hostsEntries(cluster),
       files: [

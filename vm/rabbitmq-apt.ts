@@ -5,7 +5,7 @@
  * otherwise adds the RabbitMQ team's apt repositories as their install guide describes
  * (https://www.rabbitmq.com/docs/install-debian and /docs/which-erlang, read 2026-12).
  */
-import { SUPPORTED_LINES, type RabbitmqVersion, type VersionLine } from '../model';
+import { SUPPORTED_LINES, type RabbitmqVersion, type VersionFeatures, type VersionLine } from '../model';
 
 export interface TeamSigningKey {
   /** Fingerprint of the primary key, which install.sh checks before apt trusts what it fetched. */
@@ -67,22 +67,6 @@ export const RABBITMQ_TEAM_REPOSITORIES: TeamRepositories = {
   sourcesPath: '/etc/apt/sources.list.d/warren-rabbitmq.sources',
 };
 
-/**
- * The Erlang/OTP series apt should prefer for each line: one that every release of the line supports. 4.2 and 4.3
- * support Erlang 28 only for new clusters (a rolling upgrade of a Khepri cluster from 27 can fail), 4.0.0-4.0.3 stop
- * at 26.2, every 3.12 release takes 25 but only 3.12.10+ take 26.2, and 3.10 takes 25 from 3.10.5.
- */
-const ERLANG_SERIES: Readonly<Record<VersionLine, string>> = {
-  '3.10': '25',
-  '3.11': '25',
-  '3.12': '25',
-  '3.13': '26',
-  '4.0': '26.2',
-  '4.1': '27',
-  '4.2': '27',
-  '4.3': '27',
-};
-
 export interface RabbitmqPackagePlan {
   /** The line this bundle's files are written for; install.sh refuses a rabbitmq-server of any other. */
   readonly line: VersionLine;
@@ -104,8 +88,8 @@ export interface RabbitmqPackagePlan {
   readonly repositories: TeamRepositories;
 }
 
-export function rabbitmqPackagePlan(version: RabbitmqVersion): RabbitmqPackagePlan {
-  const erlangSeries = ERLANG_SERIES[version.line];
+export function rabbitmqPackagePlan(version: RabbitmqVersion, features: VersionFeatures): RabbitmqPackagePlan {
+  const { erlangSeries } = features;
   return {
     line: version.line,
     knownLines: SUPPORTED_LINES,

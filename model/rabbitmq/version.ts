@@ -53,6 +53,11 @@ export interface VersionFeatures {
   /** The delivery limit counts basic.nack with requeue too: before 4.3 (from 4.3 only rejects and crashes). */
   readonly deliveryLimitCountsNack: boolean;
   /**
+   * The Erlang/OTP series packages should prefer for this line (`25`, `26.2`, `27`): one that every release of
+   * the line supports (see ERLANG_SERIES).
+   */
+  readonly erlangSeries: string;
+  /**
    * The line also runs on Erlang 28 or later, whose `re` module is PCRE2 instead of PCRE (4.2+; every line runs on an
    * Erlang with PCRE too): patterns RabbitMQ compiles (policies, permissions) must then suit both engines.
    */
@@ -82,6 +87,22 @@ function atLeast(version: RabbitmqVersion, major: number, minor: number): boolea
   return version.major > major || (version.major === major && version.minor >= minor);
 }
 
+/**
+ * The Erlang/OTP series apt should prefer for each line: one that every release of the line supports. 4.2 and 4.3
+ * support Erlang 28 only for new clusters (a rolling upgrade of a Khepri cluster from 27 can fail), 4.0.0-4.0.3 stop
+ * at 26.2, every 3.12 release takes 25 but only 3.12.10+ take 26.2, and 3.10 takes 25 from 3.10.5.
+ */
+const ERLANG_SERIES: Readonly<Record<VersionLine, string>> = {
+  '3.10': '25',
+  '3.11': '25',
+  '3.12': '25',
+  '3.13': '26',
+  '4.0': '26.2',
+  '4.1': '27',
+  '4.2': '27',
+  '4.3': '27',
+};
+
 export function featuresOf(version: RabbitmqVersion): VersionFeatures {
   return {
     classicMirroring: !atLeast(version, 4, 0),
@@ -96,6 +117,7 @@ export function featuresOf(version: RabbitmqVersion): VersionFeatures {
     quorumQueuePriorities: atLeast(version, 4, 0),
     quorumDelayedRetry: atLeast(version, 4, 3),
     deliveryLimitCountsNack: !atLeast(version, 4, 3),
+    erlangSeries: ERLANG_SERIES[version.line],
     pcre2Erlang: atLeast(version, 4, 2),
     awaitReplicasCommands: atLeast(version, 4, 0)
       ? ['await_online_quorum_plus_one']
