@@ -130,9 +130,9 @@ export function kubernetesRule(spec: ParsedSpec, features: VersionFeatures | und
       message: `is not longer than kubernetes.preStopTimeoutSeconds (${k8s.preStopTimeoutSeconds}); the kubelet would kill the node while its preStop hook still waits; raise it or lower preStopTimeoutSeconds`,
     });
   } else if (grace !== undefined && features) {
-    const worstCase = preStopWorstCaseSeconds(features, k8s.preStopTimeoutSeconds);
+    const worstCase = preStopWorstCaseSeconds(features, replicas, k8s.preStopTimeoutSeconds);
     if (grace < worstCase) {
-      const commands = preStopCommandsOf(features).length;
+      const commands = preStopCommandsOf(features, replicas).length;
       problems.push({
         severity: 'warning',
         path: 'kubernetes.terminationGracePeriodSeconds',
