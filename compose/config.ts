@@ -83,6 +83,8 @@ export interface ComposeService {
   readonly healthcheck?: Healthcheck;
   /** @default - Docker's 10 s */
   readonly stopGracePeriodSeconds?: number;
+  /** Whole MiB. @default - no limit */
+  readonly memoryLimitBytes?: number;
 }
 
 export interface ComposeProject {

@@ -14,6 +14,7 @@ import {
   type ResolvedNode,
   type SecretRef,
 } from '../model/internal';
+import { composeMemoryOf } from '../model/compose/memory';
 import type { ComposeProject, ComposeService, PortMapping, ServiceFile, StartupStep } from './config';
 import { COMPOSE_FILES, COMPOSE_SECRETS, CONTAINER_PATHS, HAPROXY_CONFIG_FILE, HAPROXY_CONFIG_PATH, HAPROXY_IMAGE, HAPROXY_SERVICE, IMAGE_FOLDERS } from './paths';
 
@@ -146,6 +147,8 @@ function nodeService(cluster: ResolvedCluster, node: ResolvedNode, files: readon
     // No `start_interval`: Compose refuses it below Docker Engine 25 (Debian 12 ships 20.10, Ubuntu 22.04 24.0).
     healthcheck: { test: ['CMD', 'rabbitmq-diagnostics', '-q', 'check_running'], intervalSeconds: 10, timeoutSeconds: 10, retries: 6, startPeriodSeconds: 60 },
     stopGracePeriodSeconds: 60,
+    // RabbitMQ is told the same figure less headroom (files.ts), so its alarms apply to this limit, not to the host.
+    memoryLimitBytes: composeMemoryOf(cluster).limitBytes,
   };
 }
 

@@ -25,6 +25,15 @@ function stepCommand(step: StartupStep): string {
   }
 }
 
+const MIB = 2 ** 20;
+const GIB = 2 ** 30;
+
+/** A memory size as Docker writes it (`2g`, `1536m`: binary units), which every Compose version reads. */
+export function memoryText(bytes: number): string {
+  if (bytes % MIB !== 0) throw new Error(`${bytes} bytes is not a whole number of MiB; compose.memoryLimit is given in MiB or GiB`);
+  return bytes % GIB === 0 ? `${bytes / GIB}g` : `${bytes / MIB}m`;
+}
+
 /** A container entrypoint running the steps in order, stopping at the first that fails. */
 export function renderEntrypoint(steps: readonly StartupStep[]): string[] {
   return ['/bin/sh', '-c', ['set -e', ...steps.map(stepCommand)].join('; ')];
@@ -58,6 +67,7 @@ function renderService(service: ComposeService) {
     restart: service.restart,
     ...(service.healthcheck && { healthcheck: renderHealthcheck(service.healthcheck) }),
     hostname: service.hostname,
+    ...(service.memoryLimitBytes !== undefined && { mem_limit: memoryText(service.memoryLimitBytes) }),
     ...(service.stopGracePeriodSeconds !== undefined && { stop_grace_period: durationText(service.stopGracePeriodSeconds) }),
   };
 }

@@ -83,6 +83,7 @@ export class DockerRabbitmqCluster extends pulumi.ComponentResource {
           ...(container.healthcheck && { healthcheck: { ...container.healthcheck, tests: [...container.healthcheck.tests] } }),
           restart: container.restart,
           ...(container.stopTimeoutSeconds !== undefined && { stopTimeout: container.stopTimeoutSeconds }),
+          ...(container.memoryLimitMiB !== undefined && { memory: container.memoryLimitMiB }),
           mustRun: true,
           // HAProxy has no healthcheck. Nodes are healthy once booted and clustered (check_running); Pulumi creates
           // them in parallel, so every node finds its peers while `pulumi up` waits.

@@ -52,6 +52,8 @@ export interface ContainerPlan {
   };
   readonly restart: 'unless-stopped';
   readonly stopTimeoutSeconds?: number;
+  /** The Docker API's `memory`, in MB of 2^20 bytes. @default - no limit */
+  readonly memoryLimitMiB?: number;
 }
 
 export interface DockerPlan {
@@ -120,6 +122,7 @@ function containerOf(cluster: ResolvedCluster, service: ComposeService): Contain
     }),
     restart: service.restart,
     ...(service.stopGracePeriodSeconds !== undefined && { stopTimeoutSeconds: service.stopGracePeriodSeconds }),
+    ...(service.memoryLimitBytes !== undefined && { memoryLimitMiB: service.memoryLimitBytes / 2 ** 20 }),
   };
 }
 

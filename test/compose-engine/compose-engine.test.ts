@@ -9,12 +9,13 @@
  * 127.0.0.1 ports. A missing engine or root fails the file, naming what to build.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { runCli } from '../../cli/main';
+import { composeProjectFromCluster } from '../../compose';
 import { serverDownDetectionMs } from '../../haproxy';
 import { resolveCluster, type ClusterSpec } from '../../model';
 import { loadExample } from '../support/fixtures';
@@ -201,6 +202,37 @@ describe('compose target on a real Docker engine, stand-in images of rabbitmq an
     }
     for (const node of nodes) expect(await haproxyState(node), node).toBe('UP');
   });
+
+  it('Engine 20.10 holds each node to compose.memoryLimit and the broker plans its memory alarm within it; it refuses healthcheck.start_interval, which the file leaves out', async () => {
+    const limitBytes = composeProjectFromCluster(cluster).services.find((s) => s.name === nodes[0])!.memoryLimitBytes!;
+    const conf = readFileSync(join(composeDir, 'rabbitmq', 'rabbitmq.conf'), 'utf8');
+    const told = Number(/^total_memory_available_override_value = (\d+)$/m.exec(conf)![1]);
+    expect([limitBytes, told]).toEqual([2 * 2 ** 30, 1717986919]);
+    for (const node of nodes) {
+      const id = await containerOf(node);
+      expect(Number(await engine!.dockerOk(['inspect', '-f', '{{.HostConfig.Memory}}', id])), node).toBe(limitBytes);
+      // The container sees the host's RAM: without the override, a relative watermark would be a share of the host.
+      const memTotalKb = Number(/^MemTotal:\s+(\d+) kB$/m.exec(await engine!.dockerOk(['exec', id, 'cat', '/proc/meminfo']))![1]);
+      const evaluate = async (expression: string) => Number((await engine!.dockerOk(['exec', id, 'rabbitmqctl', '-q', 'eval', expression], { timeoutMs: 30_000 })).trim());
+      const total = await evaluate('vm_memory_monitor:get_total_memory().');
+      const alarmAt = await evaluate('vm_memory_monitor:get_memory_limit().');
+      expect([total, alarmAt], node).toEqual([told, Math.floor(told * 0.6)]);
+      if (node === nodes[0]) console.log(`memory: container limit ${limitBytes} B, RabbitMQ plans with ${total} B, alarm at ${alarmAt} B; /proc/meminfo in the container: ${memTotalKb * 1024} B`);
+      expect(memTotalKb * 1024).not.toBe(limitBytes);
+    }
+
+    // The same project with start_interval on the nodes' healthchecks, under another name: Compose refuses to create it here.
+    const variant = parse(readFileSync(composeFile, 'utf8')) as { name: string; networks: Record<string, { name: string }>; services: Record<string, { healthcheck?: Record<string, unknown> }> };
+    variant.name = 'start-interval';
+    for (const network of Object.values(variant.networks)) network.name = 'start-interval';
+    for (const service of Object.values(variant.services)) if (service.healthcheck) service.healthcheck.start_interval = '2s';
+    const variantFile = join(composeDir, 'start-interval.yaml');
+    writeFileSync(variantFile, stringify(variant));
+    const refused = await engine!.docker(['compose', '-f', variantFile, 'create'], { timeoutMs: 60_000 });
+    await engine!.docker(['compose', '-f', variantFile, 'down', '-v'], { timeoutMs: 60_000 });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("can't set healthcheck.start_interval as feature require Docker Engine v25 or later");
+  }, 120_000);
 
   it('a client through HAProxy publishes with confirms to a quorum queue and consumes every message in order', async () => {
     expect(await amqpClient('publish', 'standin.roundtrip', 1000)).toEqual({ published: 1000, confirmed: 1000, nacked: 0, queued: 1000 });

@@ -81,12 +81,6 @@ describe('compose target', () => {
     }
   });
 
-  it('uses images whose contract the stand-in image test reproduces: rabbitmq:<line>-management and the HAProxy 3.2 LTS', () => {
-    const { project } = bundle({ name: 'orders', loadBalancer: {} });
-    expect(project.services['orders-1'].image).toBe('rabbitmq:4.3-management');
-    expect(project.services.haproxy.image).toBe('haproxy:3.2');
-  });
-
   it('mounts rabbitmq.conf, enabled_plugins and the majority agent read-only, after the image defaults', () => {
     const { project } = bundle({ name: 'orders' });
     const binds = project.services['orders-1'].volumes.filter((v: { type: string }) => v.type === 'bind');
@@ -118,6 +112,25 @@ describe('compose target', () => {
     expect(direct.services['orders-2'].ports).toEqual(['127.0.0.1:5673:5672', '127.0.0.1:15673:15672', '127.0.0.1:15693:15692']);
     const shifted = bundle({ name: 'orders', nodes: 3, compose: { hostPortOffset: 10000, bindAddress: '0.0.0.0' } }).project;
     expect(shifted.services['orders-3'].ports).toEqual(['0.0.0.0:15674:5672', '0.0.0.0:25674:15672', '0.0.0.0:25694:15692']);
+  });
+
+  it('limits each node container to compose.memoryLimit and tells RabbitMQ that less headroom, which it does not read from the container', () => {
+    // Measured on 4.3.6 in a container limited to 1536 MiB: with no override, a 0.6 watermark came to 15.2 GB of a 25 GB host.
+    const conf = (b: ReturnType<typeof bundle>) => b.files.find((f) => f.path === `compose/${COMPOSE_FILES.rabbitmqConf}`)!.content;
+    const byDefault = bundle({ name: 'orders', loadBalancer: {} });
+    for (const host of ['orders-1', 'orders-2', 'orders-3']) expect(byDefault.project.services[host].mem_limit, host).toBe('2g');
+    expect(byDefault.project.services.haproxy).not.toHaveProperty('mem_limit');
+    // 2 GiB less 20 %: the figure the Kubernetes target writes for its default 2Gi limit.
+    expect(conf(byDefault)).toContain('\ntotal_memory_available_override_value = 1717986919\n');
+    expect(conf(byDefault)).toContain('\nvm_memory_high_watermark.relative = 0.6\n');
+
+    const small = bundle({ name: 'orders', compose: { memoryLimit: '1536MiB' } });
+    expect(small.project.services['orders-1'].mem_limit).toBe('1536m');
+    expect(conf(small)).toContain('\ntotal_memory_available_override_value = 1288490189\n');
+    // Headroom stops growing at 2 GiB.
+    const large = bundle({ name: 'orders', compose: { memoryLimit: '16GiB' } });
+    expect(large.project.services['orders-1'].mem_limit).toBe('16g');
+    expect(conf(large)).toContain(`\ntotal_memory_available_override_value = ${14 * 2 ** 30}\n`);
   });
 
   it('is byte-identical for the same spec and secrets', () => {

@@ -56,6 +56,8 @@ describe('docker RabbitmqCluster (Pulumi engine mocked with pulumi.runtime.setMo
       healthcheck: { tests: ['CMD', 'rabbitmq-diagnostics', '-q', 'check_running'], interval: '10s', timeout: '10s', retries: 6, startPeriod: '60s' },
       restart: 'unless-stopped',
       stopTimeout: 60,
+      // compose.memoryLimit (2GiB) in the provider's MB, as compose's mem_limit: 2g.
+      memory: 2048,
       mustRun: true,
       wait: true,
       waitTimeout: 180,
@@ -84,6 +86,7 @@ describe('docker RabbitmqCluster (Pulumi engine mocked with pulumi.runtime.setMo
     expect(haproxy).toMatchObject({ name: 'orders-haproxy', hostname: 'haproxy', image: 'sha256:mock-orders-haproxy-image', restart: 'unless-stopped' });
     expect(haproxy).not.toHaveProperty('wait');
     expect(haproxy).not.toHaveProperty('entrypoints');
+    expect(haproxy).not.toHaveProperty('memory');
     expect((haproxy.ports as { external: number }[]).map((p) => p.external)).toEqual([5672, 8404, 15672]);
     expect(byName(registrations, 'orders-rabbitmq-image').inputs).toEqual({ name: 'rabbitmq:4.3-management', keepLocally: true });
   });
