@@ -5,6 +5,9 @@
  */
 import { closest, type Problem } from '../core/problems';
 import { error, repeats, warning, type Rule } from '../core/rule';
+import { metadataStoreOf } from '../rabbitmq/metadata-store';
+import { listenersOf } from './listeners';
+import { resolveMajorityCheck } from './majority-check';
 import { cliPortRange, nodeHostsOf } from './nodes';
 
 /** Plugins shipped with RabbitMQ; others may be third-party, so an unknown name is only a warning. */
@@ -54,7 +57,10 @@ export const nodesRule: Rule = (spec) => {
   return problems;
 };
 
-export const portsRule: Rule = (spec) => {
+/** RabbitMQ's own epmd and distribution ports: the only ones the nodes listen on, since no target passes others. */
+const NODE_DEFAULT_PORTS = { epmd: 4369, distribution: 25672 } as const;
+
+export const portsRule: Rule = (spec, features) => {
   const problems: Problem[] = [];
   const entries = Object.entries(spec.ports);
   const owner = new Map<number, string>();
@@ -63,10 +69,24 @@ export const portsRule: Rule = (spec) => {
     if (earlier) problems.push(error(`ports.${name}`, port, `is also ports.${earlier}; give each listener its own port`));
     else owner.set(port, name);
   }
+  for (const [name, port] of Object.entries(NODE_DEFAULT_PORTS)) {
+    const given = spec.ports[name as keyof typeof NODE_DEFAULT_PORTS];
+    if (given !== port) {
+      problems.push(
+        error(`ports.${name}`, given, `is not passed to the nodes by any target yet, so they keep ${port} while the majority agent, load balancers and NetworkPolicy would use ${given}; leave it at ${port}`),
+      );
+    }
+  }
   const [low, high] = cliPortRange(spec.ports.distribution);
   for (const [name, port] of entries) {
     if (port >= low && port <= high) {
-      problems.push(error(`ports.${name}`, port, `falls in ${low}-${high}, which the CLI tools use (distribution port + 10000); choose another port`));
+      problems.push(error(`ports.${name}`, port, `falls in ${low}-${high}, which the CLI tools use (ports.distribution + 10000 to + 10010); choose a port outside that range`));
+    }
+  }
+  const majorityCheck = features && resolveMajorityCheck(metadataStoreOf(spec, features) === 'mnesia', spec.partitionHandling.mode);
+  if (majorityCheck) {
+    for (const listener of listenersOf(spec).filter((l) => l.port === majorityCheck.agentPort)) {
+      problems.push(error(`ports.${listener.name}`, listener.port, `is the port of warren's majority agent, which runs on every node; choose another port`));
     }
   }
   return problems;

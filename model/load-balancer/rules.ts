@@ -5,6 +5,7 @@
 import { inSubnet } from '../core/network';
 import type { Problem } from '../core/problems';
 import { error, repeats, type Rule } from '../core/rule';
+import { listenersOf } from '../cluster/listeners';
 import { nodeHostsOf } from '../cluster/nodes';
 import type { ParsedSpec } from '../spec';
 import { loadBalancerPriorities, VRRP_PASS_MAX_LENGTH } from './vrrp';
@@ -98,11 +99,13 @@ function haproxyProblems(spec: ParsedSpec, lb: LoadBalancerSpec): Problem[] {
   if (h.checkFastIntervalMs > h.checkIntervalMs) {
     problems.push(error('loadBalancer.haproxy.checkFastIntervalMs', h.checkFastIntervalMs, `is above checkIntervalMs (${h.checkIntervalMs}); the fast interval confirms a state change and should be shorter, e.g. ${Math.max(100, Math.floor(h.checkIntervalMs / 4))}`));
   }
-  const listened = { amqp: spec.ports.amqp, management: spec.ports.management } as const;
-  for (const [name, port] of Object.entries(listened)) {
-    if (port === h.statsPort) {
-      problems.push(error('loadBalancer.haproxy.statsPort', h.statsPort, `is also ports.${name}, which HAProxy listens on as well; choose another port (e.g. 8404)`));
-    }
+  // HAProxy listens on the balanced listeners' ports itself (amqp, amqps with TLS, management with its plugin).
+  const listened = listenersOf(spec).filter((l) => l.access === 'balanced');
+  const taken = new Set(listened.map((l) => l.port));
+  let free = 8404;
+  while (taken.has(free)) free++;
+  for (const listener of listened.filter((l) => l.port === h.statsPort)) {
+    problems.push(error('loadBalancer.haproxy.statsPort', h.statsPort, `is also ports.${listener.name}, which HAProxy listens on as well; choose another port (e.g. ${free})`));
   }
   return problems;
 }

@@ -8,7 +8,7 @@ import { error, repeats, warning, type Rule } from '../core/rule';
 import type { ParsedSpec, QueueType } from '../spec';
 import { QUEUE_ARGUMENTS, QUEUE_FIELD_ARGUMENTS, queueTypeOf, type QueueSpec, type TopologySpec } from './schema';
 import type { VersionFeatures } from '../rabbitmq/version';
-import { erlangRegexProblem } from './erlang-regex';
+import { regexRefusal } from './erlang-regex';
 
 
 const PATTERN_FIX = 'fix the pattern (e.g. "^orders\\\\.")';
@@ -67,17 +67,8 @@ function duplicates<T>(items: readonly T[], key: (item: T) => string, report: (i
   });
 }
 
-/**
- * Why RabbitMQ would refuse a pattern (Erlang's re:compile on every Erlang the line runs on), or undefined.
- * JavaScript's RegExp is no judge: it refuses valid PCRE such as (?i) and accepts \u0041, which PCRE refuses.
- */
-function regexRefusal(pattern: string, spec: ParsedSpec, features: VersionFeatures | undefined): string | undefined {
-  const problem = erlangRegexProblem(pattern, features?.pcre2Erlang ?? true);
-  if (!problem) return undefined;
-  return problem.engine === 'PCRE'
-    ? `is not a regular expression RabbitMQ accepts (Erlang's PCRE: ${problem.reason})`
-    : `is not a regular expression RabbitMQ ${spec.rabbitmq.version} accepts on Erlang 28 and later (PCRE2: ${problem.reason})`;
-}
+/** Why RabbitMQ would refuse a pattern on every Erlang the spec's line runs on (both engines when the version is unknown). */
+const patternRefusal = (pattern: string, spec: ParsedSpec, features: VersionFeatures | undefined) => regexRefusal(pattern, spec.rabbitmq.version, features?.pcre2Erlang ?? true);
 
 /** Why a topic binding key is malformed, or undefined when it is fine. */
 export function topicKeyProblem(key: string): string | undefined {
@@ -125,7 +116,7 @@ const vhostsAndUsers = (spec: ParsedSpec, features: VersionFeatures | undefined)
       problems.push(error(`topology.permissions[${i}].user`, p.user, `is not a declared user; ${suggestion ? `did you mean "${suggestion}"?` : 'add it to topology.users'}`));
     }
     for (const access of ['configure', 'write', 'read'] as const) {
-      const refusal = regexRefusal(p[access], spec, features);
+      const refusal = patternRefusal(p[access], spec, features);
       if (refusal) problems.push(error(`topology.permissions[${i}].${access}`, p[access], `${refusal}; fix it (".*" allows everything, "^$" nothing)`));
     }
   });
@@ -283,7 +274,7 @@ const operatorPolicies = (spec: ParsedSpec, features: VersionFeatures | undefine
   const allowed = [...OPERATOR_POLICY_KEYS, ...(features?.classicMirroring === false ? [] : OPERATOR_MIRRORING_KEYS)];
   list.forEach((p, i) => {
     const at = `topology.operatorPolicies[${i}]`;
-    const refusal = regexRefusal(p.pattern, spec, features);
+    const refusal = patternRefusal(p.pattern, spec, features);
     if (refusal) problems.push(error(`${at}.pattern`, p.pattern, `${refusal}; ${PATTERN_FIX}`));
     if (features && !features.policiesPerQueueType && p.applyTo !== 'queues') {
       problems.push(error(`${at}.applyTo`, p.applyTo, 'targets one queue type, which RabbitMQ supports from 3.12; use "queues" on this version'));
@@ -376,7 +367,7 @@ export const policiesRule: Rule = (spec, features) => {
     error(`topology.policies[${i}].name`, list[i]!.name, `is used by an earlier policy in vhost "${list[i]!.vhost}"; give each policy its own name`),
   );
   list.forEach((policy, i) => {
-    const refusal = regexRefusal(policy.pattern, spec, features);
+    const refusal = patternRefusal(policy.pattern, spec, features);
     if (refusal) problems.push(error(`topology.policies[${i}].pattern`, policy.pattern, `${refusal}; ${PATTERN_FIX}`));
     for (const key of Object.keys(policy.definition).filter((k) => MIRRORING_KEYS.includes(k))) {
       if (features?.classicMirroring) {

@@ -71,16 +71,16 @@ describe('validateSpec', () => {
   it('errors on port clashes, including the CLI tools range', () => {
     expect(problemsOf({ name: 'a', ports: { management: 5672, prometheus: 35672 } })).toEqual([
       'ports.management: "5672" is also ports.amqp; give each listener its own port',
-      'ports.prometheus: "35672" falls in 35672-35682, which the CLI tools use (distribution port + 10000); choose another port',
+      'ports.prometheus: "35672" falls in 35672-35682, which the CLI tools use (ports.distribution + 10000 to + 10010); choose a port outside that range',
     ]);
     expect(problemsOf({ name: 'a', compose: { hostPortOffset: 60000 } })).toEqual([
-      'compose.hostPortOffset: "60000" pushes published ports past 65535 (up to 75694); use a smaller offset',
+      'compose.hostPortOffset: "60000" pushes published ports past 65535 (up to 75694); use an offset of at most 49841',
     ]);
     expect(problemsOf({ name: 'a', nodes: 3, loadBalancer: { haproxy: { statsPort: 15693 } } })).toEqual([
-      'loadBalancer.haproxy.statsPort: "15693" gives haproxy host port 15693 in the compose target, already published for a-2 (prometheus); choose ports further apart, or fewer nodes',
+      'loadBalancer.haproxy.statsPort: "15693" gives haproxy host port 15693 in the compose target, already published for a-2 (prometheus); choose a statsPort nothing else publishes, e.g. 15695',
     ]);
     expect(problemsOf({ name: 'a', nodes: 25, ports: { management: 5690 } })).toEqual([
-      'ports.amqp: "5672" gives a-19 host port 5690 in the compose target, already published for a-1 (management); choose ports further apart, or fewer nodes',
+      'ports.amqp: "5672" gives a-19 host port 5690 in the compose target, already published for a-1 (management); each listener needs 25 consecutive host ports (one per node), so move ports.amqp to 5715, or use fewer nodes',
     ]);
   });
 
