@@ -1,14 +1,15 @@
-/** Rules of the compose target: the host ports it publishes fit in 1-65535 and none is published twice. */
+/** Rules of the compose target: the host ports it publishes fit in 1-65535 and none is published twice; each node's memory. */
 import { listenersOf } from '../cluster/listeners';
 import { nodeHostsOf } from '../cluster/nodes';
 import { portsRule } from '../cluster/rules';
 import type { Problem } from '../core/problems';
 import { error, type Rule } from '../core/rule';
 import type { ParsedSpec } from '../spec';
+import { composeMemoryRule } from './memory';
 import { composePortPlan, type PublishedPort } from './ports';
 
-/** Host ports derive from listener ports: they are checked only once the listeners themselves are sound. */
-export const composeRule: Rule = (spec, features) => (portsRule(spec, features).length > 0 ? [] : composeHostPorts(spec));
+/** Host ports derive from listener ports: they are checked only once the listeners themselves are sound. Then each node's memory. */
+export const composeRule: Rule = (spec, features) => [...(portsRule(spec, features).length > 0 ? [] : composeHostPorts(spec)), ...composeMemoryRule(spec)];
 
 function planOf(spec: ParsedSpec): PublishedPort[] {
   return composePortPlan({ ...spec, listeners: listenersOf(spec) }, nodeHostsOf(spec).map((n) => n.host));
