@@ -1,6 +1,6 @@
 /**
  * haproxyConfigFromCluster: the resolved cluster mapped onto a typed HAProxy configuration.
- * AMQP in TCP mode with an AMQP-speaking check, the management UI in HTTP mode, a stats page
+ * AMQP in TCP mode with a check the broker does not log, the management UI in HTTP mode, a stats page
  * behind a hashed password, HAProxy's own Prometheus metrics, and a health URI for Keepalived.
  */
 import type { ListenerName, ResolvedCluster, ResolvedHaproxy, ResolvedNode, SecretValues } from '../model/internal';
@@ -35,7 +35,8 @@ const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 /**
  * Longest time from a node's death to HAProxy marking it down: the next regular check, then `fall - 1`
  * confirmations at the fast interval. `refusedMs` when the node's port refuses connections (process killed,
- * host up); `unreachableMs` when packets vanish and every failing check waits for its timeout.
+ * host up); `unreachableMs` when packets vanish, or the broker stops answering while its host still accepts
+ * connections (a frozen Erlang VM), and every failing check waits for its timeout.
  */
 export function serverDownDetectionMs(haproxy: ResolvedHaproxy): { readonly refusedMs: number; readonly unreachableMs: number } {
   const { intervalMs, fastIntervalMs, fall, timeoutMs } = haproxy.check;
@@ -96,28 +97,46 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
   const idleMs = h.idleTimeoutSeconds * 1000;
   const detection = serverDownDetectionMs(h);
   const majority = cluster.majorityCheck;
-  const amqpCheck: AmqpHealthCheck = {
-    kind: 'amqp',
-    sendHex: AMQP_PROTOCOL_HEADER_HEX,
-    expectHexRegex: CONNECTION_START_HEX_REGEX,
-    ...(majority && { andThen: { port: majority.agentPort, path: majority.path, expectStatus: 200 } }),
-  };
+  const listens = (name: ListenerName) => listenerNamed(cluster.listeners, name) !== undefined;
+  const healthPath = cluster.features.httpHealthEndpoints ? '/api/health/checks/ready-to-serve-clients' : '/api/auth';
+  // RabbitMQ logs every connection that sends it a byte (3 lines for an AMQP handshake that does not log in), and the
+  // connection category's level cannot drop those without dropping real clients' abrupt closes: where the management
+  // API can show that the broker answers, the AMQP port only gets a connection that sends nothing.
+  const quietCheck = listens('management');
+  const majorityStep = majority ? [{ port: majority.agentPort, path: majority.path, expectStatus: 200 }] : [];
+  const amqpCheck: AmqpHealthCheck = quietCheck
+    ? { kind: 'amqp', amqpPort: { kind: 'silent-connect' }, then: [{ port: cluster.ports.management, path: healthPath, expectStatus: 200 }, ...majorityStep] }
+    : { kind: 'amqp', amqpPort: { kind: 'protocol-header', sendHex: AMQP_PROTOCOL_HEADER_HEX, expectHexRegex: CONNECTION_START_HEX_REGEX }, then: majorityStep };
   const majorityLossMs = majorityLossDetectionMs(cluster);
+  const quietCheckComment = [
+    'sends nothing (RabbitMQ logs that at debug level only), then asks the management API',
+    `(${healthPath}): a node is up while its AMQP port accepts and its broker`,
+    `${cluster.features.httpHealthEndpoints ? 'reports that it serves clients' : 'answers'}; a frozen broker is marked down within ${detection.unreachableMs} ms.`,
+  ];
+  const loggedCheckComment = 'RabbitMQ logs every such check (3 lines); with rabbitmq_management the check would not speak AMQP.';
+  const detectionComment = [
+    `A killed node is marked down within ${detection.refusedMs} ms (inter + (fall - 1) x fastinter) and its`,
+    'sessions are shut so clients reconnect at once; nothing moves them back when it returns.',
+    `Idle timeouts (${h.idleTimeoutSeconds} s) exceed the AMQP heartbeat (${cluster.heartbeatSeconds} s) so quiet connections live.`,
+    ...(majority
+      ? [
+          `The check then asks the node's majority agent (port ${majority.agentPort}): a node that cannot reach a majority`,
+          `of the cluster's nodes (RabbitMQ ${cluster.version.line} keeps it serving) is marked down within ${majorityLossMs} ms, its`,
+          'sessions shut, and back in rotation once it reaches them again.',
+        ]
+      : []),
+  ];
   const amqp: HaproxyListen = {
     name: 'amqp',
     comment: [
-      'AMQP 0-9-1 over every node. The check speaks AMQP: it sends the protocol header and expects',
-      'Connection.Start, so a port that accepts TCP but is not a serving broker counts as down.',
-      `A killed node is marked down within ${detection.refusedMs} ms (inter + (fall - 1) x fastinter) and its`,
-      'sessions are shut so clients reconnect at once; nothing moves them back when it returns.',
-      `Idle timeouts (${h.idleTimeoutSeconds} s) exceed the AMQP heartbeat (${cluster.heartbeatSeconds} s) so quiet connections live.`,
-      ...(majority
-        ? [
-            `The check then asks the node's majority agent (port ${majority.agentPort}): a node that cannot reach a majority`,
-            `of the cluster's nodes (RabbitMQ ${cluster.version.line} keeps it serving) is marked down within ${majorityLossMs} ms, its`,
-            'sessions shut, and back in rotation once it reaches them again.',
-          ]
-        : []),
+      ...(quietCheck
+        ? ['AMQP 0-9-1 over every node. The check connects to the node\'s AMQP port and', ...quietCheckComment]
+        : [
+            'AMQP 0-9-1 over every node. The check speaks AMQP: it sends the protocol header and expects',
+            'Connection.Start, so a port that accepts TCP but is not a serving broker counts as down.',
+            loggedCheckComment,
+          ]),
+      ...detectionComment,
     ],
     mode: 'tcp',
     bind: { address: '', port: cluster.ports.amqp },
@@ -129,26 +148,28 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
     serverDefaults,
     servers: servers('amqp'),
   };
-  const listens = (name: ListenerName) => listenerNamed(cluster.listeners, name) !== undefined;
   const plainAmqp = listens('amqp');
+  // The TLS listener's own check: a TLS handshake that carries no AMQP (HAProxy's check-ssl) is not closed cleanly and
+  // RabbitMQ logs its handshake timeout as an error 10 s later; a plain connection that sends nothing is not logged.
+  const tlsCheck = !plainAmqp && !quietCheck;
   const amqps: HaproxyListen | undefined = listens('amqps') ? {
     ...amqp,
     name: 'amqps',
     comment: [
       'AMQP over TLS, passed through: HAProxy never decrypts, clients see the nodes\' own certificate,',
       'so it must name this load balancer\'s address or host name too.',
-      plainAmqp
-        ? `The check speaks AMQP to the node's plain port (${cluster.ports.amqp}), as in "amqp": both listeners open and close together (boot, drain).`
-        : 'The check speaks AMQP inside TLS (check-ssl, no verification: traffic is never decrypted here).',
-      // The detection and idle-timeout lines of "amqp" hold here too.
-      ...amqp.comment.slice(2),
+      ...(plainAmqp
+        ? [`The check is the one of "amqp", on the node's plain port (${cluster.ports.amqp}): both listeners open and close together (boot, drain).`]
+        : tlsCheck
+          ? ['The check speaks AMQP inside TLS (check-ssl, no verification: traffic is never decrypted here).', loggedCheckComment]
+          : ['The check connects to the node\'s TLS port without a TLS handshake and', ...quietCheckComment]),
+      ...detectionComment,
     ],
     bind: { address: '', port: cluster.ports.amqps },
-    serverDefaults: plainAmqp ? serverDefaults : { ...serverDefaults, checkOverTls: true },
+    serverDefaults: tlsCheck ? { ...serverDefaults, checkOverTls: true } : serverDefaults,
     servers: servers('amqps', plainAmqp ? 'amqp' : undefined),
   } : undefined;
   const clientListens = [...(plainAmqp ? [amqp] : []), ...(amqps ? [amqps] : [])];
-  const healthPath = cluster.features.httpHealthEndpoints ? '/api/health/checks/ready-to-serve-clients' : '/api/auth';
   // Without the management plugin nothing listens there: a backend whose check can never pass would only mislead.
   const management: HaproxyListen | undefined = listens('management') ? {
     name: 'management',

@@ -1,5 +1,6 @@
 /** renderHaproxyConfig: the one place a typed HaproxyConfig becomes haproxy.cfg text. */
 import type {
+  AmqpPortProbe,
   HaproxyConfig,
   HaproxyDefaults,
   HaproxyGlobal,
@@ -110,17 +111,29 @@ function httpGetStepLines(step: HttpGetStep): string[] {
   ];
 }
 
+/** The AMQP port's step; `connect default` keeps the server's check port and check-ssl. */
+function amqpPortLines(probe: AmqpPortProbe, stepsFollow: boolean): string[] {
+  switch (probe.kind) {
+    case 'silent-connect':
+      return ['tcp-check connect default linger'];
+    case 'protocol-header':
+      return [
+        // Once a ruleset has a `connect` step, it must start with one (HAProxy 2.6).
+        ...(stepsFollow ? ['tcp-check connect default'] : []),
+        `tcp-check send-binary ${probe.sendHex}`,
+        `tcp-check expect rbinary ${probe.expectHexRegex}`,
+      ];
+    default: {
+      const unknown: never = probe;
+      throw new Error(`unknown AMQP port probe ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
 function healthCheckLines(check: HealthCheck): string[] {
   switch (check.kind) {
     case 'amqp':
-      return [
-        'option tcp-check',
-        // Once a ruleset has a `connect` step, it must start with one (HAProxy 2.6); `default` keeps the server's port and check-ssl.
-        ...(check.andThen ? ['tcp-check connect default'] : []),
-        `tcp-check send-binary ${check.sendHex}`,
-        `tcp-check expect rbinary ${check.expectHexRegex}`,
-        ...(check.andThen ? httpGetStepLines(check.andThen) : []),
-      ];
+      return ['option tcp-check', ...amqpPortLines(check.amqpPort, check.then.length > 0), ...check.then.flatMap(httpGetStepLines)];
     case 'http':
       return [
         'option httpchk',

@@ -71,10 +71,17 @@ describe('haproxy.cfg from the examples', () => {
           expect(status).toBe(0);
         });
 
-        it('checks AMQP itself, shuts sessions of a node marked down and outlives the heartbeat', () => {
+        it('opens the AMQP port without a byte RabbitMQ logs, then asks the broker; shuts sessions of a node marked down and outlives the heartbeat', () => {
           const amqp = listen(text, clientListen(cluster));
-          expect(amqp).toContain('tcp-check send-binary 414d515000000901');
-          expect(amqp).toContain('tcp-check expect rbinary ^010000[0-9A-F]{8}000A000A');
+          const health = cluster.features.httpHealthEndpoints ? '/api/health/checks/ready-to-serve-clients' : '/api/auth';
+          expect(amqp.filter((l) => l.startsWith('tcp-check')).slice(0, 4)).toEqual([
+            'tcp-check connect default linger',
+            `tcp-check connect port ${cluster.ports.management}`,
+            `tcp-check send "GET ${health} HTTP/1.0\\r\\n\\r\\n"`,
+            'tcp-check expect rstring "^HTTP/1\\.[01] 200"',
+          ]);
+          // A TLS handshake that carries no AMQP is logged (handshake timeout); the check's connection stays plain.
+          expect(amqp.find((l) => l.startsWith('default-server'))).not.toContain('check-ssl');
           expect(amqp).toContain(`balance ${cluster.loadBalancer!.balance}`);
           const defaults = amqp.find((l) => l.startsWith('default-server'))!;
           expect(defaults).toContain('on-marked-down shutdown-sessions');
@@ -125,7 +132,12 @@ describe('haproxy.cfg from the examples', () => {
     expect(bare).not.toContain('listen management');
     expect(bare).not.toContain(':15672');
     expect(bare).not.toContain('15692');
-    expect(listen(bare, 'amqp')).toContain('tcp-check send-binary 414d515000000901');
+    // Without the management API only an AMQP exchange shows that the broker answers, and RabbitMQ logs it.
+    expect(listen(bare, 'amqp').filter((l) => l.startsWith('tcp-check'))).toEqual([
+      'tcp-check send-binary 414d515000000901',
+      'tcp-check expect rbinary ^010000[0-9A-F]{8}000A000A',
+    ]);
+    expect(listen(bare, 'amqp')).toContain('# RabbitMQ logs every such check (3 lines); with rabbitmq_management the check would not speak AMQP.');
     expect(listen(bare, 'stats')).toContain('monitor-uri /healthz');
     const { status, output } = haproxyCheck(bare, 'no-plugins.cfg');
     expect(output).not.toMatch(/\[(WARNING|ALERT)\]/);

@@ -48,16 +48,17 @@ describe('which clusters get the majority check', () => {
   });
 });
 
-describe('HAProxy asks the agent after the AMQP exchange, in the same check', () => {
-  it('renders one tcp-check sequence: the AMQP header on the server port, then GET /majority on the agent port', () => {
+describe('HAProxy asks the agent after the AMQP port and the management API, in the same check', () => {
+  it('renders one tcp-check sequence: the server port, the management API, then GET /majority on the agent port', () => {
     const cfg = renderHaproxyConfig(haproxyConfigFromCluster(lbVm43, fixtureSecrets(lbVm43), { target: 'vm', serverAddress: (n) => n.address! }));
     const lines = amqpLines(cfg);
     const from = lines.indexOf('option tcp-check');
-    expect(lines.slice(from, from + 8)).toEqual([
+    expect(lines.slice(from, from + 9)).toEqual([
       'option tcp-check',
-      'tcp-check connect default',
-      'tcp-check send-binary 414d515000000901',
-      'tcp-check expect rbinary ^010000[0-9A-F]{8}000A000A',
+      'tcp-check connect default linger',
+      'tcp-check connect port 15672',
+      'tcp-check send "GET /api/health/checks/ready-to-serve-clients HTTP/1.0\\r\\n\\r\\n"',
+      'tcp-check expect rstring "^HTTP/1\\.[01] 200"',
       'tcp-check connect port 15680',
       'tcp-check send "GET /majority HTTP/1.0\\r\\n\\r\\n"',
       'tcp-check expect rstring "^HTTP/1\\.[01] 200"',
@@ -66,10 +67,15 @@ describe('HAProxy asks the agent after the AMQP exchange, in the same check', ()
     expect(lines).toContain("# of the cluster's nodes (RabbitMQ 4.3 keeps it serving) is marked down within 4000 ms, its");
   });
 
-  it('keeps the plain AMQP check where the node pauses itself', () => {
+  it('does not ask the agent where the node pauses itself', () => {
     const cluster = withVersion('3.10', 'pause_minority');
     const lines = amqpLines(renderHaproxyConfig(haproxyConfigFromCluster(cluster, fixtureSecrets(cluster), { target: 'vm', serverAddress: (n) => n.address! })));
-    expect(lines.filter((l) => l.startsWith('tcp-check'))).toEqual(['tcp-check send-binary 414d515000000901', 'tcp-check expect rbinary ^010000[0-9A-F]{8}000A000A']);
+    expect(lines.filter((l) => l.startsWith('tcp-check'))).toEqual([
+      'tcp-check connect default linger',
+      'tcp-check connect port 15672',
+      'tcp-check send "GET /api/auth HTTP/1.0\\r\\n\\r\\n"',
+      'tcp-check expect rstring "^HTTP/1\\.[01] 200"',
+    ]);
   });
 });
 

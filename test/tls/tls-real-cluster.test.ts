@@ -187,7 +187,7 @@ describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behin
     }
   });
 
-  it('HAProxy\'s TLS health check (check-ssl + AMQP header) marks every node up', async () => {
+  it('HAProxy\'s health check (the TLS port opened without a byte, then the management API) marks every node up', async () => {
     const ms = await waitForStates(Object.fromEntries(cluster.nodes.map((n) => [`amqps/${n.host}`, 'UP'])), 60_000);
     console.log(`every amqps server UP ${ms} ms after the cluster formed`);
     const states = await serverStates();

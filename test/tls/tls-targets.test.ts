@@ -188,21 +188,29 @@ describe('HAProxy with TLS', () => {
   };
   const section = (text: string, name: string) => text.slice(text.indexOf(`listen ${name}\n`)).split('\n\n')[0]!.split('\n').map((l) => l.trim());
 
-  it('with the plain listener, passes TLS through and checks each node\'s AMQP port with the AMQP probe', () => {
+  it('with the plain listener, passes TLS through and checks each node\'s plain AMQP port as the amqp listen does', () => {
     const amqps = section(config(both, 'vm'), 'amqps');
-    expect(amqps).toEqual(expect.arrayContaining(['mode tcp', 'bind :5671', 'balance leastconn', 'tcp-check send-binary 414d515000000901', 'timeout tunnel 180s']));
+    expect(amqps).toEqual(expect.arrayContaining(['mode tcp', 'bind :5671', 'balance leastconn', 'tcp-check connect default linger', 'timeout tunnel 180s']));
     expect(amqps.filter((l) => l.startsWith('server '))).toEqual(['server both-1 10.0.0.11:5671 check port 5672', 'server both-2 10.0.0.12:5671 check port 5672', 'server both-3 10.0.0.13:5671 check port 5672']);
     expect(amqps.join('\n')).not.toMatch(/\bssl\b|crt /);
     expect(section(config(both, 'vm'), 'amqp')).toContain('bind :5672');
   });
 
-  it('TLS only: checks over TLS without verifying (check-ssl verify none) and has no plain listen', () => {
+  it('TLS only: opens the TLS port without a handshake (one that carries no AMQP is logged), then asks the management API; no plain listen', () => {
     const text = config(only, 'vm');
     expect(text).not.toContain('listen amqp\n');
     const amqps = section(text, 'amqps');
-    expect(amqps.find((l) => l.startsWith('default-server'))).toMatch(/ check-ssl verify none$/);
+    expect(amqps.find((l) => l.startsWith('default-server'))).not.toContain('check-ssl');
+    expect(amqps.filter((l) => l.startsWith('tcp-check')).slice(0, 2)).toEqual(['tcp-check connect default linger', 'tcp-check connect port 15672']);
     expect(amqps.filter((l) => l.startsWith('server ')).every((l) => !l.includes(' port '))).toBe(true);
     expect(text).toContain('monitor fail if { nbsrv(amqps) lt 1 }');
+  });
+
+  it('TLS only without the management API: speaks AMQP inside TLS without verifying (check-ssl verify none)', () => {
+    const bare = resolveCluster({ name: 'only', nodes: 3, loadBalancer: {}, plugins: [], tls: { ...TLS, plainListener: false } } as ClusterSpec);
+    const amqps = section(config(bare, 'vm'), 'amqps');
+    expect(amqps.find((l) => l.startsWith('default-server'))).toMatch(/ check-ssl verify none$/);
+    expect(amqps).toContain('tcp-check send-binary 414d515000000901');
   });
 
   for (const [name, cluster] of [['plain + TLS', both], ['TLS only', only]] as const) {
