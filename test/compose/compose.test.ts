@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { composeFiles, COMPOSE_FILES } from '../../compose';
-import { resolveCluster, type ClusterSpec } from '../../model';
+import { formatProblem, resolveCluster, validateSpec, type ClusterSpec } from '../../model';
 import { composeSchemaErrors, dclintMessages } from '../support/compose-checks';
 import { exampleNames, fixtureSecrets, loadExample } from '../support/fixtures';
 
@@ -131,6 +131,27 @@ describe('compose target', () => {
     const large = bundle({ name: 'orders', compose: { memoryLimit: '16GiB' } });
     expect(large.project.services['orders-1'].mem_limit).toBe('16g');
     expect(conf(large)).toContain(`\ntotal_memory_available_override_value = ${14 * 2 ** 30}\n`);
+  });
+
+  it('errors on a memory limit too small for a node or not in MiB or GiB, and warns when an absolute watermark is not below it', () => {
+    const problems = (spec: ClusterSpec) => {
+      const result = validateSpec(spec);
+      return (result.ok ? result.warnings : result.problems).map(formatProblem);
+    };
+    expect(problems({ name: 'orders', compose: { memoryLimit: '256MiB' } })).toEqual([
+      'compose.memoryLimit: "256MiB" is below 512MiB: an idle RabbitMQ node already uses about 130 MB and its memory alarm sits well below the limit, so publishers would be blocked from the start; give "512MiB" or more',
+    ]);
+    expect(problems({ name: 'orders', compose: { memoryLimit: '2GB' } })).toEqual(['compose.memoryLimit: "2GB" is not a size in MiB or GiB; write it as "2GiB" or "1536MiB"']);
+    expect(problems({ name: 'orders', compose: { memoryLimit: 2048 } as never })).toEqual(['compose.memoryLimit: "2048" is not a size; write it as a string such as "2GiB" or "1536MiB"']);
+    // The Kubernetes target's own warning about its 2Gi limit comes too.
+    expect(problems({ name: 'orders', resources: { memoryHighWatermark: '2GiB' } })).toContain(
+      'warning: resources.memoryHighWatermark: "2GiB" is not below each node\'s memory limit in compose (compose.memoryLimit 2GiB): the kernel would kill the node before the memory alarm stops publishers; give a fraction such as 0.6, a size well below the limit, or a larger compose.memoryLimit if you run the compose target',
+    );
+    expect(problems({ name: 'orders', resources: { memoryHighWatermark: '1GiB' }, compose: { memoryLimit: '512MiB' } })).toEqual([
+      'warning: resources.memoryHighWatermark: "1GiB" is not below each node\'s memory limit in compose (compose.memoryLimit 512MiB): the kernel would kill the node before the memory alarm stops publishers; give a fraction such as 0.6, a size well below the limit, or a larger compose.memoryLimit if you run the compose target',
+    ]);
+    expect(problems({ name: 'orders', resources: { memoryHighWatermark: '1GiB' } })).toEqual([]);
+    expect(problems({ name: 'orders', compose: { memoryLimit: '512MiB' } })).toEqual([]);
   });
 
   it('is byte-identical for the same spec and secrets', () => {
