@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { clusterSpecSchema, type ParsedSpec } from './spec';
 import { closest, formatPath, type Problem } from './core/problems';
 import type { Rule } from './core/rule';
-import { defaultUserRule, nodesRule, partitionHandlingRule, pluginsRule, portsRule } from './cluster/rules';
+import { defaultUserRule, nodesRule, partitionHandlingRule, pluginsRule, portsRule, resourcesRule } from './cluster/rules';
 import { composeRule } from './compose/rules';
 import { kubernetesRule } from './kubernetes/rules';
 import { loadBalancerHostsRule, loadBalancerSettingsRule } from './load-balancer/rules';
@@ -42,6 +42,7 @@ export const RULES: readonly Rule[] = [
   partitionHandlingRule,
   pluginsRule,
   defaultUserRule,
+  resourcesRule,
   policiesRule,
   topologyRule,
   (spec) => reliabilityRule(spec, parseVersion(spec.rabbitmq.version)),

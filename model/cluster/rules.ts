@@ -164,3 +164,24 @@ export function erlangCookieValueRule(path: string, source: string, value: strin
   }
   return problems;
 }
+
+/**
+ * Sizes RabbitMQ's own parser (rabbit_resource_monitor_misc:parse_information_unit) fails on although the spec's
+ * pattern admits them. "KiB" ends in a case_clause on 3.10.8, 4.0.5 and 4.3.6: measured on 3.10.8 and 4.3.6, an
+ * absolute watermark in KiB leaves the node without its memory monitor (no memory alarm at all), and on 3.10.8 a
+ * disk free limit in KiB leaves the disk monitor on its 50MB default. TB and TiB are read from 3.13 only.
+ */
+export const resourcesRule: Rule = (spec, features) =>
+  (['memoryHighWatermark', 'diskFreeLimit'] as const).flatMap((key) => {
+    const value = spec.resources[key];
+    if (typeof value !== 'string') return [];
+    const monitor = key === 'memoryHighWatermark' ? 'memory monitor' : 'disk monitor';
+    if (value.endsWith('KiB')) {
+      const bytes = Number(value.slice(0, -3)) * 1024;
+      return [error(`resources.${key}`, value, `is in KiB, which RabbitMQ's size parser fails on, leaving the node without its ${monitor} setting; write it in bytes ("${bytes}"), MiB or GiB`)];
+    }
+    if (features && !features.terabyteSizes && /TB$|TiB$/.test(value)) {
+      return [error(`resources.${key}`, value, `is in ${value.endsWith('TiB') ? 'TiB' : 'TB'}, which RabbitMQ reads from 3.13 only (${spec.rabbitmq.version} answers parse_error); write it in ${value.endsWith('TiB') ? 'GiB' : 'GB'}`)];
+    }
+    return [];
+  });

@@ -62,6 +62,8 @@ export interface VersionFeatures {
    * Erlang with PCRE too): patterns RabbitMQ compiles (policies, permissions) must then suit both engines.
    */
   readonly pcre2Erlang: boolean;
+  /** RabbitMQ reads sizes in TB and TiB (3.13+, rabbitmq-server#10348; 3.10.8 answers parse_error). */
+  readonly terabyteSizes: boolean;
   /** `rabbitmq-upgrade` commands that wait for replicas elsewhere before a node stops (mirrors exist before 4.0). */
   readonly awaitReplicasCommands: readonly ('await_online_quorum_plus_one' | 'await_online_synchronized_mirror')[];
 }
@@ -119,6 +121,7 @@ export function featuresOf(version: RabbitmqVersion): VersionFeatures {
     deliveryLimitCountsNack: !atLeast(version, 4, 3),
     erlangSeries: ERLANG_SERIES[version.line],
     pcre2Erlang: atLeast(version, 4, 2),
+    terabyteSizes: atLeast(version, 3, 13),
     awaitReplicasCommands: atLeast(version, 4, 0)
       ? ['await_online_quorum_plus_one']
       : ['await_online_quorum_plus_one', 'await_online_synchronized_mirror'],
