@@ -1,5 +1,5 @@
 /** The systemd unit that keeps the majority agent (model/majority-check.ts) running on a RabbitMQ host. */
-import { majorityAgentArgs, type ResolvedCluster, type ResolvedMajorityCheck } from '../model';
+import { majorityAgentArgs, type ResolvedCluster, type ResolvedMajorityCheck } from '../model/internal';
 
 export const MAJORITY_AGENT_SERVICE = 'warren-majority-agent';
 export const MAJORITY_AGENT_UNIT_PATH = `/etc/systemd/system/${MAJORITY_AGENT_SERVICE}.service`;
