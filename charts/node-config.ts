@@ -53,7 +53,6 @@ export function configFilesOf(cluster: ResolvedCluster): Record<ConfigKey, strin
 }
 
 function kubernetesSections(cluster: ResolvedCluster): ConfSection[] {
-  const { features } = cluster;
   const limit = cluster.kubernetes.resources.limits.memory;
   return [
     {
@@ -67,14 +66,6 @@ function kubernetesSections(cluster: ResolvedCluster): ConfSection[] {
     {
       comment: [`The container may use ${limit}; RabbitMQ plans with that less 20 % (at most 2 GiB) of headroom for the runtime.`],
       entries: [['total_memory_available_override_value', memoryForRabbitmq(limit)]],
-    },
-    {
-      comment: [
-        features.queueLocatorKey === 'queue_leader_locator'
-          ? 'New quorum queue and stream leaders go to the least loaded node.'
-          : 'New classic queue masters go to the node that hosts the fewest.',
-      ],
-      entries: [[features.queueLocatorKey, features.queueLocatorKey === 'queue_leader_locator' ? 'balanced' : 'min-masters']],
     },
   ];
 }

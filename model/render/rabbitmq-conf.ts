@@ -135,16 +135,25 @@ function tlsSections(cluster: ResolvedCluster, options: RabbitmqConfOptions): Co
 
 function queuesSection(cluster: ResolvedCluster): ConfSection {
   const { features, defaultQueueType, version } = cluster;
+  const leaders = features.queueLocatorKey === 'queue_leader_locator';
+  const locator = {
+    comment: leaders ? 'New quorum queue and stream leaders go to the least loaded node.' : 'New classic queue masters go to the node that hosts the fewest.',
+    entry: [features.queueLocatorKey, leaders ? 'balanced' : 'min-masters'] as const,
+  };
   if (features.nodeDefaultQueueType) {
-    return { comment: ['Queues: the type a declaration gets when it names none.'], entries: [['default_queue_type', defaultQueueType]] };
+    return {
+      comment: ['Queues: the type a declaration gets when it names none.', locator.comment],
+      entries: [['default_queue_type', defaultQueueType], locator.entry],
+    };
   }
   return {
     comment: [
       features.vhostDefaultQueueType
         ? `Queues: RabbitMQ ${version.line} has no node-wide default_queue_type; definitions.json sets "${defaultQueueType}" per virtual host.`
         : `Queues: RabbitMQ ${version.line} cannot default the queue type; clients declare x-queue-type themselves.`,
+      locator.comment,
     ],
-    entries: [],
+    entries: [locator.entry],
   };
 }
 
