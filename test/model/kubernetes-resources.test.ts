@@ -20,7 +20,8 @@ describe('Kubernetes requests, limits, alarms and monitoring that fit together',
   });
 
   it('GIVEN an absolute watermark of 2GiB (= the 2Gi limit) and a disk free limit of 11GB above a 10Gi volume THEN both warn with the Kubernetes value they meet', () => {
-    expect(problemsOf({ name: 'orders', resources: { memoryHighWatermark: '2GiB', diskFreeLimit: '11GB' } })).toEqual([
+    // compose.memoryLimit above the watermark, so that only the Kubernetes limit meets it.
+    expect(problemsOf({ name: 'orders', resources: { memoryHighWatermark: '2GiB', diskFreeLimit: '11GB' }, compose: { memoryLimit: '4GiB' } })).toEqual([
       `warning: resources.memoryHighWatermark: "2GiB" is not below the container's memory limit on Kubernetes (kubernetes.resources.limits.memory 2Gi): the kernel would kill the node before the memory alarm stops publishers; give a fraction such as 0.6, or a size well below the limit`,
       'warning: resources.diskFreeLimit: "11GB" is not below the volume size on Kubernetes (kubernetes.storage.size 10Gi): the volume never has that much free space, so the disk alarm blocks every publisher from the start; lower it or give a larger storage.size',
     ]);

@@ -42,11 +42,11 @@ describe('tls validation', () => {
   it('errors when the compose target would publish amqps on a host port another node already publishes', () => {
     // Without a load balancer node i publishes amqp at port + i - 1 and amqps at port - (i - 1).
     expect(messages({ name: 'tls', nodes: 3, ports: { amqps: 5673 }, tls: TLS })).toEqual([
-      'ports.amqp: "5672" gives tls-2 host port 5673 in the compose target, already published for tls-1 (amqps); choose ports further apart, or fewer nodes',
-      'ports.amqps: "5673" gives tls-2 host port 5672 in the compose target, already published for tls-1 (amqp); choose ports further apart, or fewer nodes',
+      'ports.amqp: "5672" gives tls-2 host port 5673 in the compose target, already published for tls-1 (amqps); each listener needs 3 consecutive host ports (one per node), so move ports.amqp to 5674, or use fewer nodes',
+      'ports.amqps: "5673" gives tls-2 host port 5672 in the compose target, already published for tls-1 (amqp); each listener needs 3 consecutive host ports (one per node), so move ports.amqps to 5677, or use fewer nodes',
     ]);
     expect(messages({ name: 'tls', nodes: 3, ports: { amqps: 2 }, tls: TLS })).toEqual([
-      'ports.amqps: "2" gives host port 0 in the compose target (amqps counts down one port per node); choose a higher port',
+      'ports.amqps: "2" gives host port 0 in the compose target (amqps counts down one port per node); use ports.amqps of at least 3',
     ]);
     // The defaults never clash: 5671, 5670, 5669 beside 5672, 5673, 5674.
     expect(messages({ name: 'tls', nodes: 3, tls: TLS })).toEqual([]);
