@@ -15,6 +15,7 @@ import {
   truncateForMessage,
   validateSpec,
   WarrenUserError,
+  PLAN_STATE_PATH,
   type GeneratedFile,
   type ResolvedCluster,
 } from '../model/internal';
@@ -24,6 +25,8 @@ import { generateSecrets, readSecretSources } from '../io/secrets-store';
 import { STARTER_SPEC } from './starter-spec';
 import { TARGETS } from './targets';
 import { checkOutputFolder, writeOutput, writeUserFile } from './write-output';
+import { plan, PLAN_HELP } from './plan';
+import { cookieRecordOf, planStateFile } from './plan-state';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -39,15 +42,19 @@ Usage: warren <command> [options]
 
 Commands:
   synth      write every target (${TARGETS.map((t) => t.name).join(', ')}) for a spec
+  plan       what applying a changed spec would do to the cluster last synthesised
   validate   check a spec and list every problem
   init       write a commented starter spec
   schema     write the JSON Schema of the spec file
 
 Run \`warren <command> --help\` for its options. --debug (any command) shows the stack of an internal error.
-Exit status: 0 done, 1 the spec or a secret has errors, 2 a bad option or file, 3 an internal error.`,
+Exit status: 0 done, 1 the spec or a secret has errors, 2 a bad option or file, 3 an internal error
+(plan: 0 nothing to apply, 2 changes, 1 a rejected change or any error; see warren plan --help).`,
+  plan: PLAN_HELP,
   synth: `Usage: warren synth [--spec FILE] [--out DIR] [--target NAME]... [--secrets DIR]
 
-Writes the cluster's files into DIR, one folder per target. Without --spec, synthesises the
+Writes the cluster's files into DIR, one folder per target, and DIR/${PLAN_STATE_PATH} for
+\`warren plan\` (the resolved spec, with secret sources but no secret values). Without --spec, synthesises the
 built-in default cluster (3 nodes, RabbitMQ 4.3, HAProxy in front). Nothing is written (and no secret
 generated) when the spec, a secret source or the output folder has errors; an existing output is
 replaced target by target, never half-written.
@@ -123,9 +130,11 @@ const synth: Command = (args, io) => {
   let swapping = false;
   try {
     written = targets.map((t) => ({ target: t.name, files: t.files(cluster, generated.values) }));
+    // Last, so it is swapped in only once every target folder was.
+    const state = planStateFile(outDir, targets.map((t) => t.name), TARGETS.map((t) => t.name), cluster, cookieRecordOf(cluster, store.folder, baseDir));
     writeOutput(
       outDir,
-      written.flatMap((w) => w.files),
+      [...written.flatMap((w) => w.files), state],
       () => (swapping = true),
     );
   } catch (error) {
@@ -208,7 +217,7 @@ const schema: Command = (args, io) => {
   return 0;
 };
 
-const COMMANDS: Record<string, Command> = { synth, validate, init, schema };
+const COMMANDS: Record<string, Command> = { synth, validate, init, schema, plan };
 
 function statIsFolder(path: string): boolean {
   try {

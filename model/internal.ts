@@ -13,3 +13,8 @@ export { MAJORITY_AGENT_ESCRIPT } from './cluster/majority-agent-escript';
 export { renderConfFile, type ConfSection } from './render/conf-file';
 export { rabbitmqConfSections } from './render/rabbitmq-conf';
 export { definitionsOf, rabbitPasswordHash } from './render/definitions';
+export { planSnapshotOf, type PlanSnapshot } from './plan/snapshot';
+export { planChanges } from './plan/plan';
+export { CHANGE_CLASSES, formatChange, worstClass, type ChangeClass, type PlannedChange } from './plan/change';
+export { sameIdentity, type CookieNow, type CookieRecord, type FileIdentity } from './plan/cookie';
+export { nextPlanState, parsePlanState, renderPlanState, PLAN_STATE_PATH, type PlanState, type SynthesisRecord } from './plan/state';
