@@ -14,15 +14,15 @@ import { pemValueRule, type PemMaterial } from '../../model/tls/rules';
 import { RABBITMQ_LINES, rabbitmqRuntime } from '../lab';
 
 /**
- * Whether a distributed Erlang node starts with `cookie` in $HOME/.erlang.cookie (mode 0400), in private PID and
- * network namespaces so that the epmd it starts ends with it.
+ * Whether a distributed Erlang node starts with `cookie` in $HOME/.erlang.cookie (mode 0400; no crash dump when it does
+ * not), in private PID and network namespaces so that the epmd it starts ends with it.
  */
 function nodeStartsWithCookie(root: string | undefined, cookie: string): boolean {
   const base = mkdtempSync(join(root === undefined ? tmpdir() : join(root, 'tmp'), 'cookie-'));
   try {
     writeFileSync(join(base, '.erlang.cookie'), cookie, { mode: 0o400 });
     const home = root === undefined ? base : base.slice(root.length);
-    const erl = `env HOME=${home} erl -sname cookie -noshell -eval 'erlang:get_cookie(), io:format("started~n"), halt().'`;
+    const erl = `env HOME=${home} ERL_CRASH_DUMP_SECONDS=0 erl -sname cookie -noshell -eval 'erlang:get_cookie(), io:format("started~n"), halt().'`;
     const script = `ip link set lo up && ${root === undefined ? erl : `chroot ${root} ${erl}`}`;
     const run = spawnSync('unshare', ['--net', '--pid', '--fork', 'sh', '-c', script], { encoding: 'utf8', timeout: 60_000 });
     return run.stdout.includes('started');
