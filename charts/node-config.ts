@@ -14,7 +14,6 @@ import {
   type ResolvedCluster,
   type SecretValues,
 } from '../model/internal';
-import { memoryForRabbitmq } from './quantity';
 
 export const CONFIG_DIR = '/etc/rabbitmq';
 export const DEFINITIONS_KEY = 'definitions.json';
@@ -53,7 +52,7 @@ export function configFilesOf(cluster: ResolvedCluster): Record<ConfigKey, strin
 }
 
 function kubernetesSections(cluster: ResolvedCluster): ConfSection[] {
-  const limit = cluster.kubernetes.resources.limits.memory;
+  const { memory } = cluster.kubernetes;
   return [
     {
       comment: ['Logs go to the console, where Kubernetes collects them (the root file system is read-only).'],
@@ -64,8 +63,8 @@ function kubernetesSections(cluster: ResolvedCluster): ConfSection[] {
       ],
     },
     {
-      comment: [`The container may use ${limit}; RabbitMQ plans with that less 20 % (at most 2 GiB) of headroom for the runtime.`],
-      entries: [['total_memory_available_override_value', memoryForRabbitmq(limit)]],
+      comment: [`The container may use ${memory.limit}; RabbitMQ plans with that less 20 % (at most 2 GiB) of headroom for the runtime.`],
+      entries: [['total_memory_available_override_value', memory.forRabbitmqBytes]],
     },
   ];
 }

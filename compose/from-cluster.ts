@@ -14,7 +14,6 @@ import {
   type ResolvedNode,
   type SecretRef,
 } from '../model/internal';
-import { composeMemoryOf } from '../model/compose/memory';
 import type { ComposeProject, ComposeService, PortMapping, ServiceFile, StartupStep } from './config';
 import { COMPOSE_FILES, COMPOSE_SECRETS, CONTAINER_PATHS, HAPROXY_CONFIG_FILE, HAPROXY_CONFIG_PATH, HAPROXY_IMAGE, HAPROXY_SERVICE, IMAGE_FOLDERS } from './paths';
 
@@ -148,7 +147,7 @@ function nodeService(cluster: ResolvedCluster, node: ResolvedNode, files: readon
     healthcheck: { test: ['CMD', 'rabbitmq-diagnostics', '-q', 'check_running'], intervalSeconds: 10, timeoutSeconds: 10, retries: 6, startPeriodSeconds: 60 },
     stopGracePeriodSeconds: 60,
     // RabbitMQ is told the same figure less headroom (files.ts), so its alarms apply to this limit, not to the host.
-    memoryLimitBytes: composeMemoryOf(cluster).limitBytes,
+    memoryLimitBytes: cluster.compose.memory.limitBytes,
   };
 }
 

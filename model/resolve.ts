@@ -4,6 +4,8 @@
  */
 import { listenersOf, type Listener } from './cluster/listeners';
 import { cliPortRange, nodeHostsOf } from './cluster/nodes';
+import { composeMemoryOf } from './compose/memory';
+import type { ContainerMemory } from './core/container-memory';
 import { SpecError, type Problem } from './core/problems';
 import { resolveLoadBalancer, type ResolvedLoadBalancer } from './load-balancer/resolve';
 import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets/secrets';
@@ -70,7 +72,12 @@ export interface ResolvedCluster {
   readonly resources: { readonly memoryHighWatermark: ResourceLimit; readonly diskFreeLimit: ResourceLimit };
   readonly defaultQueueType: QueueType;
   readonly loadBalancer?: ResolvedLoadBalancer;
-  readonly compose: { readonly bindAddress: string; readonly hostPortOffset: number };
+  readonly compose: {
+    readonly bindAddress: string;
+    readonly hostPortOffset: number;
+    /** Each node container's memory limit, and what RabbitMQ is told it has. */
+    readonly memory: ContainerMemory;
+  };
   /** AMQP over TLS on ports.amqps. @default - no TLS listener */
   readonly tls?: ResolvedTls;
   readonly topology: ResolvedTopology;
@@ -156,7 +163,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     },
     defaultQueueType: spec.queues.defaultType,
     ...(loadBalancer && { loadBalancer }),
-    compose: spec.compose,
+    compose: { bindAddress: spec.compose.bindAddress, hostPortOffset: spec.compose.hostPortOffset, memory: composeMemoryOf(spec.compose) },
     ...(tls && { tls }),
     topology,
     kubernetes: resolveKubernetes(spec.name, nodes.length, spec.kubernetes, features),

@@ -2,7 +2,8 @@
  * The Kubernetes target's resolved settings: object names, node-name pattern, replicas and the
  * preStop/grace-period budget, derived once so the chart, the Pulumi program and the CLI agree.
  */
-import type { KubernetesSpec } from './schema';
+import { containerMemory, type ContainerMemory } from '../core/container-memory';
+import { quantityValue, type KubernetesSpec } from './schema';
 import { preStopCommandsOf, preStopWorstCaseSeconds } from './pre-stop';
 import type { VersionFeatures } from '../rabbitmq/version';
 
@@ -34,6 +35,8 @@ export interface ResolvedKubernetes {
     readonly requests: { readonly cpu: string; readonly memory: string };
     readonly limits: { readonly cpu?: string; readonly memory: string };
   };
+  /** The container's memory limit, and what RabbitMQ is told it has. */
+  readonly memory: ContainerMemory;
   readonly clientNamespaces: readonly string[];
   readonly monitoringNamespace: string;
   readonly serviceMonitor: boolean;
@@ -66,6 +69,7 @@ export function resolveKubernetes(name: string, replicas: number, spec: Kubernet
     nodeNamePattern: `rabbit@$(MY_POD_NAME).${headlessService}.$(MY_POD_NAMESPACE)`,
     storage: spec.storage,
     resources: spec.resources,
+    memory: containerMemory(spec.resources.limits.memory, quantityValue(spec.resources.limits.memory)),
     clientNamespaces: [...new Set(spec.clientNamespaces.filter((ns) => ns !== spec.namespace))].sort(),
     monitoringNamespace: spec.monitoringNamespace,
     serviceMonitor: spec.serviceMonitor,

@@ -38,8 +38,8 @@ describe('one chart per supported line, with what differs', () => {
     expect(c.keys).not.toContain('cluster_formation.k8s.ordinal_start');
     expect(c.conf).toContain('cluster_partition_handling = autoheal');
     expect(c.alerts).toContain('RabbitmqNetworkPartition');
-    expect(c.data['20-kubernetes.conf']).toContain('\nqueue_master_locator = min-masters\n');
-    expect(c.data['20-kubernetes.conf']).not.toMatch(/^queue_leader_locator/m);
+    expect(c.data['10-rabbitmq.conf']).toContain('\nqueue_master_locator = min-masters\n');
+    expect(c.data['10-rabbitmq.conf']).not.toMatch(/^queue_leader_locator/m);
     expect(c.keys).not.toContain('default_queue_type');
     expect(c.container.readinessProbe?.exec?.command).toEqual(['rabbitmq-diagnostics', '-q', 'ping']);
     expect(c.container.lifecycle?.preStop?.exec?.command[2]).toBe(
@@ -55,8 +55,8 @@ describe('one chart per supported line, with what differs', () => {
     expect(c.keys).toEqual(expect.arrayContaining(OLD_DISCOVERY_KEYS));
     expect(c.conf).toContain('cluster_partition_handling = autoheal');
     expect(c.conf).toContain('default_queue_type = quorum');
-    expect(c.data['20-kubernetes.conf']).toContain('queue_leader_locator = balanced');
-    expect(c.data['20-kubernetes.conf']).not.toMatch(/^queue_master_locator/m);
+    expect(c.data['10-rabbitmq.conf']).toContain('queue_leader_locator = balanced');
+    expect(c.data['10-rabbitmq.conf']).not.toMatch(/^queue_master_locator/m);
     expect(c.container.lifecycle?.preStop?.exec?.command[2]).toBe('rabbitmq-upgrade await_online_quorum_plus_one -t 600; rabbitmq-upgrade drain -t 600');
     expect(c.container.readinessProbe?.exec?.command).toEqual(['rabbitmq-diagnostics', '-q', 'ping']);
   });
@@ -91,7 +91,7 @@ describe('one chart per supported line, with what differs', () => {
     expect(c.keys).not.toContain('cluster_partition_handling');
     expect(c.cluster.notices[0]).toMatch(/^partitionHandling "autoheal" has no effect on RabbitMQ 4.3/);
     expect(c.conf).toContain('default_queue_type = quorum');
-    expect(c.data['20-kubernetes.conf']).toContain('queue_leader_locator = balanced');
+    expect(c.data['10-rabbitmq.conf']).toContain('queue_leader_locator = balanced');
     expect(c.container.readinessProbe?.httpGet?.path).toBe('/api/health/checks/ready-to-serve-clients');
   });
 
