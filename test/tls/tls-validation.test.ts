@@ -57,9 +57,9 @@ describe('tls validation', () => {
     const cluster = resolveCluster({ name: 'tls', tls: { ...TLS, caCertificate: 'file:ca.pem' } } as ClusterSpec);
     expect(cluster.tls).toEqual({
       // Certificate material is never generated: messages about these sources must not suggest "generate".
-      certificate: { id: 'tls-certificate', description: 'TLS certificate of the nodes (PEM)', path: 'tls.certificate', source: { kind: 'file', path: 'tls/server_certificate.pem' }, generatable: false },
-      privateKey: { id: 'tls-private-key', description: 'private key of the nodes\' TLS certificate (PEM)', path: 'tls.privateKey', source: { kind: 'env', variable: 'FAKE_TLS_KEY' }, generatable: false },
-      caCertificate: { id: 'tls-ca-certificate', description: 'TLS CA certificate (PEM)', path: 'tls.caCertificate', source: { kind: 'file', path: 'ca.pem' }, generatable: false },
+      certificate: { id: 'tls-certificate', description: 'TLS certificate of the nodes (PEM)', path: 'tls.certificate', source: { kind: 'file', path: 'tls/server_certificate.pem' }, generatable: false, consumer: 'rabbitmq', carrier: 'own-file' },
+      privateKey: { id: 'tls-private-key', description: 'private key of the nodes\' TLS certificate (PEM)', path: 'tls.privateKey', source: { kind: 'env', variable: 'FAKE_TLS_KEY' }, generatable: false, consumer: 'rabbitmq', carrier: 'own-file' },
+      caCertificate: { id: 'tls-ca-certificate', description: 'TLS CA certificate (PEM)', path: 'tls.caCertificate', source: { kind: 'file', path: 'ca.pem' }, generatable: false, consumer: 'rabbitmq', carrier: 'own-file' },
       verifyPeer: false,
       plainListener: true,
     });
