@@ -28,10 +28,13 @@ export interface PlannedChange {
   readonly fix: string;
 }
 
-/** A value as a plan line shows it: plain words bare, other strings quoted, structures as short JSON, absence as (none). */
+/** Strings that could be mistaken for the line's own separators, or would not show, are quoted. */
+const NEEDS_QUOTES = /^$|^\s|\s$|[\n\r\t]| -> |: |; |^\(none\)$/;
+
+/** A value as a plan line shows it: strings bare unless they could mislead, structures as short JSON, absence as (none). */
 export function formatPlanValue(value: PlainValue | undefined): string {
   if (value === undefined) return '(none)';
-  if (typeof value === 'string') return /^[A-Za-z0-9@._:/*-]+$/.test(value) ? value : JSON.stringify(truncateForMessage(value));
+  if (typeof value === 'string') return NEEDS_QUOTES.test(value) ? JSON.stringify(truncateForMessage(value)) : truncateForMessage(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   return truncateForMessage(JSON.stringify(value));
 }

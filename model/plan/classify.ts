@@ -73,13 +73,14 @@ const defaultQueueType: Classifier = (d, { after }) => {
   return { class: 'no-op', reason: `RabbitMQ ${after.version} cannot default the queue type`, fix: 'nothing to do; clients declare x-queue-type themselves' };
 };
 
-const memoryWatermark: Classifier = (d) => ({
+/** Relative and absolute limits are two keys: switching between them shows once, on the new one. */
+const memoryWatermark: Classifier = (d) => d.after === undefined ? undefined : ({
   class: 'rolling restart',
   reason: 'vm_memory_high_watermark is read at boot',
   fix: `${ROLL}; or, until the nodes restart, rabbitmqctl set_vm_memory_high_watermark ${typeof d.after === 'number' ? d.after : `absolute ${String(d.after)}`} on every node`,
 });
 
-const diskFreeLimit: Classifier = (d) => ({
+const diskFreeLimit: Classifier = (d) => d.after === undefined ? undefined : ({
   class: 'rolling restart',
   reason: 'disk_free_limit is read at boot',
   fix: `${ROLL}; or, until the nodes restart, rabbitmqctl set_disk_free_limit ${typeof d.after === 'number' ? `mem_relative ${d.after}` : String(d.after)} on every node`,
@@ -97,6 +98,9 @@ const loadBalancerHost: Classifier = (d) =>
       : { class: 'live', reason: LOAD_BALANCER_RELOAD, fix: 'run install.sh on each load-balancer host' };
 
 const POD_TEMPLATE = "the StatefulSet's pod template changes: kubectl apply rolls the pods one at a time, each draining in its preStop hook";
+
+const podTemplateUnlessUpgrade: Classifier = (_d, { before, after }) =>
+  before.version === after.version ? { class: 'rolling restart', reason: POD_TEMPLATE, fix: 'kubectl apply' } : undefined;
 
 const storageSize: Classifier = (d) => {
   const [was, is] = [quantityValue(String(d.before)), quantityValue(String(d.after))];
@@ -190,6 +194,9 @@ export const CLASSIFIERS: Readonly<Record<string, Classifier>> = {
   topology: verdict('live', 'imported with the definitions', 'rabbitmqctl import_definitions <definitions.json> on one node'),
   ...TOPOLOGY_CLASSIFIERS,
   kubernetes: verdict('rolling restart', POD_TEMPLATE, 'kubectl apply'),
+  // The preStop hook follows the version and the node count; an upgrade rolls every pod anyway.
+  'kubernetes.preStop': podTemplateUnlessUpgrade,
+  'kubernetes.terminationGracePeriodSeconds': podTemplateUnlessUpgrade,
   'kubernetes.namespace': verdict(
     'rejected',
     'the namespace is part of every node name (rabbit@<pod>.<service>.<namespace>) and holds the volumes: a new namespace is a new, empty cluster',

@@ -36,6 +36,8 @@ export function versionRule(before: PlanSnapshot, after: PlanSnapshot): PlannedC
 
 export function metadataStoreRule(before: PlanSnapshot, after: PlanSnapshot): PlannedChange[] {
   if (before.metadataStore === after.metadataStore) return [];
+  // Where the version cannot change, neither can the store that follows it.
+  if (versionChange(before.version, after.version)?.class === 'rejected') return [];
   const change = { path: 'rabbitmq.metadataStore', before: before.metadataStore, after: after.metadataStore };
   if (after.metadataStore === 'mnesia') {
     return [
@@ -47,15 +49,30 @@ export function metadataStoreRule(before: PlanSnapshot, after: PlanSnapshot): Pl
       },
     ];
   }
-  const upgrading = before.version !== after.version;
+  const migration = {
+    ...change,
+    class: 'migration' as const,
+    reason: 'the metadata moves from Mnesia to Khepri (Raft) while the cluster runs, which needs every node up, pauses briefly at the end, and cannot be undone',
+  };
+  const [was, is] = [parseVersion(before.version), parseVersion(after.version)];
+  const khepriLine = (v: typeof was) => v !== undefined && (v.major > 4 || (v.major === 4 && v.minor >= 2));
+  if (before.version === after.version || !was || !is) {
+    return [{ ...migration, fix: 'rabbitmqctl enable_feature_flag khepri_db with every node running and healthy, away from peak load' }];
+  }
+  if (!khepriLine(was)) {
+    return [
+      {
+        ...migration,
+        reason: `a cluster upgraded to ${is.line} keeps Mnesia until its khepri_db feature flag is enabled, while the spec now describes Khepri (a new ${is.line} cluster's default); ${migration.reason}`,
+        fix: `once every node runs ${is.line}, rabbitmqctl enable_feature_flag khepri_db with all of them up; until then set rabbitmq.metadataStore to "mnesia", so that the files describe what runs`,
+      },
+    ];
+  }
   return [
     {
-      ...change,
-      class: 'migration',
-      reason: `${upgrading ? `RabbitMQ ${after.version} has no Mnesia: ` : ''}the metadata moves to Khepri (Raft) while the cluster runs, which needs every node up and pauses briefly at the end, and cannot be undone`,
-      fix: upgrading
-        ? `before the upgrade, rabbitmqctl enable_feature_flag khepri_db on the ${before.version} cluster with every node running and healthy (otherwise each ${after.version} node migrates while it boots)`
-        : 'rabbitmqctl enable_feature_flag khepri_db with every node running and healthy, away from peak load',
+      ...migration,
+      reason: `RabbitMQ ${is.line} has no Mnesia: ${migration.reason}`,
+      fix: `before the upgrade, rabbitmqctl enable_feature_flag khepri_db on the ${was.line} cluster with every node running and healthy (otherwise each ${is.line} node migrates while it boots)`,
     },
   ];
 }

@@ -43,7 +43,7 @@ export function sameIdentity(a: FileIdentity | undefined, b: FileIdentity | unde
   return a !== undefined && b !== undefined && a.size === b.size && a.modifiedMs === b.modifiedMs;
 }
 
-const FROM_A_NODE = "a node's /var/lib/rabbitmq/.erlang.cookie holds the cookie the cluster runs";
+const FROM_A_NODE = "a node's /var/lib/rabbitmq/.erlang.cookie holds it";
 const SPLIT = 'nodes given another cookie cannot talk to the running ones, and the cluster splits';
 
 /** The change of the cookie, classified; undefined when plan sees none. */
@@ -68,7 +68,7 @@ export function cookieChange(before: CookieRecord, now: CookieNow): PlannedChang
       ...change,
       class: 'rejected',
       reason: `${now.file} changed since the last synth (its size or modification time), so it may hold another cookie; ${SPLIT}`,
-      fix: `if it holds the cookie the cluster runs (${FROM_A_NODE}), run warren synth to record it; otherwise put that cookie back`,
+      fix: "if it holds the cookie the cluster runs (compare it with a node's /var/lib/rabbitmq/.erlang.cookie), run warren synth to record it; otherwise put that cookie back",
     };
   }
   const where = now.file === undefined ? now.source : `${now.source} (${now.file})`;

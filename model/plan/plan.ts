@@ -75,7 +75,15 @@ const shown = (pattern: string, value: PlainValue): PlainValue => {
 
 export function planChanges(before: PlanSnapshot, after: PlanSnapshot, options: PlanOptions = {}): PlannedChange[] {
   const cookie = options.cookie && cookieChange(options.cookie.before, options.cookie.now);
-  const changes: PlannedChange[] = [...versionRule(before, after), ...metadataStoreRule(before, after), ...(cookie ? [cookie] : []), ...nodesRule(before, after)];
+  const renamed = before.name !== after.name;
+  // Host names <name>-N follow the name: the name's own line says it all.
+  const hostsFollowName = renamed && [before, after].every((s) => s.nodes.every((node, i) => node.host === `${s.name}-${i + 1}`));
+  const changes: PlannedChange[] = [
+    ...versionRule(before, after),
+    ...metadataStoreRule(before, after),
+    ...(cookie ? [cookie] : []),
+    ...(hostsFollowName ? [] : nodesRule(before, after)),
+  ];
   for (const difference of differences(before, after)) {
     const classifier = classifierFor(difference.segments);
     const verdict = classifier ? classifier(difference, { before, after }) : UNKNOWN;
@@ -87,5 +95,8 @@ export function planChanges(before: PlanSnapshot, after: PlanSnapshot, options: 
       ...verdict,
     });
   }
-  return [...changes, ...confChanges(before, after, changes)];
+  const all = [...changes, ...confChanges(before, after, changes)];
+  // A rejected change says what to do instead; how the same change would be applied does not matter.
+  const rejected = new Set(all.filter((c) => c.class === 'rejected').map((c) => c.path));
+  return all.filter((c) => c.class === 'rejected' || !rejected.has(c.path));
 }

@@ -42,6 +42,11 @@ export function upgradeChain(from: VersionLine, to: VersionLine): VersionLine[] 
   return undefined;
 }
 
+/** `4.0, 4.1 or 4.2`. */
+function either(lines: readonly string[]): string {
+  return lines.length <= 1 ? lines.join('') : `${lines.slice(0, -1).join(', ')} or ${lines.at(-1)}`;
+}
+
 function compareVersions(a: RabbitmqVersion, b: RabbitmqVersion): number {
   return a.major - b.major || a.minor - b.minor || (a.patch ?? 0) - (b.patch ?? 0);
 }
@@ -90,7 +95,7 @@ export function versionChange(beforeText: string, afterText: string): PlannedCha
     return {
       ...change,
       class: 'rejected',
-      reason: `RabbitMQ cannot upgrade ${before.line} to ${after.line} in place; from ${before.line} it upgrades to ${UPGRADE_PATHS[before.line].join(' or ')} only`,
+      reason: `RabbitMQ cannot upgrade ${before.line} to ${after.line} in place; from ${before.line} it upgrades to ${either(UPGRADE_PATHS[before.line])} only`,
       fix: `upgrade one line at a time: ${chain.join(' -> ')} (set rabbitmq.version to ${chain[1]}, plan, synth, roll it out, then the next), or ${BLUE_GREEN}`,
     };
   }
