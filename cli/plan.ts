@@ -54,13 +54,13 @@ synth in DIR), 3 an internal error.`;
 /** What each class means for warren's own targets, printed once under the changes when the class is present. */
 const CLASS_NOTES: Partial<Record<ChangeClass, string>> = {
   live:
-    'live: RabbitMQ takes these while running (each fix says how), but warren\'s targets load definitions.json and enabled_plugins at boot only: ' +
+    'live: RabbitMQ takes these while running (each fix says how), but warren\'s targets hand definitions.json, enabled_plugins and TLS files to a node only when it starts: ' +
     'on kubernetes, kubectl apply rolls the pods (their config checksum changes); on VMs, install.sh restarts RabbitMQ where they changed (run it one host at a time); ' +
-    'compose nodes read them at their next start. Apply them live first where no node should restart.',
+    'compose nodes read them at their next start. Apply them live first; the new output then only makes later starts agree.',
   'rolling restart':
     'rolling restart: one node at a time, each drained (rabbitmq-upgrade await_online_quorum_plus_one, then drain) and back in the cluster before the next: ' +
     'on kubernetes, kubectl apply does it (the StatefulSet rolls the pods, the preStop hook drains); on VMs, run install.sh one host at a time; ' +
-    'with compose, docker compose up -d --no-deps --force-recreate <name>-N for one node after another.',
+    'with compose, docker compose up -d --no-deps --force-recreate <host> for one node service after another.',
   migration: 'migration: do what each fix says before (or instead of) applying the new output; a restart alone does not do it.',
 };
 

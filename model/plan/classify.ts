@@ -170,7 +170,7 @@ export const CLASSIFIERS: Readonly<Record<string, Classifier>> = {
   compose: verdict(
     'rolling restart',
     'compose target only: the node containers are recreated (docker compose up -d recreates every changed service at once)',
-    'recreate one node at a time: docker compose up -d --no-deps <name>-N, waiting until it is healthy',
+    'recreate one node at a time: docker compose up -d --no-deps <host> (the node\'s service), waiting until it is healthy',
   ),
   tls: (d) =>
     d.before === undefined

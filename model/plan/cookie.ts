@@ -87,6 +87,8 @@ export function cookieChange(before: CookieRecord, now: CookieNow): PlannedChang
     ...change,
     class: 'rejected',
     reason: `warren cannot confirm that ${where} holds the cookie last synthesised (${now.unreadable ?? 'one of the two values cannot be read'})`,
-    fix: `put the running cookie into it (${FROM_A_NODE}), then run warren synth to record it`,
+    fix:
+      `put the running cookie into it (${FROM_A_NODE}), then run warren synth to record it` +
+      (now.source === 'generate' && before.source === 'generate' && before.file !== undefined ? `, or pass --secrets with the store synth used (the folder above ${before.file})` : ''),
   };
 }
