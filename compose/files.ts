@@ -2,7 +2,12 @@
 import { haproxyConfigFromCluster, renderHaproxyConfig } from '../haproxy';
 import {
   MAJORITY_AGENT_ESCRIPT,
+  PROMETHEUS_RULES_FILE,
+  PROMETHEUS_SCRAPE_FILE,
+  haproxyPasswordFileOf,
   pemFileContent,
+  renderPrometheusRules,
+  renderPrometheusScrapeConfigs,
   renderDefinitions,
   rabbitmqConfSections,
   renderConfFile,
@@ -15,8 +20,8 @@ import {
   type SecretValues,
 } from '../model/internal';
 import type { FileContent } from './config';
-import { composeProjectFromCluster } from './from-cluster';
-import { COMPOSE_FILES, CONTAINER_PATHS } from './paths';
+import { composeProjectFromCluster, publishedPortsOf } from './from-cluster';
+import { COMPOSE_FILES, COMPOSE_PROMETHEUS_FOLDER, HAPROXY_SERVICE, CONTAINER_PATHS } from './paths';
 import { renderComposeProject } from './render';
 
 /** rabbitmq.conf as a container of the official image reads it, told the memory its container may use. */
@@ -104,6 +109,30 @@ function fileKindOf(content: FileContent): GeneratedFile['kind'] {
   }
 }
 
+/**
+ * The rules file and scrape jobs for a Prometheus on the Docker host: it reaches each node's and HAProxy's metrics
+ * at their published ports (a bind address of 0.0.0.0 is reached on 127.0.0.1).
+ */
+function prometheusFiles(cluster: ResolvedCluster): GeneratedFile[] {
+  const published = publishedPortsOf(cluster);
+  const { bindAddress } = cluster.compose;
+  const address = bindAddress === '0.0.0.0' ? '127.0.0.1' : bindAddress;
+  const hostPort = (service: string, listener: string) => {
+    const port = published.find((p) => p.service === service && p.listener === listener);
+    if (!port) throw new Error(`compose publishes no ${listener} port for ${service}, yet the scrape jobs read one`);
+    return `${address}:${port.hostPort}`;
+  };
+  const scrape = renderPrometheusScrapeConfigs(cluster, {
+    nodeTarget: (node) => hostPort(node.host, 'prometheus'),
+    haproxyTargets: () => [hostPort(HAPROXY_SERVICE, 'stats')],
+    haproxyPasswordFile: haproxyPasswordFileOf(cluster),
+  });
+  return [
+    { path: `compose/${COMPOSE_PROMETHEUS_FOLDER}/${PROMETHEUS_RULES_FILE}`, content: renderPrometheusRules(cluster), kind: 'plain' },
+    { path: `compose/${COMPOSE_PROMETHEUS_FOLDER}/${PROMETHEUS_SCRAPE_FILE}`, content: scrape, kind: 'plain' },
+  ];
+}
+
 /** Every file of the compose bundle, paths relative to the output folder (under `compose/`). */
 export function composeFiles(cluster: ResolvedCluster, secrets: SecretValues): GeneratedFile[] {
   const project = composeProjectFromCluster(cluster);
@@ -113,5 +142,5 @@ export function composeFiles(cluster: ResolvedCluster, secrets: SecretValues): G
     if (files.has(file.source)) continue;
     files.set(file.source, { path: `compose/${file.source}`, content: serviceFileContent(cluster, file.content, secrets), kind: fileKindOf(file.content) });
   }
-  return [{ path: `compose/${COMPOSE_FILES.compose}`, content: header + renderComposeProject(project), kind: 'plain' }, ...files.values()];
+  return [{ path: `compose/${COMPOSE_FILES.compose}`, content: header + renderComposeProject(project), kind: 'plain' }, ...files.values(), ...prometheusFiles(cluster)];
 }

@@ -38,6 +38,9 @@ export const COMPOSE_FILES = {
   tlsCaCertificate: `secrets/${COMPOSE_SECRETS.tlsCaCertificate}`,
 } as const;
 
+/** Relative to the compose folder: the rules file and scrape jobs for the operator's own Prometheus. */
+export const COMPOSE_PROMETHEUS_FOLDER = 'prometheus';
+
 /**
  * HAProxy 3.2: the LTS line (fixes until 2030) that current Debian ships and that the compose test runs
  * this file with (test/compose-engine). 2.6, Debian 12's line, reaches its end of life in 2027, and a

@@ -35,3 +35,15 @@ export { renderRabbitmqConf, type RabbitmqConfOptions } from './render/rabbitmq-
 export { renderEnabledPlugins } from './render/enabled-plugins';
 export { renderDefinitions, type Definitions } from './render/definitions';
 export { alertRulesOf, type AlertRule } from './monitoring/alerts';
+export {
+  PROMETHEUS_RULES_FILE,
+  PROMETHEUS_SCRAPE_FILE,
+  haproxyPasswordFileOf,
+  prometheusRuleGroupsOf,
+  prometheusScrapeJobsOf,
+  renderPrometheusRules,
+  renderPrometheusScrapeConfigs,
+  type PrometheusRuleGroup,
+  type PrometheusScrapeJob,
+  type ScrapeAddressing,
+} from './monitoring/prometheus';

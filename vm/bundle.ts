@@ -10,6 +10,11 @@ import {
   renderDefinitions,
   renderEnabledPlugins,
   MAJORITY_AGENT_ESCRIPT,
+  PROMETHEUS_RULES_FILE,
+  PROMETHEUS_SCRAPE_FILE,
+  haproxyPasswordFileOf,
+  renderPrometheusRules,
+  renderPrometheusScrapeConfigs,
   renderRabbitmqConf,
   secretValue,
   tlsPathsIn,
@@ -210,10 +215,29 @@ export function vmInstallPlans(cluster: ResolvedCluster, secrets: SecretValues):
   return bundles(cluster, secrets).map(({ plan }) => plan);
 }
 
-/** Every file of every host's bundle, under `vm/<host>/`. */
+/** Folder of the files for the operator's own Prometheus, beside the hosts' bundles (no install.sh: it is not a host). */
+export const VM_MONITORING_FOLDER = 'vm/monitoring';
+
+/** The rules file and scrape jobs, with the nodes and load balancers at the addresses their bundles give them. */
+function monitoringFiles(cluster: ResolvedCluster): GeneratedFile[] {
+  const scrape = renderPrometheusScrapeConfigs(cluster, {
+    nodeTarget: (node, port) => `${node.address ?? node.host}:${port}`,
+    haproxyTargets: (statsPort) => (cluster.loadBalancer?.hosts ?? []).map((h) => `${h.address}:${statsPort}`),
+    haproxyPasswordFile: haproxyPasswordFileOf(cluster),
+  });
+  return [
+    { path: `${VM_MONITORING_FOLDER}/${PROMETHEUS_RULES_FILE}`, content: renderPrometheusRules(cluster), kind: 'plain' },
+    { path: `${VM_MONITORING_FOLDER}/${PROMETHEUS_SCRAPE_FILE}`, content: scrape, kind: 'plain' },
+  ];
+}
+
+/** Every file of every host's bundle, under `vm/<host>/`, and the Prometheus files under `vm/monitoring/`. */
 export function vmBundleFiles(cluster: ResolvedCluster, secrets: SecretValues): GeneratedFile[] {
-  return bundles(cluster, secrets).flatMap(({ plan, files }) => [
-    ...files.map(([path, content, kind]): GeneratedFile => ({ path: `vm/${plan.host}/${inBundle(path)}`, content, kind })),
-    { path: `vm/${plan.host}/install.sh`, content: renderInstallScript(plan), kind: 'executable' as const },
-  ]);
+  return [
+    ...bundles(cluster, secrets).flatMap(({ plan, files }) => [
+      ...files.map(([path, content, kind]): GeneratedFile => ({ path: `vm/${plan.host}/${inBundle(path)}`, content, kind })),
+      { path: `vm/${plan.host}/install.sh`, content: renderInstallScript(plan), kind: 'executable' as const },
+    ]),
+    ...monitoringFiles(cluster),
+  ];
 }

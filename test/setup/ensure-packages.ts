@@ -1,9 +1,9 @@
 /**
- * The real-program tests need Debian's rabbitmq-server, haproxy, keepalived, iptables (the e2e partitions) and
- * shellcheck. Install what is missing (as root, with service start-up disabled so nothing runs outside the tests),
- * once per test run. Then build the root file systems of the newer lines (RabbitMQ 4.0 and 4.3, HAProxy 3.2 and
- * Keepalived 2.3) and the Docker engine with Compose v2 (test/roots/roots.sh; cached, about 4 minutes the first
- * time). Any of these missing fails the run, naming what is missing: no test passes without its program.
+ * The real-program tests need Debian's rabbitmq-server, haproxy, keepalived, iptables (the e2e partitions),
+ * shellcheck and promtool (package prometheus). Install what is missing (as root, with service start-up disabled
+ * so nothing runs outside the tests), once per test run. Then build the root file systems of the newer lines
+ * (RabbitMQ 4.0 and 4.3, HAProxy 3.2 and Keepalived 2.3) and the Docker engine with Compose v2 (test/roots/roots.sh;
+ * cached, about 4 minutes the first time). Any of these missing fails the run, naming what is missing: no test passes without its program.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync, rmSync } from 'node:fs';
@@ -18,6 +18,8 @@ const PACKAGES: Record<string, string> = {
   curl: '/usr/bin/curl',
   'iputils-ping': '/usr/bin/ping',
   shellcheck: '/usr/bin/shellcheck',
+  // promtool, which checks and unit-tests the generated Prometheus rules and scrape jobs.
+  prometheus: '/usr/bin/promtool',
 };
 
 export default function ensurePackages(): void {

@@ -30,7 +30,9 @@ describe('VM bundles', () => {
       'var/lib/rabbitmq/.erlang.cookie',
     ]);
     expect(byHost('lb-2')).toEqual(['etc/haproxy/haproxy.cfg', 'etc/keepalived/check-haproxy.sh', 'etc/keepalived/keepalived.conf', 'install.sh']);
-    expect(new Set(files.map((f) => f.path.split('/')[1]))).toEqual(new Set(['rmq-1', 'rmq-2', 'rmq-3', 'lb-1', 'lb-2']));
+    // Beside the hosts: the rules file and scrape jobs for the operator's Prometheus (test/monitoring checks them).
+    expect(byHost('monitoring')).toEqual(['rabbitmq-rules.yml', 'scrape-configs.yml']);
+    expect(new Set(files.map((f) => f.path.split('/')[1]))).toEqual(new Set(['rmq-1', 'rmq-2', 'rmq-3', 'lb-1', 'lb-2', 'monitoring']));
   });
 
   it('shares one cookie and one definitions file across nodes, and names each node explicitly', () => {
