@@ -167,6 +167,10 @@ export const CLASSIFIERS: Readonly<Record<string, Classifier>> = {
   ...Object.fromEntries(
     ['virtualRouterId', 'vrrpVersion', 'advertIntervalMs', 'peering', 'authPass'].map((key) => [`loadBalancer.keepalived.${key}`, verdict('live', 'Keepalived reloads it', VRRP_PEERS_AGREE)]),
   ),
+  // Derived from the limit, which has its own line.
+  'compose.memory.limitBytes': suppressed,
+  'compose.memory.forRabbitmqBytes': suppressed,
+  'kubernetes.memory': suppressed,
   compose: verdict(
     'rolling restart',
     'compose target only: the node containers are recreated (docker compose up -d recreates every changed service at once)',

@@ -216,6 +216,7 @@ const VALID: readonly (readonly [string, ClusterSpec, ClusterSpec, string, Chang
   ],
   ['larger volumes', BASE, { ...BASE, kubernetes: { storage: { size: '20Gi' } } }, 'kubernetes.storage.size', 'migration'],
   ['a Kubernetes memory limit', BASE, { ...BASE, kubernetes: { resources: { limits: { memory: '4Gi' } } } }, 'kubernetes.resources.limits.memory', 'rolling restart'],
+  ['a compose memory limit', BASE, { ...BASE, compose: { memoryLimit: '4GiB' } }, 'compose.memory.limit', 'rolling restart'],
   ['a new stream', BASE, withQueues([ORDERS, AUDIT, { name: 'events', type: 'stream' }]), 'topology.queues["events" in "/"]', 'live'],
   ['a queue removed', BASE, withQueues([ORDERS]), 'topology.queues["audit" in "shop"]', 'live'],
   ['a new user', BASE, { ...BASE, topology: { ...BASE.topology, users: [{ name: 'app' }] } }, 'topology.users["app"]', 'live'],
@@ -242,6 +243,11 @@ describe('warren plan on valid transitions', () => {
 
   it('GIVEN the same spec and an untouched cookie file WHEN planned THEN there are no changes', () => {
     expect(plan(BASE, BASE, { before: STORE_COOKIE, now: { source: 'generate', file: STORE_COOKIE.file!, identity: STORE_COOKIE.identity! } })).toEqual([]);
+  });
+
+  it('GIVEN a memory limit changed WHEN planned THEN one line per target, not one per figure derived from it', () => {
+    const changes = plan(BASE, { ...BASE, compose: { memoryLimit: '4GiB' }, kubernetes: { resources: { limits: { memory: '4Gi' } } } });
+    expect(changes.map((c) => c.path)).toEqual(['compose.memory.limit', 'kubernetes.resources.limits.memory']);
   });
 
   it('GIVEN queues reordered in the spec WHEN planned THEN nothing changes (lists of named things are matched by name)', () => {
