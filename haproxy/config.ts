@@ -24,6 +24,22 @@ export interface HaproxyGlobal {
   readonly log: LogTarget;
   /** Drop privileges to this user and group after binding. @default - keep the invoking user (containers) */
   readonly runAs?: { readonly user: string; readonly group: string };
+  /** The runtime API on a UNIX socket (`stats socket`), for operators on the host. @default - none */
+  readonly adminSocket?: AdminSocket;
+}
+
+/**
+ * `stats socket <path> mode <mode> group <group> level admin`: who can connect is decided by the file's mode and
+ * group alone (the runtime API has no credentials), so the group is the access list.
+ */
+export interface AdminSocket {
+  readonly path: string;
+  /** Octal file mode, e.g. `660`. */
+  readonly mode: string;
+  readonly group: string;
+  readonly level: 'admin';
+  /** Idle time before HAProxy closes an interactive session (`stats timeout`). */
+  readonly idleTimeoutMs: number;
 }
 
 export interface HaproxyTimeouts {
@@ -157,8 +173,15 @@ export interface HaproxyServer {
 export interface StatsPage {
   readonly uri: string;
   readonly refreshSeconds: number;
+}
+
+/**
+ * Basic authentication for every request of a listen but its `monitor-uri` (answered before any `http-request` rule):
+ * the stats page and the Prometheus exporter alike.
+ */
+export interface BasicAuth {
   readonly realm: string;
-  /** Userlist whose users may see the page. */
+  /** Userlist whose users may pass. */
   readonly userlist: string;
 }
 
@@ -181,6 +204,8 @@ export interface HaproxyListen {
   readonly servers: readonly HaproxyServer[];
   /** `monitor-uri`: answers 200 without authentication, 503 when `monitorFailWithoutServersIn` has no server up. */
   readonly monitor?: { readonly uri: string; readonly failWithoutServersIn: string };
+  /** Required before the Prometheus exporter and the stats page. @default - none */
+  readonly auth?: BasicAuth;
   /** Path served by HAProxy's Prometheus exporter. */
   readonly prometheusPath?: string;
   readonly stats?: StatsPage;

@@ -47,6 +47,12 @@ function renderGlobal(global: HaproxyGlobal): string {
     `maxconn ${global.maxconn}`,
     logLine(global.log),
     ...(global.runAs ? [`user ${global.runAs.user}`, `group ${global.runAs.group}`] : []),
+    ...(global.adminSocket
+      ? [
+          `stats socket ${global.adminSocket.path} mode ${global.adminSocket.mode} group ${global.adminSocket.group} level ${global.adminSocket.level}`,
+          `stats timeout ${duration(global.adminSocket.idleTimeoutMs)}`,
+        ]
+      : []),
   ]);
 }
 
@@ -180,10 +186,10 @@ function renderListen(listen: HaproxyListen): string {
     ...(listen.tcpKeepalive ? keepaliveLines(listen.tcpKeepalive) : []),
     ...(listen.timeouts ? timeoutLines(listen.timeouts) : []),
     ...(listen.monitor ? [`monitor-uri ${listen.monitor.uri}`, `monitor fail if { nbsrv(${listen.monitor.failWithoutServersIn}) lt 1 }`] : []),
+    ...(listen.auth ? [`http-request auth realm ${listen.auth.realm} unless { http_auth(${listen.auth.userlist}) }`] : []),
     ...(listen.prometheusPath ? [`http-request use-service prometheus-exporter if { path ${listen.prometheusPath} }`] : []),
     ...(listen.stats
       ? [
-          `http-request auth realm ${listen.stats.realm} unless { http_auth(${listen.stats.userlist}) }`,
           'stats enable',
           `stats uri ${listen.stats.uri}`,
           `stats refresh ${listen.stats.refreshSeconds}s`,

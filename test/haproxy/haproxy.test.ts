@@ -101,7 +101,7 @@ describe('haproxy.cfg from the examples', () => {
           const hash = /user stats password (\$6\$([^$]+)\$\S+)/.exec(text)!;
           expect(sha512Crypt(password, hash[2]!)).toBe(hash[1]);
           const stats = listen(text, 'stats');
-          expect(stats).toContain('http-request use-service prometheus-exporter if { path /metrics }');
+          expect(stats.slice(stats.indexOf('http-request auth realm haproxy-stats unless { http_auth(stats_users) }') + 1)).toContain('http-request use-service prometheus-exporter if { path /metrics }');
           expect(stats).toContain('monitor-uri /healthz');
         });
 
