@@ -26,7 +26,7 @@ import { STARTER_SPEC } from './starter-spec';
 import { TARGETS } from './targets';
 import { checkOutputFolder, writeOutput, writeUserFile } from './write-output';
 import { plan, PLAN_HELP } from './plan';
-import { cookieRecordOf, planStateFile } from './plan-state';
+import { cookieRecordOf, planStateFile, refuseLostCookie } from './plan-state';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -124,6 +124,7 @@ const synth: Command = (args, io) => {
   const { cluster, values: read } = checkedCluster(spec, baseDir, io.env);
   const explicit = values.secrets === undefined ? undefined : resolve(io.cwd, values.secrets as string);
   const store = secretsStoreLocation({ ...(explicit !== undefined && { explicit }), specDir: baseDir, outDir, clusterName: cluster.name }, existsSync);
+  refuseLostCookie(outDir, cluster, store.folder);
   // Every check has passed: only now are secrets generated, and taken back if a later step fails.
   const generated = generateSecrets(cluster, store.folder, read);
   let written: { target: string; files: GeneratedFile[] }[];

@@ -3,7 +3,7 @@
  * of the Erlang cookie. Cookie values are read only to compare two of them in memory; nothing derived from a
  * value is written or printed.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   nextPlanState,
@@ -106,4 +106,27 @@ export function planStateFile(outDir: string, targets: readonly string[], target
   }
   const state = nextPlanState(previous, { targets, warren: WARREN_VERSION, cluster: planSnapshotOf(cluster), erlangCookie }, targetOrder);
   return { path: PLAN_STATE_PATH, content: renderPlanState(state), kind: 'plain' };
+}
+
+/**
+ * Refuses to generate a new Erlang cookie where the output was synthesised with a generated one that the store
+ * has since lost: the new cookie would split the running cluster from every node that has the old one.
+ */
+export function refuseLostCookie(outDir: string, cluster: ResolvedCluster, storeFolder: string): void {
+  if (cluster.erlangCookie.source.kind !== 'generate') return;
+  const file = join(storeFolder, cluster.erlangCookie.id);
+  if (existsSync(file)) return;
+  let state: PlanState | undefined;
+  try {
+    state = readPlanState(outDir);
+  } catch {
+    return;
+  }
+  if (!state?.synthesised.some((record) => record.erlangCookie.source === 'generate' && record.erlangCookie.file === file)) return;
+  throw new WarrenUserError(
+    `the secrets store lost the Erlang cookie ${file}, which the cluster in ${outDir} was synthesised with; a new cookie would cut ` +
+      `the running nodes off from each other: copy a node's /var/lib/rabbitmq/.erlang.cookie to ${file} (mode 0600), or, for a new cluster, ` +
+      `remove ${join(outDir, PLAN_STATE_PATH)}`,
+    1,
+  );
 }
