@@ -221,8 +221,8 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
       ...(adminSocket
         ? [
             `Runtime API (root and group ${adminSocket.group}), e.g. a node in maintenance and back:`,
-            `  echo "disable server amqp/${cluster.nodes[0]!.host}" | socat stdio ${adminSocket.path}`,
-            `  echo "enable server amqp/${cluster.nodes[0]!.host}" | socat stdio ${adminSocket.path}`,
+            `  echo "disable server ${clientListens[0]!.name}/${cluster.nodes[0]!.host}" | socat stdio ${adminSocket.path}`,
+            `  echo "enable server ${clientListens[0]!.name}/${cluster.nodes[0]!.host}" | socat stdio ${adminSocket.path}`,
           ]
         : []),
     ],
