@@ -27,7 +27,7 @@ export const haproxySchema = z
   .strictObject({
     statsPort: wholeNumber(1, 65535, 'a port number')
       .default(8404)
-      .describe('Port of the stats page (/), Prometheus metrics (/metrics) and health URI (/healthz). @default 8404'),
+      .describe('Port, on every interface, of the stats page (/) and Prometheus metrics (/metrics), both for user "stats" and statsPassword only (basic authentication), and of the health URI (/healthz) for Keepalived, without credentials. @default 8404'),
     maxconn: wholeNumber(1, 1_000_000, 'a connection limit')
       .default(4096)
       .describe('Global and per-frontend connection limit. HAProxy needs about 2 x maxconn file descriptors and refuses to start when it cannot raise its limit that far (`haproxy -c` does not notice). @default 4096'),
