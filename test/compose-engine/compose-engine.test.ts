@@ -84,7 +84,11 @@ async function until<T>(what: string, timeoutMs: number, intervalMs: number, pro
 
 /** HAProxy's own view of one server of `listen amqp`, from its Prometheus exporter. */
 async function haproxyState(server: string): Promise<string | undefined> {
-  const metrics = await engine!.inNamespace(['curl', '-sf', '--max-time', '2', 'http://127.0.0.1:8404/metrics'], { timeoutMs: 5_000 });
+  // /metrics asks for the stats user's password, as Prometheus sends it.
+  const lb = cluster.loadBalancer!;
+  const password = readFileSync(join(work, '.warren-secrets', cluster.name, lb.statsPassword.id), 'utf8');
+  const url = `http://127.0.0.1:${lb.haproxy.statsPort}${lb.haproxy.metricsPath}`;
+  const metrics = await engine!.inNamespace(['curl', '-sf', '--max-time', '2', '-u', `${lb.haproxy.statsUser}:${password}`, url], { timeoutMs: 5_000 });
   const line = new RegExp(`^haproxy_server_status\\{proxy="amqp",server="${server}",state="([A-Z]+)"\\} 1$`, 'm').exec(metrics.stdout);
   return line?.[1];
 }

@@ -40,7 +40,14 @@ export function rabbitmqRuntime(line: RabbitmqLine): Runtime {
 }
 
 export function loadBalancerRuntime(build: LoadBalancerBuild): Runtime {
-  return runtime(LOAD_BALANCER_ROOTS[build], ['haproxy', 'keepalived']);
+  const result = runtime(LOAD_BALANCER_ROOTS[build], ['haproxy', 'keepalived']);
+  // What the package's tmpfiles.d entry makes at boot on a real host (the runtime API socket's folder): a root
+  // is never booted, so it is made here, by the root's own install and user names.
+  if (result.root !== undefined && !existsSync(join(result.root, 'run', 'haproxy'))) {
+    const made = spawnSync('chroot', [result.root, 'install', '-d', '-m', '2775', '-o', 'haproxy', '-g', 'haproxy', '/run/haproxy'], { encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`/run/haproxy in ${result.root}: ${made.stderr}`);
+  }
+  return result;
 }
 
 function runtime(name: string | undefined, packages: readonly string[]): Runtime {

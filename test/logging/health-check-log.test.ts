@@ -88,7 +88,9 @@ describe('the AMQP health check and RabbitMQ\'s log, on real brokers behind real
 
   /** HAProxy's view of the node from its Prometheus exporter: UP, DOWN, or undefined before it answers. */
   async function serverState(broker: Broker, lbHost: string): Promise<string | undefined> {
-    const metrics = await lab!.run('client', ['curl', '-s', '--max-time', '2', `http://${lbHost}:${broker.cluster.loadBalancer!.haproxy.statsPort}/metrics`]);
+    const lb = broker.cluster.loadBalancer!;
+    const credentials = `${lb.haproxy.statsUser}:${broker.secrets[lb.statsPassword.id]}`;
+    const metrics = await lab!.run('client', ['curl', '-s', '--max-time', '2', '-u', credentials, `http://${lbHost}:${lb.haproxy.statsPort}${lb.haproxy.metricsPath}`]);
     return new RegExp(`^haproxy_server_status\\{proxy="amqp",server="${broker.cluster.nodes[0]!.host}",state="(\\w+)"\\} 1$`, 'm').exec(metrics.stdout)?.[1];
   }
 

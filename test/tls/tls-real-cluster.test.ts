@@ -46,7 +46,9 @@ describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behin
 
   /** HAProxy's view of its servers from its Prometheus exporter: `proxy/server` -> state. */
   async function serverStates(): Promise<Record<string, string>> {
-    const result = await lab!.run('client', ['curl', '-s', '--max-time', '3', `http://${lbHost}:${cluster.loadBalancer!.haproxy.statsPort}/metrics`]);
+    const lb = cluster.loadBalancer!;
+    const credentials = `${lb.haproxy.statsUser}:${secrets[lb.statsPassword.id]}`;
+    const result = await lab!.run('client', ['curl', '-s', '--max-time', '3', '-u', credentials, `http://${lbHost}:${lb.haproxy.statsPort}${lb.haproxy.metricsPath}`]);
     const states: Record<string, string> = {};
     for (const [, proxy, server, state] of result.stdout.matchAll(/^haproxy_server_status\{proxy="([^"]+)",server="([^"]+)",state="([^"]+)"\} 1$/gm)) {
       states[`${proxy}/${server}`] = state!;
