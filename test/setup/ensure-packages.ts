@@ -20,6 +20,8 @@ const PACKAGES: Record<string, string> = {
   shellcheck: '/usr/bin/shellcheck',
   // promtool, which checks and unit-tests the generated Prometheus rules and scrape jobs.
   prometheus: '/usr/bin/promtool',
+  // socat, which the runtime API test speaks to HAProxy's stats socket with.
+  socat: '/usr/bin/socat',
 };
 
 export default function ensurePackages(): void {
