@@ -5,7 +5,7 @@
  */
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { alertRulesOf, type ResolvedCluster } from '../model';
+import { prometheusRuleGroupsOf, type ResolvedCluster } from '../model';
 import { labelsOf, selectorOf } from './labels';
 
 export const PROMETHEUS_OPERATOR_API = 'monitoring.coreos.com/v1';
@@ -46,20 +46,8 @@ export class ClusterPrometheusRule extends Construct {
       apiVersion: PROMETHEUS_OPERATOR_API,
       kind: 'PrometheusRule',
       metadata: { name: cluster.name, namespace: cluster.kubernetes.namespace, labels: labelsOf(cluster, 'monitoring') },
-      spec: {
-        groups: [
-          {
-            name: `rabbitmq-${cluster.name}`,
-            rules: alertRulesOf(cluster).map((rule) => ({
-              alert: rule.name,
-              expr: rule.expr,
-              for: `${rule.forSeconds}s`,
-              labels: { severity: rule.severity },
-              annotations: { summary: rule.summary, description: rule.description },
-            })),
-          },
-        ],
-      },
+      // The same groups as the rules file VM and compose users load into their own Prometheus.
+      spec: { groups: prometheusRuleGroupsOf(cluster) },
     });
   }
 }
