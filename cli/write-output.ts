@@ -38,11 +38,8 @@ export function writeOutput(outDir: string, files: readonly GeneratedFile[], onS
     } catch (error) {
       for (const top of swapped.reverse()) {
         const target = join(out, top);
-        if (existsSync(join(staging, top))) {
-          // This one failed half-way: its new folder never left the staging area.
-        } else {
-          rmSync(target, { recursive: true, force: true });
-        }
+        // The one that failed half-way left its new folder in the staging area: nothing new to take out.
+        if (!existsSync(join(staging, top))) rmSync(target, { recursive: true, force: true });
         if (existsSync(join(retired, top))) renameSync(join(retired, top), target);
       }
       throw error;
