@@ -5,15 +5,17 @@
  * lb-1, both checking the same nodes.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPublisher, outageAround } from '../test/e2e/amqp-clients';
 import { REPO_ROOT, specVariant, synthVmBundles, type VmBundles } from '../test/e2e/bundles';
 import type { LoadBalancerBuild } from '../test/lab';
-import { runCommand } from '../test/lab/commands';
-import { CLIENT_HOST, sleep, WarrenLab } from '../test/e2e/warren-lab';
+import { sleep, WarrenLab } from '../test/e2e/warren-lab';
 import { serverDownDetectionMs } from '../haproxy';
 import { figure, log, type Figure } from './figures';
+import { measureThroughput, type ThroughputFigures } from './throughput';
+import type { TimelinePlot } from './timeline-svg';
+import { nodeKillPlot, sampleVipHolder, vipPlot, type KillView, type ScenarioEvent, type VipView } from './timelines';
 
 const GUIDE_LB = 'lb-guide';
 /** Probe resolutions: test/e2e/clients/haproxy-watch.cjs polls the stats every 100 ms. */
@@ -33,15 +35,7 @@ export interface LabFigures {
   readonly nodeDeathDetectionMs: Record<'warren' | 'guide', Figure & { readonly settings: string; readonly worstCaseMs: number }>;
   readonly clientVisibleOutageMs: Record<'warren' | 'guide', Figure>;
   readonly vipFailoverMs: Record<string, { readonly settings: string; readonly haproxyStopped: Figure; readonly linkCut: Figure }>;
-  readonly publishThroughput: {
-    /** Where the processes ran: the load generator apart from the brokers and HAProxy. */
-    readonly placement: string;
-    readonly pairs: number;
-    readonly directPerSecond: Figure;
-    readonly throughHaproxyPerSecond: Figure;
-    /** Through HAProxy / direct, per interleaved pair. */
-    readonly ratio: Figure;
-  };
+  readonly publishThroughput: ThroughputFigures;
 }
 
 export interface LabBenchOptions {
@@ -52,6 +46,8 @@ export interface LabBenchOptions {
   readonly vipRuns: number;
   /** Interleaved pairs of throughput runs (direct, through HAProxy). */
   readonly throughputPairs: number;
+  /** Receives each failover scenario's timeline (warren's settings and the guide's side by side). */
+  readonly onPlot?: (name: string, plot: TimelinePlot) => void;
 }
 
 export async function measureLab(options: LabBenchOptions): Promise<LabFigures> {
@@ -88,6 +84,12 @@ export async function measureLab(options: LabBenchOptions): Promise<LabFigures> 
 
     const throughput = await measureThroughput(warren, lb1, options.throughputPairs);
     const kills = await measureNodeDeaths(warren, { warren: lb1, guide: guideAddress }, options.killRuns);
+    const h = (b: VmBundles) => b.cluster.loadBalancer!.haproxy.check;
+    const settings = (b: VmBundles) => `inter ${h(b).intervalMs}ms fastinter ${h(b).fastIntervalMs}ms rise ${h(b).rise} fall ${h(b).fall}`;
+    const line = warrenBundles.cluster.version.text;
+    const killViews = kills.views.map((v) => ({ ...v, title: `${v.side === 'warren' ? "warren's" : "guide's"} checks: ${settings(v.side === 'warren' ? warrenBundles : guideBundles)}` }));
+    options.onPlot?.('node-kill', nodeKillPlot(line, killViews, Math.ceil(Math.max(...kills.detection.guide.slice(0, 2), ...kills.detection.warren.slice(0, 2)) / 1000) + 3));
+    const vipViews: VipView[] = [];
     const vip: LabFigures['vipFailoverMs'] = {};
     // Read from the resolved bundles, so the labels always say what was measured.
     const vrrp = (b: VmBundles) => {
@@ -99,11 +101,25 @@ export async function measureLab(options: LabBenchOptions): Promise<LabFigures> 
       ['guide', guideBundles],
       ['vrrp3SubSecond', subSecondBundles],
     ] as const) {
-      vip[name] = { settings: `${vrrp(bundles)}${name === 'warren' ? ' (defaults)' : ''}`, ...(await measureVipFailover(warren, bundles, options.vipRuns)) };
+      // warren's and the guide's runs are recorded for the timelines: a publisher through the VIP, the holder sampled.
+      const recorded = name !== 'vrrp3SubSecond' && options.onPlot !== undefined;
+      const events: ScenarioEvent[] = [];
+      const publisher = recorded ? startPublisher(warren, { queue: `bench-vip-${name}`, url: warren.amqpUrl(), intervalMs: PUBLISH_INTERVAL_MS, connectDeadlineMs: 300_000 }) : undefined;
+      const sampler = recorded ? sampleVipHolder(warren) : undefined;
+      vip[name] = { settings: `${vrrp(bundles)}${name === 'warren' ? ' (defaults)' : ''}`, ...(await measureVipFailover(warren, bundles, options.vipRuns, events)) };
+      if (publisher && sampler) {
+        await sleep(4_000);
+        const holder = await sampler.stop();
+        await publisher.stop();
+        const recordedUntilMs = Date.now();
+        vipViews.push({ title: `${name === 'warren' ? "warren's" : "guide's"} Keepalived: ${vrrp(bundles)}`, published: await publisher.result(), holder, events, lbs: LBS, recordedUntilMs });
+      }
       log(`VIP failover (${name}): HAProxy stopped ${vip[name]!.haproxyStopped.median} ms, link cut ${vip[name]!.linkCut.median} ms (medians)`);
     }
-    const h = (b: VmBundles) => b.cluster.loadBalancer!.haproxy.check;
-    const settings = (b: VmBundles) => `inter ${h(b).intervalMs}ms fastinter ${h(b).fastIntervalMs}ms rise ${h(b).rise} fall ${h(b).fall}`;
+    for (const kind of ['haproxy stopped', 'link cut'] as const) {
+      const plot = vipViews.length === 2 ? vipPlot(line, kind, vipViews, 8) : undefined;
+      if (plot) options.onPlot?.(kind === 'link cut' ? 'vip-link-cut' : 'vip-haproxy-stopped', plot);
+    }
     return {
       versions: { ...warren.rabbitmq.versions, ...warren.loadBalancer.versions },
       clusterFormationMs: figure([formationMs], { resolutionMs: CLI_POLL_RESOLUTION_MS }),
@@ -121,60 +137,6 @@ export async function measureLab(options: LabBenchOptions): Promise<LabFigures> 
   }
 }
 
-/** The CPU the load generator gets during the throughput pairs; brokers, HAProxy and the rest get the other one(s). */
-const CLIENT_CPU = 1;
-
-/**
- * Publish rate with confirms (window 256, 1 KiB, a fresh quorum queue led by the connected node), direct to a
- * node and through lb-1's HAProxy, measured in interleaved pairs (direct first in odd pairs, HAProxy first in
- * even ones, so a drift in what else runs lands on both sides). The load generator is pinned to its own CPU and
- * every process of the cluster and load-balancer hosts to the others, so the client never steals the brokers' time.
- */
-async function measureThroughput(warren: WarrenLab, lbAddress: string, pairs: number): Promise<LabFigures['publishThroughput']> {
-  const cpus = availableParallelism();
-  const clusterCpus = cpus > 1 ? [...Array(cpus).keys()].filter((cpu) => cpu !== CLIENT_CPU).join(',') : '0';
-  const rate = async (address: string, queue: string): Promise<number> => {
-    const client = ['taskset', '-c', String(cpus > 1 ? CLIENT_CPU : 0), 'node', join(__dirname, '..', 'test', 'e2e', 'clients', 'throughput.cjs')];
-    const result = await warren.lab.run(CLIENT_HOST, client, { env: { AMQP_URL: warren.amqpUrl(address), QUEUE: queue, COUNT: '5000' }, timeoutMs: 180_000 });
-    if (result.code !== 0) throw new Error(`throughput client failed: ${result.stderr}`);
-    return (JSON.parse(result.stdout) as { perSecond: number }).perSecond;
-  };
-  const servers = [...warren.cluster.nodes.map((n) => n.host), 'lb-1'];
-  await pinHosts(warren, servers, clusterCpus);
-  const direct: number[] = [];
-  const haproxy: number[] = [];
-  const ratios: number[] = [];
-  const nodeAddress = warren.cluster.nodes[0]!.address!;
-  try {
-    for (let i = 0; i < pairs; i++) {
-      const order = i % 2 === 0 ? (['direct', 'haproxy'] as const) : (['haproxy', 'direct'] as const);
-      const pair: Record<string, number> = {};
-      for (const side of order) pair[side] = await rate(side === 'direct' ? nodeAddress : lbAddress, `bench-${side}-${i}`);
-      direct.push(pair.direct!);
-      haproxy.push(pair.haproxy!);
-      ratios.push(pair.haproxy! / pair.direct!);
-      log(`throughput pair ${i + 1}/${pairs}: direct ${pair.direct} msg/s, through HAProxy ${pair.haproxy} msg/s, ratio ${ratios.at(-1)!.toFixed(3)}`);
-    }
-  } finally {
-    await pinHosts(warren, servers, `0-${cpus - 1}`);
-  }
-  return {
-    placement: `load generator pinned to CPU ${cpus > 1 ? CLIENT_CPU : 0}; brokers, HAProxy and their hosts' other processes to CPU ${clusterCpus} (taskset)`,
-    pairs,
-    directPerSecond: figure(direct),
-    throughHaproxyPerSecond: figure(haproxy),
-    ratio: figure(ratios, { digits: 3 }),
-  };
-}
-
-/** Sets the CPU affinity of every thread of every process in these hosts' network namespaces. */
-async function pinHosts(warren: WarrenLab, hosts: readonly string[], cpuList: string): Promise<void> {
-  for (const host of hosts) {
-    const pids = (await runCommand(['ip', 'netns', 'pids', warren.lab.netnsOf(host)])).stdout.split('\n').filter((p) => p.trim() !== '');
-    for (const pid of pids) await runCommand(['taskset', '-a', '-p', '-c', cpuList, pid]);
-  }
-}
-
 /**
  * SIGKILL of the node that serves a steady publisher (one through warren's HAProxy, one through the guide's),
  * alternating whose node dies. Both HAProxies check every node, so each kill gives both detection times.
@@ -182,6 +144,7 @@ async function pinHosts(warren: WarrenLab, hosts: readonly string[], cpuList: st
 async function measureNodeDeaths(warren: WarrenLab, via: Record<'warren' | 'guide', string>, runs: number) {
   const detection = { warren: [] as number[], guide: [] as number[] };
   const outage = { warren: [] as number[], guide: [] as number[] };
+  const views: (Omit<KillView, 'title'> & { side: 'warren' | 'guide' })[] = [];
   for (let i = 0; i < runs; i++) {
     const target = i % 2 === 0 ? 'warren' : 'guide';
     const publishers = {
@@ -200,6 +163,12 @@ async function measureNodeDeaths(warren: WarrenLab, via: Record<'warren' | 'guid
     await Promise.all(Object.values(publishers).map((p) => p.stop()));
     const published = await publishers[target].result();
     await publishers[target === 'warren' ? 'guide' : 'warren'].result();
+    if (i < 2) {
+      const lb = target === 'warren' ? 'lb-1' : GUIDE_LB;
+      const history: Record<string, { atMs: number; state: string }[]> = {};
+      for (const c of warren.haproxyChanges(lb)) (history[c.server] ??= []).push({ atMs: c.atMs, state: c.status });
+      views.push({ side: target, victim, killedAt, published, serverHistory: history, lbLabel: lb });
+    }
     const gap = outageAround(published, killedAt);
     if (gap === undefined) throw new Error(`the ${target} publisher confirmed nothing after ${victim} died: ${JSON.stringify(published.failures.slice(-5))}`);
     outage[target].push(gap);
@@ -209,7 +178,7 @@ async function measureNodeDeaths(warren: WarrenLab, via: Record<'warren' | 'guid
     await warren.waitForHaproxyStatus('lb-1', victim, 'UP', killedAt, 60_000);
     await warren.waitForHaproxyStatus(GUIDE_LB, victim, 'UP', killedAt, 60_000);
   }
-  return { detection, outage };
+  return { detection, outage, views };
 }
 
 /** A failover that did not happen is a finding: throw with what both Keepalived logged last. */
@@ -219,7 +188,7 @@ function failWithKeepalivedLogs(warren: WarrenLab, error: Error): never {
 }
 
 /** Keepalived from `bundles` on both LB hosts; the VIP holder loses HAProxy (SIGKILL), then its link, `runs` times each. */
-async function measureVipFailover(warren: WarrenLab, bundles: VmBundles, runs: number): Promise<{ haproxyStopped: Figure; linkCut: Figure }> {
+async function measureVipFailover(warren: WarrenLab, bundles: VmBundles, runs: number, events: ScenarioEvent[] = []): Promise<{ haproxyStopped: Figure; linkCut: Figure }> {
   for (const lb of LBS) await warren.stopKeepalived(lb);
   // One after the other, as the e2e suite does: started together, two BACKUPs time out in the same instant.
   warren.startKeepalived('lb-1', join(bundles.hostDir('lb-1'), 'etc', 'keepalived'));
@@ -238,9 +207,11 @@ async function measureVipFailover(warren: WarrenLab, bundles: VmBundles, runs: n
     const before = backups(holder);
     const stoppedAt = Date.now();
     await warren.stopHaproxy(holder);
+    events.push({ kind: 'haproxy stopped', host: holder, atMs: stoppedAt });
     const moved = await warren.waitForVipHolder((h) => h === other(holder), 30_000).catch((error: Error) => failWithKeepalivedLogs(warren, error));
     haproxyStopped.push(moved.atMs - stoppedAt);
     warren.startHaproxy(holder);
+    events.push({ kind: 'haproxy started', host: holder, atMs: Date.now() });
     await waitForBackup(holder, before);
     holder = moved.host;
   }
@@ -248,11 +219,13 @@ async function measureVipFailover(warren: WarrenLab, bundles: VmBundles, runs: n
     const before = backups(holder);
     const cutAt = Date.now();
     await warren.lab.cutLink(holder);
+    events.push({ kind: 'link cut', host: holder, atMs: cutAt });
     try {
       const moved = await warren.waitForVipHolder((h) => h === other(holder), 30_000).catch((error: Error) => failWithKeepalivedLogs(warren, error));
       linkCut.push(moved.atMs - cutAt);
     } finally {
       await warren.lab.restoreLink(holder);
+      events.push({ kind: 'link restored', host: holder, atMs: Date.now() });
     }
     await waitForBackup(holder, before);
     holder = other(holder);

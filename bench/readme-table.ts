@@ -11,6 +11,8 @@ export interface BenchResult {
   readonly startedAt: string;
   readonly machine: { readonly cpus: number };
   readonly lines: Readonly<Record<string, LabFigures & { readonly met: Readonly<Record<string, boolean>> }>>;
+  /** Per broker line, the failover timelines `npm run bench` wrote (paths from the repository root). */
+  readonly plots?: Readonly<Record<string, readonly string[]>>;
   readonly synthWallMs: Readonly<Record<string, { readonly inProcessMs: Figure; readonly cliMs: Figure }>>;
   readonly targets: Readonly<Record<string, number | boolean>>;
 }
@@ -44,7 +46,7 @@ export function renderBenchTable(result: BenchResult): string {
       `| VIP failover, HAProxy stopped | ${timing(vip.warren!.haproxyStopped)} | ${timing(vip.guide!.haproxyStopped)} | median <= ${seconds(Number(result.targets.vipFailoverDefaultMaxMs))}: ${met(lab.met.vipFailoverDefault)} |`,
       `| VIP failover, holder's link cut | ${timing(vip.warren!.linkCut)} | ${timing(vip.guide!.linkCut)} | (same target) |`,
       `| VIP failover, sub-second option (${vip.vrrp3SubSecond!.settings}) | ${timing(vip.vrrp3SubSecond!.haproxyStopped)} stopped / ${timing(vip.vrrp3SubSecond!.linkCut)} cut | - | medians <= ${seconds(Number(result.targets.vipFailoverVrrp3SubSecondMaxMs))}: ${met(lab.met.vipFailoverVrrp3SubSecond)} |`,
-      `| publish throughput through HAProxy / direct (${t.pairs} interleaved pairs) | ${t.ratio.median.toFixed(3)} ± ${t.ratio.spread.toFixed(3)} (${t.throughHaproxyPerSecond.median} / ${t.directPerSecond.median} msg/s) | - | >= ${result.targets.throughputRatioMin}: ${met(lab.met.throughputRatio)} |`,
+      `| publish throughput through HAProxy / direct (${t.pairs} interleaved pairs) | ${t.ratio.median.toFixed(3)} ± ${t.ratio.spread.toFixed(3)} (median's 95 % interval ${t.ratioMedianInterval95.map((r) => r.toFixed(2)).join(' to ')}; pairs ${t.ratio.min.toFixed(2)} to ${t.ratio.max.toFixed(2)}; ${t.throughHaproxyPerSecond.median} / ${t.directPerSecond.median} msg/s) | - | >= ${result.targets.throughputRatioMin}: ${met(lab.met.throughputRatio)} |`,
     );
   }
   const { default: defaultSpec, ...sized } = result.synthWallMs;
@@ -66,8 +68,29 @@ export function renderBenchTable(result: BenchResult): string {
     "| figure | warren | guide's settings | target |",
     '| --- | --- | --- | --- |',
     ...rows,
+    ...plotLines(result),
     END,
   ].join('\n');
+}
+
+const PLOT_NAMES: Record<string, string> = {
+  'node-kill': 'node killed',
+  'vip-haproxy-stopped': "VIP failover, the holder's HAProxy killed",
+  'vip-link-cut': "VIP failover, the holder's link cut",
+};
+
+/** The timelines under the table: warren's settings left, the guide's right. */
+function plotLines(result: BenchResult): string[] {
+  const entries = Object.entries(result.plots ?? {});
+  if (entries.length === 0) return [];
+  const out = ['', "Timelines of the same run (warren's settings left, the guide's right; publish rate, errors, VIP holder, HAProxy states):"];
+  for (const [line, files] of entries) {
+    for (const file of files) {
+      const name = file.replace(/^.*\/[^-]+-(.*)\.svg$/, '$1');
+      out.push('', `![RabbitMQ ${line}: ${PLOT_NAMES[name] ?? name}](${file})`);
+    }
+  }
+  return out;
 }
 
 /** Replaces the table between the markers in `readmePath`; throws when the markers are missing. */

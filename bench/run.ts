@@ -2,16 +2,17 @@
  * npm run bench: figures from one run on this machine, printed as JSON on stdout (progress on stderr).
  * Needs root, Debian's rabbitmq-server, haproxy and keepalived, and the roots of test/roots (as the e2e suite).
  * Lab figures per broker line (4.3 behind HAProxy 3.2 / keepalived 2.3, then 3.10 behind 2.6 / 2.2.7; BENCH_LINES=4.3
- * for one). `-- --readme` also writes bench/results.json and regenerates the README's table from it. Runs: BENCH_KILL_RUNS (default 4, alternating warren/guide), BENCH_VIP_RUNS (3), BENCH_THROUGHPUT_PAIRS (8, interleaved direct / through HAProxy).
+ * for one). `-- --readme` also writes bench/results.json and regenerates the README's table from it. Runs: BENCH_KILL_RUNS (default 4, alternating warren/guide), BENCH_VIP_RUNS (3), BENCH_THROUGHPUT_PAIRS (60 interleaved windows each direct / through HAProxy, after 3 discarded).
  */
 import { cpus } from 'node:os';
 import { log } from './figures';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../test/e2e/bundles';
 import { measureLab, type LabFigures } from './lab-bench';
 import { updateReadme } from './readme-table';
 import { measureSynth } from './synth-timing';
+import { renderTimelineSvg } from './timeline-svg';
 import ensurePackages from '../test/setup/ensure-packages';
 
 const TARGETS = {
@@ -37,9 +38,18 @@ async function main(): Promise<void> {
   log('synth timings');
   const synth = measureSynth(5, 7);
   const lines: Record<string, LabFigures & { met: Record<string, boolean> }> = {};
+  const plots: Record<string, string[]> = {};
+  mkdirSync(join(REPO_ROOT, 'bench', 'plots'), { recursive: true });
   for (const { line, example, loadBalancer } of LINES.filter((l) => !only || only.includes(l.line))) {
     log(`lab figures for RabbitMQ ${line} (${example}, ${loadBalancer} load balancers; about 6 minutes)`);
-    const lab = await measureLab({ example, loadBalancer, killRuns: runs('BENCH_KILL_RUNS', 4), vipRuns: runs('BENCH_VIP_RUNS', 3), throughputPairs: runs('BENCH_THROUGHPUT_PAIRS', 8) });
+    const lab = await measureLab({ example, loadBalancer, killRuns: runs('BENCH_KILL_RUNS', 4), vipRuns: runs('BENCH_VIP_RUNS', 3), throughputPairs: runs('BENCH_THROUGHPUT_PAIRS', 60),
+      onPlot: (name, plot) => {
+        const file = `bench/plots/${line}-${name}.svg`;
+        writeFileSync(join(REPO_ROOT, file), renderTimelineSvg(plot));
+        (plots[line] ??= []).push(file);
+        log(`wrote ${file}`);
+      },
+    });
     lines[line] = {
       ...lab,
       met: {
@@ -54,6 +64,7 @@ async function main(): Promise<void> {
     startedAt,
     machine: { cpus: cpus().length },
     lines,
+    plots,
     synthWallMs: synth,
     targets: {
       ...TARGETS,

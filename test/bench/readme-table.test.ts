@@ -24,7 +24,7 @@ const result: BenchResult = {
       },
       clientVisibleOutageMs: { warren: ms([200, 300]), guide: ms([100, 150]) },
       vipFailoverMs: { warren: vip('VRRPv3 advert 500 ms'), guide: vip('VRRPv2 advert 1000 ms'), vrrp3SubSecond: vip('VRRPv3 advert 100 ms') },
-      publishThroughput: { placement: 'pinned', pairs: 8, directPerSecond: figure([5000, 5100]), throughHaproxyPerSecond: figure([4800, 4900]), ratio: figure([0.94, 0.96], { digits: 3 }) },
+      publishThroughput: { placement: 'pinned', method: 'windows', pairs: 8, directPerSecond: figure([5000, 5100]), throughHaproxyPerSecond: figure([4800, 4900]), ratio: figure([0.94, 0.96], { digits: 3 }), ratioMedianInterval95: [0.94, 0.96] },
       met: { nodeDeathDetection: true, vipFailoverDefault: true, vipFailoverVrrp3SubSecond: false, throughputRatio: true },
     },
   },
@@ -51,10 +51,18 @@ describe('the README benchmark table', () => {
     expect(table).toContain('Run of 2026-12-01 on 2 shared cores');
     expect(table).toContain('| **4.3 (RabbitMQ 4.3.6-1, HAProxy 3.2.26-1, keepalived 1:2.3.4-1+b2)** |');
     expect(table).toContain('| node-death detection in HAProxy | 1.00 s ± 0.15 (n 4, max 1.30) | 12.50 s ± 0.88 (n 4, max 14.00) | worst <= 2.00 s: met |');
-    expect(table).toContain('| publish throughput through HAProxy / direct (8 interleaved pairs) | 0.950 ± 0.005 (4850 / 5050 msg/s) | - | >= 0.9: met |');
+    expect(table).toContain("| publish throughput through HAProxy / direct (8 interleaved pairs) | 0.950 ± 0.005 (median's 95 % interval 0.94 to 0.96; pairs 0.94 to 0.96; 4850 / 5050 msg/s) | - | >= 0.9: met |");
     expect(table).toContain('medians <= 1.00 s: NOT met');
     expect(table).toContain('| `warren synth` of the default spec, command | 0.41 s ± 0.05 (n 4, max 0.70) | - | < 0.50 s: met |');
     expect(table).toContain('| `warren synth` of 3 / 100 nodes, command | 1.30 s / 1.80 s (n 1) |');
+  });
+
+  it('shows the failover timelines of the same run under the table, and none when the run wrote none', () => {
+    const table = renderBenchTable({ ...result, plots: { '4.3': ['bench/plots/4.3-node-kill.svg', 'bench/plots/4.3-vip-link-cut.svg'] } });
+    expect(table).toContain('![RabbitMQ 4.3: node killed](bench/plots/4.3-node-kill.svg)');
+    expect(table).toContain("![RabbitMQ 4.3: VIP failover, the holder's link cut](bench/plots/4.3-vip-link-cut.svg)");
+    expect(table.indexOf('4.3-node-kill.svg')).toBeLessThan(table.indexOf('<!-- bench-table:end -->'));
+    expect(renderBenchTable(result)).not.toContain('Timelines');
   });
 
   it('replaces only what is between the markers, and refuses a README without them', () => {
