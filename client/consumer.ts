@@ -10,7 +10,7 @@
 import type * as amqp from 'amqplib';
 import type { ResolvedReliableQueue } from '../model';
 import type { ReliableConnection } from './connection';
-import type { SqliteDatabase, SqliteStore } from './sqlite-store';
+import { andThen, type MessageStore } from './store';
 
 /** Headers warren's consumer writes; dead letters carry all of them. */
 export const HEADERS = {
@@ -34,8 +34,11 @@ export interface InboundMessage {
   readonly routingKey: string;
 }
 
-/** Runs inside the store's transaction: write through `db`; throw to fail the attempt (the writes roll back). */
-export type Handler = (message: InboundMessage, db: SqliteDatabase) => void;
+/**
+ * Runs inside the store's transaction: write through `tx` (the SQLite database, synchronously; a PostgreSQL
+ * client, awaiting as needed); throw (or reject) to fail the attempt, and the writes roll back.
+ */
+export type Handler<Tx> = (message: InboundMessage, tx: Tx) => void | Promise<void>;
 
 export interface ReliableConsumerOptions {
   /** Unacked messages the broker sends ahead. @default 20 */
@@ -48,7 +51,7 @@ export interface ReliableConsumerOptions {
   readonly onCommitted?: (message: InboundMessage) => void;
 }
 
-export class ReliableConsumer {
+export class ReliableConsumer<Tx> {
   private readonly name: string;
   private readonly prefetch: number;
   private readonly confirmTimeoutMs: number;
@@ -58,9 +61,9 @@ export class ReliableConsumer {
 
   constructor(
     private readonly connection: ReliableConnection,
-    private readonly store: SqliteStore,
+    private readonly store: MessageStore<Tx>,
     private readonly queue: ResolvedReliableQueue,
-    private readonly handler: Handler,
+    private readonly handler: Handler<Tx>,
     options: ReliableConsumerOptions = {},
   ) {
     this.name = options.name ?? queue.name;
@@ -74,7 +77,7 @@ export class ReliableConsumer {
       const channel = await connection.createConfirmChannel();
       channel.on('error', () => undefined);
       await channel.prefetch(this.prefetch);
-      // One message at a time: the store's transactions are synchronous, and retries keep their order.
+      // One message at a time: a SQLite store's transactions are synchronous, and retries keep their order.
       let chain = Promise.resolve();
       await channel.consume(this.queue.name, (message: amqp.ConsumeMessage | null) => {
         if (message) chain = chain.then(() => this.process(channel, message)).catch(() => undefined);
@@ -97,7 +100,7 @@ export class ReliableConsumer {
       await this.deadLetter(channel, message, attempt, 'the message has no message-id, so duplicates cannot be told apart; publish it with one');
       return;
     }
-    if (this.store.processed(this.name, messageId)) {
+    if (await this.store.processed(this.name, messageId)) {
       channel.ack(message);
       this.stats.duplicates++;
       return;
@@ -111,10 +114,7 @@ export class ReliableConsumer {
       routingKey: String(headers[HEADERS.originRoutingKey] ?? message.fields.routingKey),
     };
     try {
-      this.store.db.transaction(() => {
-        this.handler(inbound, this.store.db);
-        this.store.markProcessed(this.name, messageId, Date.now());
-      })();
+      await this.store.transaction((tx) => andThen(this.handler(inbound, tx), () => this.store.markProcessed(this.name, messageId, Date.now(), tx)));
     } catch (error) {
       await this.failed(channel, message, inbound, String((error as Error)?.message ?? error));
       return;

@@ -2,6 +2,8 @@ export * from './errors';
 export * from './queues';
 export * from './connection';
 export * from './publisher';
+export * from './store';
 export * from './sqlite-store';
+export * from './postgres-store';
 export * from './outbox-relay';
 export * from './consumer';

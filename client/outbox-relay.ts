@@ -5,7 +5,7 @@
  * deduplicate by message id.
  */
 import type { Publisher } from './publisher';
-import type { SqliteStore } from './sqlite-store';
+import type { MessageStore } from './store';
 
 export interface OutboxRelayOptions {
   /** Most messages awaiting a confirm at once. @default 100 */
@@ -19,6 +19,8 @@ export interface OutboxRelayOptions {
 export class OutboxRelay {
   private readonly inFlight = new Set<string>();
   private running = false;
+  private reading = false;
+  private readAgain = false;
   private timer: NodeJS.Timeout | undefined;
   private nextTickAt = 0;
   private readonly window: number;
@@ -27,7 +29,7 @@ export class OutboxRelay {
   /** Confirmed and deleted; failed attempts. */
   readonly stats = { sent: 0, failed: 0 };
 
-  constructor(private readonly store: SqliteStore, private readonly publisher: Publisher, options: OutboxRelayOptions = {}) {
+  constructor(private readonly store: MessageStore<unknown>, private readonly publisher: Publisher, options: OutboxRelayOptions = {}) {
     this.window = options.window ?? 100;
     this.pollMs = options.pollMs ?? 100;
     this.retryDelayMs = options.retryDelayMs ?? 1000;
@@ -46,35 +48,63 @@ export class OutboxRelay {
   /** Resolves when the outbox is empty and nothing awaits a confirm. */
   async drained(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.store.pending() > 0 || this.inFlight.size > 0) {
-      if (Date.now() > deadline) throw new Error(`outbox not drained within ${timeoutMs} ms (${this.store.pending()} rows left)`);
+    for (let left = await this.store.pending(); left > 0 || this.inFlight.size > 0; left = await this.store.pending()) {
+      if (Date.now() > deadline) throw new Error(`outbox not drained within ${timeoutMs} ms (${left} rows left)`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 
   private tick(): void {
     if (!this.running) return;
+    // One read at a time: two overlapping reads would both take the same rows before either marks them in flight.
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = true;
+    this.read()
+      .then(
+        (rows) => this.schedule(rows > 0 || this.readAgain ? 0 : this.pollMs),
+        // The store is unreachable (a PostgreSQL restart): nothing was sent, read again later.
+        () => this.schedule(this.retryDelayMs),
+      )
+      .finally(() => {
+        this.reading = false;
+        this.readAgain = false;
+      });
+  }
+
+  /** Sends the due rows that fit in the window; the number sent. */
+  private async read(): Promise<number> {
     const room = this.window - this.inFlight.size;
-    // Rows in flight are due too; ask for enough to fill the window after skipping them.
-    const rows = room > 0 ? this.store.due(Date.now(), room + this.inFlight.size).filter((r) => !this.inFlight.has(r.messageId)).slice(0, room) : [];
+    if (room <= 0) return 0;
+    // Rows in flight are due too; ask for enough to fill the window after skipping them. A row in flight when
+    // the read began may be settled (deleted) by the time it returns: the read saw it before, skip it too.
+    const before = new Set(this.inFlight);
+    const rows = (await this.store.due(Date.now(), room + before.size)).filter((r) => !before.has(r.messageId) && !this.inFlight.has(r.messageId)).slice(0, room);
     for (const row of rows) {
       this.inFlight.add(row.messageId);
-      this.publisher.publish(row).then(
-        () => {
-          this.store.sent(row.messageId);
-          this.stats.sent++;
+      this.publisher
+        .publish(row)
+        .then(
+          async () => {
+            await this.store.sent(row.messageId);
+            this.stats.sent++;
+          },
+          async (error: Error) => {
+            const backoff = Math.min(30_000, this.retryDelayMs * 2 ** Math.min(row.attempts, 10));
+            this.stats.failed++;
+            await this.store.failed(row.messageId, `${error.name}: ${error.message}`, Date.now() + backoff);
+          },
+        )
+        // A store write that failed leaves the row as it was: it is sent again (consumers deduplicate).
+        .catch(() => undefined)
+        .finally(() => {
           this.inFlight.delete(row.messageId);
           this.schedule(0);
-        },
-        (error: Error) => {
-          const backoff = Math.min(30_000, this.retryDelayMs * 2 ** Math.min(row.attempts, 10));
-          this.store.failed(row.messageId, `${error.name}: ${error.message}`, Date.now() + backoff);
-          this.stats.failed++;
-          this.inFlight.delete(row.messageId);
-        },
-      );
+        });
     }
-    this.schedule(rows.length > 0 ? 0 : this.pollMs);
+    return rows.length;
   }
 
   private schedule(ms: number): void {

@@ -5,13 +5,9 @@
 import Database from 'better-sqlite3';
 import { WarrenUserError } from '../model';
 import type { OutgoingMessage } from './publisher';
+import type { MessageStore, OutboxRow } from './store';
 
 export type SqliteDatabase = Database.Database;
-
-export interface OutboxRow extends OutgoingMessage {
-  readonly seq: number;
-  readonly attempts: number;
-}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS warren_outbox (
@@ -47,7 +43,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
   }
 }
 
-export class SqliteStore {
+export class SqliteStore implements MessageStore<SqliteDatabase> {
   private readonly insert;
   private readonly dueRows;
   private readonly remove;
@@ -68,14 +64,28 @@ export class SqliteStore {
   }
 
   /**
-   * Adds a message to the outbox. Call it inside the caller's own transaction (`db.transaction(...)`), next
-   * to the business write: both commit, or neither. The relay publishes it after the commit.
+   * Runs `work` in one transaction of the database. better-sqlite3 transactions are synchronous: a `work`
+   * that returns a promise is rolled back and refused (its writes after an await would land outside).
+   */
+  transaction<T>(work: (tx: SqliteDatabase) => T): T {
+    return this.db.transaction(() => {
+      const result = work(this.db);
+      if (result instanceof Promise) {
+        result.catch(() => undefined);
+        throw new Error('a SQLite transaction (and a consumer handler on a SqliteStore) must be synchronous: better-sqlite3 cannot hold a transaction across an await; drop async, or use PostgresStore');
+      }
+      return result;
+    })();
+  }
+
+  /**
+   * Adds a message to the outbox. Call it inside the caller's own transaction (`db.transaction(...)` or
+   * `store.transaction(...)`), next to the business write: both commit, or neither. The relay publishes it after the commit.
    */
   addToOutbox(message: OutgoingMessage): void {
     this.insert.run(message.messageId, message.exchange, message.routingKey, message.body, JSON.stringify(message.headers ?? {}), message.contentType ?? null);
   }
 
-  /** Rows whose next attempt is due, oldest first. */
   due(nowMs: number, limit: number): OutboxRow[] {
     return (this.dueRows.all(nowMs, limit) as any[]).map((r) => ({
       seq: r.seq,
@@ -89,12 +99,10 @@ export class SqliteStore {
     }));
   }
 
-  /** The broker confirmed it and a queue took it. */
   sent(messageId: string): void {
     this.remove.run(messageId);
   }
 
-  /** Publishing failed: try again at `retryAtMs`, keeping the id. */
   failed(messageId: string, error: string, retryAtMs: number): void {
     this.failure.run(retryAtMs, error.slice(0, 500), messageId);
   }
@@ -103,12 +111,10 @@ export class SqliteStore {
     return (this.countRows.get() as { n: number }).n;
   }
 
-  /** `consumer` has processed `messageId` and committed its effects. */
   processed(consumer: string, messageId: string): boolean {
     return this.seenId.get(consumer, messageId) !== undefined;
   }
 
-  /** Records the id in the inbox; call inside the transaction of the handler's writes. */
   markProcessed(consumer: string, messageId: string, nowMs: number): void {
     this.markId.run(consumer, messageId, nowMs);
   }

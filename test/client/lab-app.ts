@@ -8,12 +8,13 @@
  * - raw-reject: a plain amqplib consumer that basic.rejects (requeue) every delivery of QUEUE until DEAD
  *   messages reached the dead-letter queue; prints each delivery's time and x-delivery-count.
  * - take: prints every message of QUEUE (headers included) as JSON and acks it.
- * SPEC (JSON) is the cluster spec, URL the broker.
+ * SPEC (JSON) is the cluster spec, URL the broker. STORE is a SQLite file, or a postgres:// URL (PostgresStore).
  */
 import { appendFileSync } from 'node:fs';
 import * as amqp from 'amqplib';
 import { resolveCluster, type ClusterSpec } from '../../model';
-import { openSqliteDatabase, OutboxRelay, Publisher, ReliableConnection, ReliableConsumer, reliableQueueOf, SqliteStore } from '../../client';
+import { andThen, openPostgresStore, openSqliteDatabase, OutboxRelay, Publisher, ReliableConnection, ReliableConsumer, reliableQueueOf, SqliteStore } from '../../client';
+import type { Awaitable, MessageStore, PostgresTx, SqliteDatabase } from '../../client';
 
 const env = (name: string, fallback?: string): string => {
   const value = process.env[name] ?? fallback;
@@ -22,32 +23,63 @@ const env = (name: string, fallback?: string): string => {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The application's tables in either store, each write in the dialect of its transaction. */
+interface AppStore {
+  readonly store: MessageStore<any>;
+  lastOrder(): Promise<number | null>;
+  insertOrder(tx: unknown, id: number, body: string): Awaitable<void>;
+  insertEffect(tx: unknown, messageId: string): Awaitable<void>;
+  distinctEffects(): Promise<number>;
+}
+
+async function openAppStore(location: string): Promise<AppStore> {
+  const tables = ['CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, body TEXT NOT NULL)', 'CREATE TABLE IF NOT EXISTS effects (message_id TEXT NOT NULL, at_ms BIGINT NOT NULL)'];
+  if (location.startsWith('postgres://')) {
+    const store = await openPostgresStore(location);
+    for (const table of tables) await store.pool.query(table);
+    return {
+      store,
+      lastOrder: async () => (await store.pool.query('SELECT max(id) AS id FROM orders')).rows[0].id,
+      insertOrder: async (tx, id, body) => void (await (tx as PostgresTx).query('INSERT INTO orders (id, body) VALUES ($1, $2)', [id, body])),
+      insertEffect: async (tx, messageId) => void (await (tx as PostgresTx).query('INSERT INTO effects (message_id, at_ms) VALUES ($1, $2)', [messageId, Date.now()])),
+      distinctEffects: async () => (await store.pool.query('SELECT count(DISTINCT message_id)::int AS n FROM effects')).rows[0].n,
+    };
+  }
+  const db = openSqliteDatabase(location);
+  for (const table of tables) db.exec(table);
+  return {
+    store: new SqliteStore(db),
+    lastOrder: async () => (db.prepare('SELECT max(id) AS id FROM orders').get() as { id: number | null }).id,
+    insertOrder: (tx, id, body) => void (tx as SqliteDatabase).prepare('INSERT INTO orders (id, body) VALUES (?, ?)').run(id, body),
+    insertEffect: (tx, messageId) => void (tx as SqliteDatabase).prepare('INSERT INTO effects (message_id, at_ms) VALUES (?, ?)').run(messageId, Date.now()),
+    distinctEffects: async () => (db.prepare('SELECT count(DISTINCT message_id) AS n FROM effects').get() as { n: number }).n,
+  };
+}
+
 async function produce(): Promise<void> {
-  const db = openSqliteDatabase(env('STORE'));
-  const store = new SqliteStore(db);
-  db.exec('CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+  const app = await openAppStore(env('STORE'));
+  const { store } = app;
   const connection = new ReliableConnection({ urls: [env('URL')], name: 'lab-producer' });
   const publisher = new Publisher(connection, { timeoutMs: 5000 });
   await publisher.start();
   await connection.start();
   const relay = new OutboxRelay(store, publisher, { window: Number(env('WINDOW', '50')) });
   relay.start();
-  const last = (db.prepare('SELECT max(id) AS id FROM orders').get() as { id: number | null }).id;
+  const last = await app.lastOrder();
   const from = last === null ? Number(env('FROM', '0')) : last + 1;
   const to = Number(env('TO'));
   const rate = Number(env('RATE', '500'));
   const poisonEvery = Number(env('POISON_EVERY', '0'));
-  const order = db.prepare('INSERT INTO orders (id, body) VALUES (?, ?)');
   const started = Date.now();
-  console.log(JSON.stringify({ event: 'resume', from, pendingInOutbox: store.pending() }));
+  console.log(JSON.stringify({ event: 'resume', from, pendingInOutbox: await store.pending() }));
   for (let id = from; id < to; id++) {
     const body = poisonEvery > 0 && id % poisonEvery === 0 ? `poison ${id}` : `order ${id}`;
-    db.transaction(() => {
-      order.run(id, body);
-      store.addToOutbox({ exchange: 'events', routingKey: 'order.created', messageId: `order-${id}`, body: Buffer.from(body) });
-    })();
+    await store.transaction((tx) =>
+      andThen(app.insertOrder(tx, id, body), () => store.addToOutbox({ exchange: 'events', routingKey: 'order.created', messageId: `order-${id}`, body: Buffer.from(body) }, tx)),
+    );
     const ahead = started + ((id - from + 1) * 1000) / rate - Date.now();
-    if (ahead > 0) await sleep(ahead);
+    // Always yield: the relay runs on this event loop, and a commit slower than the rate would starve it.
+    await sleep(Math.max(0, ahead));
   }
   await relay.drained(60_000);
   relay.stop();
@@ -58,21 +90,19 @@ async function produce(): Promise<void> {
 async function consume(): Promise<void> {
   const cluster = resolveCluster(JSON.parse(env('SPEC')) as ClusterSpec);
   const queue = reliableQueueOf(cluster, env('QUEUE'), env('VHOST', '/'));
-  const db = openSqliteDatabase(env('STORE'));
-  const store = new SqliteStore(db);
-  db.exec('CREATE TABLE IF NOT EXISTS effects (message_id TEXT NOT NULL, at_ms INTEGER NOT NULL)');
+  const app = await openAppStore(env('STORE'));
   const log = env('ATTEMPTS_LOG');
   const killAfter = Number(env('KILL_AFTER_COMMITS', '0'));
   let commits = 0;
   const connection = new ReliableConnection({ urls: [env('URL')], name: 'lab-consumer' });
   const consumer = new ReliableConsumer(
     connection,
-    store,
+    app.store,
     queue,
     (message, tx) => {
       appendFileSync(log, `${JSON.stringify({ id: message.messageId, attempt: message.attempt, at: Date.now() })}\n`);
       if (message.body.toString().startsWith('poison')) throw new Error(`cannot parse ${message.body.toString()}`);
-      tx.prepare('INSERT INTO effects (message_id, at_ms) VALUES (?, ?)').run(message.messageId, Date.now());
+      return app.insertEffect(tx, message.messageId);
     },
     {
       prefetch: Number(env('PREFETCH', '20')),
@@ -86,13 +116,12 @@ async function consume(): Promise<void> {
   await connection.start();
   const effects = Number(env('EFFECTS', '0'));
   const dead = Number(env('DEAD', '0'));
-  const distinct = db.prepare('SELECT count(DISTINCT message_id) AS n FROM effects');
   let quietSince = Date.now();
   let lastSeen = -1;
   for (;;) {
     const seen = consumer.stats.handled + consumer.stats.duplicates + consumer.stats.retried + consumer.stats.deadLettered;
     if (seen !== lastSeen) [lastSeen, quietSince] = [seen, Date.now()];
-    const done = (distinct.get() as { n: number }).n >= effects && consumer.stats.deadLettered >= dead;
+    const done = (await app.distinctEffects()) >= effects && consumer.stats.deadLettered >= dead;
     if (done && Date.now() - quietSince > Number(env('QUIET_MS', '1500'))) break;
     await sleep(100);
   }

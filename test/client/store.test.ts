@@ -1,10 +1,14 @@
-/** The client's pieces that need no broker: queue lookup from the resolved spec, the SQLite outbox and inbox. */
+/**
+ * The client's pieces that need no broker: queue lookup from the resolved spec, and the store contract (outbox
+ * and inbox) run against both stores, SQLite in a temp file and PostgreSQL on a private real server.
+ */
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveCluster, WarrenUserError } from '../../model';
-import { openSqliteDatabase, reliableQueueOf, SqliteStore } from '../../client';
+import { andThen, openPostgresStore, openSqliteDatabase, reliableQueueOf, SqliteStore, type Awaitable, type MessageStore, type PostgresTx, type SqliteDatabase } from '../../client';
+import { startPostgres, type PostgresServer } from '../support/postgres';
 
 const cluster = resolveCluster({
   name: 'shop',
@@ -25,51 +29,132 @@ describe('reliableQueueOf', () => {
   });
 });
 
-describe('the SQLite store', () => {
-  let dir = '';
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-  const fresh = () => {
-    dir = mkdtempSync(join(tmpdir(), 'warren-store-'));
-    return new SqliteStore(openSqliteDatabase(join(dir, 'app.db')));
-  };
-  const message = (id: string) => ({ exchange: 'events', routingKey: 'order.created', messageId: id, body: Buffer.from(id), headers: { tenant: 'eu' } });
+/** A store under test, with the business write of the contract cases in its own dialect. */
+interface Subject {
+  readonly store: MessageStore<any>;
+  /** Inserts an order; fails on a duplicate id. */
+  insertOrder(tx: unknown, id: string): Awaitable<void>;
+  orders(): Promise<string[]>;
+  close(): Promise<void>;
+}
 
-  it('an outbox row commits or rolls back with the caller\'s transaction', () => {
-    const store = fresh();
-    store.db.exec('CREATE TABLE orders (id TEXT PRIMARY KEY)');
-    store.db.transaction(() => {
-      store.db.prepare('INSERT INTO orders VALUES (?)').run('o1');
-      store.addToOutbox(message('m1'));
-    })();
-    expect(() =>
-      store.db.transaction(() => {
-        store.addToOutbox(message('m2'));
-        store.db.prepare('INSERT INTO orders VALUES (?)').run('o1'); // duplicate key: the business write fails
-      })(),
-    ).toThrow(/UNIQUE/);
-    expect(store.due(Date.now(), 10)).toEqual([{ seq: 1, attempts: 0, ...message('m1') }]);
+let postgres: PostgresServer | undefined;
+let databases = 0;
+const dirs: string[] = [];
+
+beforeAll(() => {
+  postgres = startPostgres();
+}, 120_000);
+
+afterAll(() => {
+  postgres?.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const stores: Record<string, () => Promise<Subject>> = {
+  SQLite: async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-store-'));
+    dirs.push(dir);
+    const db = openSqliteDatabase(join(dir, 'app.db'));
+    db.exec('CREATE TABLE orders (id TEXT PRIMARY KEY)');
+    return {
+      store: new SqliteStore(db),
+      insertOrder: (tx, id) => void (tx as SqliteDatabase).prepare('INSERT INTO orders VALUES (?)').run(id),
+      orders: async () => (db.prepare('SELECT id FROM orders ORDER BY id').all() as { id: string }[]).map((r) => r.id),
+      close: async () => void db.close(),
+    };
+  },
+  PostgreSQL: async () => {
+    const database = `contract_${++databases}`;
+    postgres!.createDatabase(database);
+    const store = await openPostgresStore(postgres!.url(database));
+    await store.pool.query('CREATE TABLE orders (id TEXT PRIMARY KEY)');
+    return {
+      store,
+      insertOrder: async (tx, id) => void (await (tx as PostgresTx).query('INSERT INTO orders VALUES ($1)', [id])),
+      orders: async () => (await store.pool.query('SELECT id FROM orders ORDER BY id')).rows.map((r) => r.id),
+      close: () => store.close(),
+    };
+  },
+};
+
+const message = (id: string) => ({ exchange: 'events', routingKey: 'order.created', messageId: id, body: Buffer.from([0, 1, 2, 255, ...Buffer.from(id)]), headers: { tenant: 'eu', n: 2 } });
+
+describe.each(Object.keys(stores))('the %s store contract', (name) => {
+  const fresh = stores[name]!;
+
+  it("an outbox row commits or rolls back with the caller's transaction", async () => {
+    const { store, insertOrder, orders, close } = await fresh();
+    await store.transaction((tx) => andThen(insertOrder(tx, 'o1'), () => store.addToOutbox(message('m1'), tx)));
+    // The business write fails after the outbox row was added: the row goes with it.
+    await expect(async () => store.transaction((tx) => andThen(store.addToOutbox(message('m2'), tx), () => insertOrder(tx, 'o1')))).rejects.toThrow(/UNIQUE|duplicate key/);
+    expect(await orders()).toEqual(['o1']);
+    expect(await store.due(Date.now(), 10)).toEqual([{ seq: 1, attempts: 0, ...message('m1') }]);
+    expect(await store.pending()).toBe(1);
+    await close();
   });
 
-  it('keeps a failed row with its id until it is due again, deletes it once sent', () => {
-    const store = fresh();
-    store.addToOutbox(message('m1'));
-    store.failed('m1', 'PublishReturnedError: no queue', 5000);
-    expect(store.due(4999, 10)).toEqual([]);
-    expect(store.due(5000, 10).map((r) => [r.messageId, r.attempts])).toEqual([['m1', 1]]);
-    store.sent('m1');
-    expect(store.pending()).toBe(0);
+  it('keeps a failed row with its id until it is due again, deletes it once sent', async () => {
+    const { store, close } = await fresh();
+    await store.transaction((tx) => store.addToOutbox(message('m1'), tx));
+    await store.transaction((tx) => store.addToOutbox({ ...message('m2'), contentType: 'application/json' }, tx));
+    await store.failed('m1', 'PublishReturnedError: no queue', 5000);
+    expect((await store.due(4999, 10)).map((r) => r.messageId)).toEqual(['m2']);
+    expect((await store.due(5000, 10)).map((r) => [r.messageId, r.attempts, r.contentType])).toEqual([['m1', 1, undefined], ['m2', 0, 'application/json']]);
+    expect((await store.due(5000, 1)).map((r) => r.messageId)).toEqual(['m1']);
+    await store.sent('m1');
+    await store.sent('m2');
+    expect(await store.pending()).toBe(0);
+    await close();
   });
 
-  it('the inbox tells a processed id per consumer', () => {
-    const store = fresh();
-    store.markProcessed('billing', 'm1', 1);
-    expect([store.processed('billing', 'm1'), store.processed('shipping', 'm1'), store.processed('billing', 'm2')]).toEqual([true, false, false]);
-    expect(() => store.markProcessed('billing', 'm1', 2)).toThrow(/UNIQUE/);
+  it('the inbox tells a processed id per consumer; a second record of an id fails', async () => {
+    const { store, close } = await fresh();
+    await store.transaction((tx) => store.markProcessed('billing', 'm1', 1, tx));
+    expect([await store.processed('billing', 'm1'), await store.processed('shipping', 'm1'), await store.processed('billing', 'm2')]).toEqual([true, false, false]);
+    await expect(async () => store.transaction((tx) => store.markProcessed('billing', 'm1', 2, tx))).rejects.toThrow(/UNIQUE|duplicate key/);
+    await close();
   });
 
-  it('a store that cannot be opened is a user error naming the file and the fix', () => {
+  it("a failing handler rolls back its writes and its inbox record together", async () => {
+    const { store, insertOrder, orders, close } = await fresh();
+    const handler = (tx: unknown) =>
+      andThen(insertOrder(tx, 'o7'), () =>
+        andThen(store.markProcessed('billing', 'm7', 1, tx), () => {
+          throw new Error('cannot parse');
+        }),
+      );
+    await expect(async () => store.transaction(handler)).rejects.toThrow('cannot parse');
+    expect([await orders(), await store.processed('billing', 'm7')]).toEqual([[], false]);
+    await close();
+  });
+});
+
+describe('stores that cannot be opened or used', () => {
+  it('SQLite: a user error naming the file and the fix', () => {
     expect(() => openSqliteDatabase('/nonexistent-folder/app.db')).toThrow(
       new WarrenUserError('store: "/nonexistent-folder/app.db" cannot be opened as a SQLite database (Cannot open database because the directory does not exist); give a writable file path in an existing folder', 2),
     );
+  });
+
+  it('SQLite: an async handler is refused and its writes roll back (a transaction cannot span an await)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-store-'));
+    dirs.push(dir);
+    const store = new SqliteStore(openSqliteDatabase(join(dir, 'app.db')));
+    expect(() => store.transaction(async () => store.markProcessed('billing', 'm1', 1))).toThrow(
+      'a SQLite transaction (and a consumer handler on a SqliteStore) must be synchronous: better-sqlite3 cannot hold a transaction across an await; drop async, or use PostgresStore',
+    );
+    expect(store.processed('billing', 'm1')).toBe(false);
+    store.db.close();
+  });
+
+  it('PostgreSQL: a database that does not exist, a server that is not running; the password never shown', async () => {
+    await expect(openPostgresStore(postgres!.url('nowhere'))).rejects.toThrow(
+      new WarrenUserError(`store: "${postgres!.url('nowhere')}" cannot be opened as a PostgreSQL database (database "nowhere" does not exist); start the server, create the database and check the connection string`, 2),
+    );
+    const down = 'postgres://shop:s3cret-value@127.0.0.1:1/shop';
+    const error = await openPostgresStore(down).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(WarrenUserError);
+    expect((error as Error).message).toBe('store: "postgres://shop:***@127.0.0.1:1/shop" cannot be opened as a PostgreSQL database (connect ECONNREFUSED 127.0.0.1:1); start the server, create the database and check the connection string');
   });
 });

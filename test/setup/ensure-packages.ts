@@ -1,6 +1,6 @@
 /**
  * The real-program tests need Debian's rabbitmq-server, haproxy, keepalived, iptables (the e2e partitions),
- * shellcheck, promtool (package prometheus) and xmllint (libxml2-utils). Install what is missing (as root, with service start-up disabled
+ * shellcheck, promtool (package prometheus), xmllint (libxml2-utils), socat and a PostgreSQL server. Install what is missing (as root, with service start-up disabled
  * so nothing runs outside the tests), once per test run. Then build the root file systems of the newer lines
  * (RabbitMQ 4.0 and 4.3, HAProxy 3.2 and Keepalived 2.3) and the Docker engine with Compose v2 (test/roots/roots.sh;
  * cached, about 4 minutes the first time). Any of these missing fails the run, naming what is missing: no test passes without its program.
@@ -24,6 +24,8 @@ const PACKAGES: Record<string, string> = {
   socat: '/usr/bin/socat',
   // xmllint, which parses the bench's timeline SVGs and counts their series (test/bench/timeline-svg.test.ts).
   'libxml2-utils': '/usr/bin/xmllint',
+  // postgresql (15 on Debian 12), whose server the PostgreSQL store tests start privately (test/support/postgres.ts).
+  postgresql: '/usr/lib/postgresql/15/bin/postgres',
 };
 
 export default function ensurePackages(): void {
