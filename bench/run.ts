@@ -2,7 +2,7 @@
  * npm run bench: figures from one run on this machine, printed as JSON on stdout (progress on stderr).
  * Needs root, Debian's rabbitmq-server, haproxy and keepalived, and the roots of test/roots (as the e2e suite).
  * Lab figures per broker line (4.3 behind HAProxy 3.2 / keepalived 2.3, then 3.10 behind 2.6 / 2.2.7; BENCH_LINES=4.3
- * for one). `-- --readme` also writes bench/results.json and regenerates the README's table from it. Runs: BENCH_KILL_RUNS (default 4, alternating warren/guide), BENCH_VIP_RUNS (3), BENCH_THROUGHPUT_PAIRS (60 interleaved windows each direct / through HAProxy, after 3 discarded).
+ * for one). `-- --readme` also writes bench/results.json and regenerates the README's table from it. Runs: BENCH_KILL_RUNS (default 4, alternating warren/guide), BENCH_VIP_RUNS (3), BENCH_THROUGHPUT_PAIRS (60 interleaved windows each direct / through HAProxy, after 3 discarded), BENCH_SYNTH_IN_PROCESS_RUNS (5), BENCH_SYNTH_COMMAND_RUNS (7).
  */
 import { cpus } from 'node:os';
 import { log } from './figures';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   ensurePackages();
   const startedAt = new Date().toISOString();
   log('synth timings');
-  const synth = measureSynth(5, 7);
+  const synth = measureSynth(runs('BENCH_SYNTH_IN_PROCESS_RUNS', 5), runs('BENCH_SYNTH_COMMAND_RUNS', 7));
   const lines: Record<string, LabFigures & { met: Record<string, boolean> }> = {};
   const plots: Record<string, string[]> = {};
   mkdirSync(join(REPO_ROOT, 'bench', 'plots'), { recursive: true });

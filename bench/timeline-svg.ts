@@ -45,7 +45,7 @@ const RIGHT = 20;
 const RATE_H = 120;
 const LANE_H = 18;
 const BIN_MS = 100;
-const COLOURS: Record<string, string> = { UP: '#2e9d4a', running: '#2e9d4a', up: '#2e9d4a', DOWN: '#d33a2c', stopped: '#d33a2c', 'link cut': '#d33a2c', none: '#b8b8b8' };
+const COLOURS: Record<string, string> = { UP: '#2e9d4a', running: '#2e9d4a', up: '#2e9d4a', DOWN: '#d33a2c', stopped: '#d33a2c', 'link cut': '#d33a2c', none: '#b8b8b8', unknown: '#b8b8b8', 'Keepalived not running': '#b8b8b8' };
 const HOLDER_COLOURS = ['#3a6fd3', '#8a4fc4', '#c48a1f', '#1f9cc4'];
 /** lb-1 is always blue, lb-2 always purple, in every panel and plot. */
 const holderColour = (state: string) => HOLDER_COLOURS[(Number(/^lb-(\d+)$/.exec(state)?.[1] ?? 3) - 1) % HOLDER_COLOURS.length]!;

@@ -80,7 +80,7 @@ export function nodeKillPlot(line: string, views: readonly KillView[], toS: numb
       event: { atMs: v.killedAt, label: `${v.victim} killed` },
       ...publisherSeries(v.published),
       lanes: [
-        { series: 'vip-holder', label: 'VIP holder', changes: [{ atMs: v.killedAt + fromS * 1000, state: 'none' }] },
+        { series: 'vip-holder', label: 'VIP holder', changes: [{ atMs: v.killedAt + fromS * 1000, state: 'Keepalived not running' }] },
         ...Object.entries(v.serverHistory).map(([server, history]) => laneFrom('haproxy-server', `${v.lbLabel} ${server}`, history, v.killedAt + fromS * 1000)),
       ],
     })),
