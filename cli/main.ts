@@ -16,12 +16,16 @@ import {
   validateSpec,
   WarrenUserError,
   PLAN_STATE_PATH,
+  tlsDialledNames,
   type GeneratedFile,
+  type Problem,
+  type SecretTarget,
   type ResolvedCluster,
 } from '../model/internal';
 import { describeFsError } from '../io/fs-errors';
 import { loadSpecFile } from '../io/spec-file';
 import { generateSecrets, readSecretSources } from '../io/secrets-store';
+import { tlsCertificateProblems } from '../io/tls-certificates';
 import { STARTER_SPEC } from './starter-spec';
 import { TARGETS } from './targets';
 import { checkOutputFolder, writeOutput, writeUserFile } from './write-output';
@@ -56,7 +60,8 @@ Exit status: 0 done, 1 the spec or a secret has errors, 2 a bad option or file, 
 Writes the cluster's files into DIR, one folder per target, and DIR/${PLAN_STATE_PATH} for
 \`warren plan\` (the resolved spec, with secret sources but no secret values). Without --spec, synthesises the
 built-in default cluster (3 nodes, RabbitMQ 4.3, HAProxy in front). Nothing is written (and no secret
-generated) when the spec, a secret source or the output folder has errors; an existing output is
+generated) when the spec, a secret source, a TLS certificate (see warren validate --help; only the names the
+chosen targets dial) or the output folder has errors; an existing output is
 replaced target by target, never half-written.
 
 Options:
@@ -68,7 +73,9 @@ Options:
   validate: `Usage: warren validate --spec FILE [--spec-only]
 
 Checks the spec and prints every problem as \`path: "value" is ...; fix\`, then reads every
-file: and env: secret source, as synth would. Exits 1 on errors.
+file: and env: secret source, as synth would; with TLS, the certificate must name every host and address
+the targets dial, match its key, lead to the CA, and not be expired (expiring within 30 days: a warning).
+Exits 1 on errors.
 
 Options:
   --spec-only     do not read secret sources (where they are not at hand, e.g. a CI lint job)
@@ -100,12 +107,23 @@ function specFrom(specPath: string | undefined, io: CliIo): { spec: unknown; bas
   return { spec: loadSpecFile(path), baseDir: dirname(path) };
 }
 
-/** The spec's problems, then (on a valid spec) its file: and env: secret sources, all reported at once. */
-function checkedCluster(spec: unknown, baseDir: string, env: NodeJS.ProcessEnv): { cluster: ResolvedCluster; values: Record<string, string> } {
+/**
+ * The spec's problems, then (on a valid spec) its file: and env: secret sources, then the TLS certificates read
+ * from them against the names dialled in `targets` (at `now`), all reported at once. Certificate warnings
+ * (expiring soon) are returned, for the caller to print.
+ */
+function checkedCluster(
+  spec: unknown,
+  baseDir: string,
+  env: NodeJS.ProcessEnv,
+  targets: readonly SecretTarget[],
+): { cluster: ResolvedCluster; values: Record<string, string>; warnings: Problem[] } {
   const cluster = resolveCluster(spec as never);
   const { values, problems } = readSecretSources(cluster, { baseDir, env });
   if (problems.length > 0) throw new SpecError([...problems, ...cluster.warnings]);
-  return { cluster, values };
+  const certificates = cluster.tls ? tlsCertificateProblems(cluster, values, tlsDialledNames(cluster, targets), new Date()) : [];
+  if (certificates.some((p) => p.severity === 'error')) throw new SpecError([...certificates, ...cluster.warnings]);
+  return { cluster, values, warnings: certificates };
 }
 
 function reportWarnings(io: CliIo, lines: readonly string[]): void {
@@ -121,7 +139,7 @@ const synth: Command = (args, io) => {
   const outDir = resolve(io.cwd, (values.out as string | undefined) ?? 'dist');
   checkOutputFolder(outDir);
   const { spec, baseDir } = specFrom(values.spec as string | undefined, io);
-  const { cluster, values: read } = checkedCluster(spec, baseDir, io.env);
+  const { cluster, values: read, warnings: certificateWarnings } = checkedCluster(spec, baseDir, io.env, targets.map((t) => t.name));
   const explicit = values.secrets === undefined ? undefined : resolve(io.cwd, values.secrets as string);
   const store = secretsStoreLocation({ ...(explicit !== undefined && { explicit }), specDir: baseDir, outDir, clusterName: cluster.name }, existsSync);
   refuseLostCookie(outDir, cluster, store.folder);
@@ -159,7 +177,8 @@ const synth: Command = (args, io) => {
   } else {
     io.stdout('secrets: none generated; every secret is read from file: or env:\n');
   }
-  reportWarnings(io, [...cluster.warnings.map(formatProblem), ...cluster.notices.map((n) => `notice: ${n}`)]);
+  reportWarnings(io, [...cluster.warnings, ...certificateWarnings].map(formatProblem));
+  reportWarnings(io, cluster.notices.map((n) => `notice: ${n}`));
   io.stdout(`next:\n${targets.map((t) => `  ${t.next.replaceAll('{out}', show(outDir))}`).join('\n')}\n`);
   return 0;
 };
@@ -187,8 +206,8 @@ const validate: Command = (args, io) => {
     io.stdout(`${values.spec}: valid; secret sources not read (--spec-only)\n`);
     return 0;
   }
-  const { cluster } = checkedCluster(spec, baseDir, io.env);
-  reportWarnings(io, result.warnings.map(formatProblem));
+  const { cluster, warnings } = checkedCluster(spec, baseDir, io.env, TARGETS.map((t) => t.name));
+  reportWarnings(io, [...result.warnings, ...warnings].map(formatProblem));
   const readable = cluster.secrets.filter((ref) => ref.source.kind !== 'generate').length;
   const generated = cluster.secrets.length - readable;
   io.stdout(`${values.spec}: valid; secret sources: ${readable} file:/env: read and accepted, ${generated} generated at synth\n`);

@@ -1,11 +1,11 @@
 /** The generators `warren synth` knows, in the order it runs them. */
 import { synthKubernetesManifests } from '../charts';
 import { composeFiles } from '../compose';
-import type { GeneratedFile, ResolvedCluster, SecretValues } from '../model';
+import type { GeneratedFile, ResolvedCluster, SecretTarget, SecretValues } from '../model';
 import { vmBundleFiles } from '../vm';
 
 export interface Target {
-  readonly name: string;
+  readonly name: SecretTarget;
   readonly description: string;
   /** What to run next, shown after a synth; `{out}` is the output folder. */
   readonly next: string;

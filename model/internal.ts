@@ -18,3 +18,5 @@ export { planChanges } from './plan/plan';
 export { CHANGE_CLASSES, formatChange, worstClass, type ChangeClass, type PlannedChange } from './plan/change';
 export { sameIdentity, type CookieNow, type CookieRecord, type FileIdentity } from './plan/cookie';
 export { nextPlanState, parsePlanState, renderPlanState, PLAN_STATE_PATH, type PlanState, type SynthesisRecord } from './plan/state';
+export { clientServiceHostName, podHostName } from './kubernetes/resolve';
+export { tlsDialledNames, type DialledName } from './tls/dialled';

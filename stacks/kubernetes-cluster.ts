@@ -6,6 +6,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { applicationListenerOf, listenerNamed, secretsOfTarget, type ResolvedCluster } from '../model';
+import { clientServiceHostName, podHostName } from '../model/internal';
 import { chartObjectsOf, chartPlanOf, leafAt, withLeaf, type KubernetesObject } from './chart-objects';
 import { amqpUrl, managementUrl } from './connection-urls';
 import { secretOutputsOf, secretValuesOf, type SecretInputs } from './secrets';
@@ -101,8 +102,8 @@ export class KubernetesRabbitmqCluster extends pulumi.ComponentResource {
     }
     this.objects = objects;
 
-    const podHost = (i: number) => `${names.statefulSet}-${i}.${names.headlessService}.${namespace}.svc`;
-    const serviceHost = `${names.clientService}.${namespace}.svc`;
+    const podHost = (i: number) => podHostName(cluster.kubernetes, i);
+    const serviceHost = clientServiceHostName(cluster.kubernetes);
     const hosts = [serviceHost, ...Array.from({ length: replicas }, (_, i) => podHost(i))];
     const password = secrets[cluster.defaultUser.password.id];
     // Plain AMQP while the nodes keep it; amqps:// when TLS replaced it.

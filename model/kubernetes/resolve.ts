@@ -80,3 +80,13 @@ export function resolveKubernetes(name: string, replicas: number, spec: Kubernet
     maxUnavailable: spec.maxUnavailable,
   };
 }
+
+/** DNS name of pod `ordinal` (0-based) through the headless Service, as peers and direct clients dial it. */
+export function podHostName(kubernetes: ResolvedKubernetes, ordinal: number): string {
+  return `${kubernetes.names.statefulSet}-${ordinal}.${kubernetes.names.headlessService}.${kubernetes.namespace}.svc`;
+}
+
+/** DNS name of the client Service, as applications in other namespaces dial it. */
+export function clientServiceHostName(kubernetes: ResolvedKubernetes): string {
+  return `${kubernetes.names.clientService}.${kubernetes.namespace}.svc`;
+}

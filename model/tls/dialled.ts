@@ -1,0 +1,64 @@
+/**
+ * The host names and addresses clients and peers dial over TLS, per target: what the nodes' certificate must
+ * name. Derived from the resolved cluster only, so the certificate check and generated certificates agree
+ * with what the targets write.
+ */
+import type { ResolvedCluster } from '../resolve';
+import type { SecretTarget } from '../secrets/targets';
+import { clientServiceHostName, podHostName } from '../kubernetes/resolve';
+
+export interface DialledName {
+  /** A DNS name or an IPv4 address. */
+  readonly name: string;
+  readonly kind: 'dns' | 'ip';
+  /** Who answers on it, e.g. `node secure-1`, `load balancer`, `virtual IP`. */
+  readonly what: string;
+  /** The targets in which it is dialled, in TARGET order. */
+  readonly targets: readonly SecretTarget[];
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/**
+ * The names dialled in `targets`: on VMs the nodes' and load-balancer hosts' names and addresses and the virtual
+ * IP; in compose the nodes' host names (HAProxy and peers dial them inside the project's network); on Kubernetes
+ * each pod's name through the headless Service and the client Service's name.
+ */
+export function tlsDialledNames(cluster: ResolvedCluster, targets: readonly SecretTarget[]): DialledName[] {
+  const found = new Map<string, { kind: 'dns' | 'ip'; what: string; targets: SecretTarget[] }>();
+  const add = (target: SecretTarget, name: string | undefined, what: string) => {
+    if (name === undefined) return;
+    const entry = found.get(name) ?? { kind: IPV4.test(name) ? 'ip' : 'dns', what, targets: [] };
+    if (!entry.targets.includes(target)) entry.targets.push(target);
+    found.set(name, entry);
+  };
+  for (const target of targets) {
+    switch (target) {
+      case 'vm': {
+        for (const node of cluster.nodes) {
+          add(target, node.host, `node ${node.host}`);
+          add(target, node.address, `node ${node.host}`);
+        }
+        const lb = cluster.loadBalancer;
+        for (const host of lb?.hosts ?? []) {
+          add(target, host.host, `load balancer ${host.host}`);
+          add(target, host.address, `load balancer ${host.host}`);
+        }
+        add(target, lb?.virtualIp?.address, 'virtual IP');
+        break;
+      }
+      case 'compose':
+        for (const node of cluster.nodes) add(target, node.host, `node ${node.host}`);
+        break;
+      case 'kubernetes':
+        for (let i = 0; i < cluster.kubernetes.replicas; i++) add(target, podHostName(cluster.kubernetes, i), `pod ${cluster.kubernetes.names.statefulSet}-${i}`);
+        add(target, clientServiceHostName(cluster.kubernetes), 'client Service');
+        break;
+      default: {
+        const unknown: never = target;
+        throw new Error(`unknown target ${String(unknown)}`);
+      }
+    }
+  }
+  return [...found].map(([name, entry]) => ({ name, ...entry }));
+}
