@@ -34,11 +34,12 @@ export type { GeneratedFile } from './core/files';
 export { renderRabbitmqConf, type RabbitmqConfOptions } from './render/rabbitmq-conf';
 export { renderEnabledPlugins } from './render/enabled-plugins';
 export { renderDefinitions, type Definitions } from './render/definitions';
-export { alertRulesOf, type AlertRule } from './monitoring/alerts';
+export { alertRulesOf, type AlertRule, type AlertRuleOptions } from './monitoring/alerts';
 export {
   PROMETHEUS_RULES_FILE,
   PROMETHEUS_SCRAPE_FILE,
   haproxyPasswordFileOf,
+  hostRuleOptions,
   prometheusRuleGroupsOf,
   prometheusScrapeJobsOf,
   renderPrometheusRules,

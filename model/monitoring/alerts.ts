@@ -1,7 +1,9 @@
 /**
- * Alert rules for a cluster, as tool-neutral data over the metrics of the rabbitmq_prometheus plugin.
- * The chart turns them into a PrometheusRule; other targets may render them for their own Prometheus.
- * Each expression is scoped to this cluster through `rabbitmq_identity_info{rabbitmq_cluster="<name>"}`.
+ * Alert rules for a cluster, as tool-neutral data over the metrics of the rabbitmq_prometheus plugin (and HAProxy's,
+ * where a Prometheus scrapes the load balancers too). The chart turns them into a PrometheusRule; VM bundles and
+ * compose render them as a rules file. Each expression is scoped to this cluster through
+ * `rabbitmq_identity_info{rabbitmq_cluster="<name>"}` (one series per node), and reads only metrics the cluster's
+ * version exposes.
  */
 import type { ResolvedCluster } from '../resolve';
 
@@ -17,14 +19,68 @@ export interface AlertRule {
   readonly description: string;
 }
 
-/** Joins a per-node metric with this cluster's identity, keeping only this cluster's nodes. */
-function ofCluster(cluster: ResolvedCluster, metric: string): string {
-  return `${metric} * on(instance) group_left(rabbitmq_cluster, rabbitmq_node) rabbitmq_identity_info{rabbitmq_cluster="${cluster.name}"}`;
+export interface AlertRuleOptions {
+  /**
+   * The same Prometheus scrapes HAProxy's `/metrics` with the scrape jobs warren writes (label `warren_cluster`):
+   * VM bundles and compose. The chart's Prometheus sees no HAProxy.
+   * @default false
+   */
+  readonly haproxyScraped?: boolean;
 }
 
-export function alertRulesOf(cluster: ResolvedCluster): AlertRule[] {
+/**
+ * One series per node of this cluster. /metrics/detailed (the dead-letter job) repeats rabbitmq_identity_info on the
+ * same instance, and only 4.x tells them apart (rabbitmq_endpoint; 3.10.8 has no such label): counted raw, a node
+ * counts twice, and a join on instance is many-to-many, which a real Prometheus refuses ("found duplicate series").
+ */
+function identityOf(cluster: ResolvedCluster, extra = ''): string {
+  return `max by (instance, rabbitmq_cluster, rabbitmq_node) (rabbitmq_identity_info{rabbitmq_cluster="${cluster.name}"${extra}})`;
+}
+
+/** Joins a per-node metric with this cluster's identity, keeping only this cluster's nodes. */
+function ofCluster(cluster: ResolvedCluster, metric: string): string {
+  return `${metric} * on(instance) group_left(rabbitmq_cluster, rabbitmq_node) ${identityOf(cluster)}`;
+}
+
+/** A PromQL regular expression matching exactly these strings (inside a double-quoted label matcher). */
+function exactly(values: readonly string[]): string {
+  return values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&')).join('|');
+}
+
+/**
+ * Nodes that report metrics yet cannot reach peers Prometheus still reaches: more unreachable peers than nodes
+ * missing from Prometheus's view, so a killed node (NodeDown) raises no partition. The node's own view lags a cut
+ * by the Erlang tick time (45-75 s with the default net_ticktime 60; measured on 4.3.6).
+ */
+function partitionExpr(cluster: ResolvedCluster): string {
+  const identity = identityOf(cluster);
+  const seen = `count(${identity})`;
+  if (cluster.features.unreachablePeersMetric) {
+    return `max by (rabbitmq_node) (${ofCluster(cluster, 'rabbitmq_unreachable_cluster_peers_count')}) > on() group_left() (${cluster.nodes.length} - ${seen})`;
+  }
+  // erlang_vm_dist_node_state 3 = connection up; only links to this cluster's nodes count (CLI tools connect too).
+  // A node with no link up has no series of its own: `or` gives it 0.
+  const links = ofCluster(cluster, `erlang_vm_dist_node_state{peer=~"${exactly(cluster.nodes.map((n) => n.nodeName))}"}`);
+  return `(count by (rabbitmq_node) (${links} == 3) or on(rabbitmq_node) (0 * max by (rabbitmq_node) (${identity}))) < on() group_left() (${seen} - 1)`;
+}
+
+/**
+ * Nodes that report metrics while every HAProxy holds them DOWN in the client listens: the majority check found the
+ * node cut off from most of its cluster (it keeps serving on its own), within seconds where the node's own view
+ * lags the Erlang tick time. Server names are the nodes' hosts (haproxy/from-cluster.ts).
+ */
+function cutOffExpr(cluster: ResolvedCluster): string {
+  return cluster.nodes
+    .map((node) => {
+      const down = `min by (server) (haproxy_server_status{warren_cluster="${cluster.name}",proxy=~"amqps?",server="${node.host}",state="DOWN"}) == 1`;
+      return `(${down} and on() ${identityOf(cluster, `,rabbitmq_node="${node.nodeName}"`)})`;
+    })
+    .join(' or ');
+}
+
+export function alertRulesOf(cluster: ResolvedCluster, options: AlertRuleOptions = {}): AlertRule[] {
   const nodes = cluster.nodes.length;
-  const identity = `rabbitmq_identity_info{rabbitmq_cluster="${cluster.name}"}`;
+  const identity = identityOf(cluster);
   const rules: AlertRule[] = [
     {
       name: 'RabbitmqNodeDown',
@@ -35,15 +91,27 @@ export function alertRulesOf(cluster: ResolvedCluster): AlertRule[] {
       description: `Fewer than ${nodes} nodes of cluster ${cluster.name} report metrics; quorum queues lose their majority if more fail.`,
     },
   ];
-  if (cluster.partitionHandling.honoured && nodes > 1) {
+  if (nodes > 1) {
+    const handling = cluster.partitionHandling.honoured
+      ? `Mnesia: partition handling "${cluster.partitionHandling.mode}" applies`
+      : 'Khepri: no node pauses; the minority side keeps serving but cannot commit quorum queue writes';
     rules.push({
       name: 'RabbitmqNetworkPartition',
-      // erlang_vm_dist_node_state 3 = connection up; a full mesh has nodes × (nodes - 1) of them.
-      expr: `count(${ofCluster(cluster, 'erlang_vm_dist_node_state')} == 3) < ${nodes * (nodes - 1)}`,
+      expr: partitionExpr(cluster),
       forSeconds: 60,
       severity: 'critical',
       summary: `Nodes of RabbitMQ cluster ${cluster.name} lost sight of each other`,
-      description: `Inter-node links are down: a network partition that partition handling "${cluster.partitionHandling.mode}" will act on.`,
+      description: `A running node cannot reach peers that are up: a network partition (${handling}).`,
+    });
+  }
+  if (options.haproxyScraped && cluster.loadBalancer && cluster.majorityCheck && nodes > 1) {
+    rules.push({
+      name: 'RabbitmqNodeCutOff',
+      expr: cutOffExpr(cluster),
+      forSeconds: 60,
+      severity: 'critical',
+      summary: `A node of RabbitMQ cluster ${cluster.name} is cut off from the majority`,
+      description: 'The node runs, but every HAProxy holds it out of rotation: its majority agent cannot reach more than half of the cluster (or the node does not serve clients). Its own clients get no confirms from quorum queues.',
     });
   }
   rules.push(

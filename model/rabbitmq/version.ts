@@ -64,6 +64,11 @@ export interface VersionFeatures {
   readonly pcre2Erlang: boolean;
   /** RabbitMQ reads sizes in TB and TiB (3.13+, rabbitmq-server#10348; 3.10.8 answers parse_error). */
   readonly terabyteSizes: boolean;
+  /**
+   * The prometheus plugin reports `rabbitmq_unreachable_cluster_peers_count`, the cluster members a node cannot reach
+   * (4.0+: found in 4.0.5 and 4.3.6, absent from 3.10.8; the lines between are not checked, so they count links instead).
+   */
+  readonly unreachablePeersMetric: boolean;
   /** `rabbitmq-upgrade` commands that wait for replicas elsewhere before a node stops (mirrors exist before 4.0). */
   readonly awaitReplicasCommands: readonly ('await_online_quorum_plus_one' | 'await_online_synchronized_mirror')[];
 }
@@ -122,6 +127,7 @@ export function featuresOf(version: RabbitmqVersion): VersionFeatures {
     erlangSeries: ERLANG_SERIES[version.line],
     pcre2Erlang: atLeast(version, 4, 2),
     terabyteSizes: atLeast(version, 3, 13),
+    unreachablePeersMetric: atLeast(version, 4, 0),
     awaitReplicasCommands: atLeast(version, 4, 0)
       ? ['await_online_quorum_plus_one']
       : ['await_online_quorum_plus_one', 'await_online_synchronized_mirror'],
