@@ -34,7 +34,7 @@ export interface LabFigures {
   readonly clusterFormationMs: Figure;
   readonly nodeDeathDetectionMs: Record<'warren' | 'guide', Figure & { readonly settings: string; readonly worstCaseMs: number }>;
   readonly clientVisibleOutageMs: Record<'warren' | 'guide', Figure>;
-  readonly vipFailoverMs: Record<string, { readonly settings: string; readonly haproxyStopped: Figure; readonly linkCut: Figure }>;
+  readonly vipFailoverMs: Record<string, { readonly settings: string; readonly haproxyStopped: Figure; readonly haproxyHung?: Figure; readonly linkCut: Figure }>;
   readonly publishThroughput: ThroughputFigures;
 }
 
@@ -114,7 +114,7 @@ export async function measureLab(options: LabBenchOptions): Promise<LabFigures> 
         const recordedUntilMs = Date.now();
         vipViews.push({ title: `${name === 'warren' ? "warren's" : "guide's"} Keepalived: ${vrrp(bundles)}`, published: await publisher.result(), holder, events, lbs: LBS, recordedUntilMs });
       }
-      log(`VIP failover (${name}): HAProxy stopped ${vip[name]!.haproxyStopped.median} ms, link cut ${vip[name]!.linkCut.median} ms (medians)`);
+      log(`VIP failover (${name}): HAProxy stopped ${vip[name]!.haproxyStopped.median} ms, hung ${vip[name]!.haproxyHung?.median} ms, link cut ${vip[name]!.linkCut.median} ms (medians)`);
     }
     for (const kind of ['haproxy stopped', 'link cut'] as const) {
       const plot = vipViews.length === 2 ? vipPlot(line, kind, vipViews, 8) : undefined;
@@ -187,8 +187,8 @@ function failWithKeepalivedLogs(warren: WarrenLab, error: Error): never {
   throw new Error(`${error.message}\n${tails.join('\n')}`);
 }
 
-/** Keepalived from `bundles` on both LB hosts; the VIP holder loses HAProxy (SIGKILL), then its link, `runs` times each. */
-async function measureVipFailover(warren: WarrenLab, bundles: VmBundles, runs: number, events: ScenarioEvent[] = []): Promise<{ haproxyStopped: Figure; linkCut: Figure }> {
+/** Keepalived from `bundles` on both LB hosts; the VIP holder loses HAProxy (SIGKILL), then it hangs (SIGSTOP), then its link, `runs` times each. */
+async function measureVipFailover(warren: WarrenLab, bundles: VmBundles, runs: number, events: ScenarioEvent[] = []): Promise<{ haproxyStopped: Figure; haproxyHung: Figure; linkCut: Figure }> {
   for (const lb of LBS) await warren.stopKeepalived(lb);
   // One after the other, as the e2e suite does: started together, two BACKUPs time out in the same instant.
   warren.startKeepalived('lb-1', join(bundles.hostDir('lb-1'), 'etc', 'keepalived'));
@@ -215,6 +215,20 @@ async function measureVipFailover(warren: WarrenLab, bundles: VmBundles, runs: n
     await waitForBackup(holder, before);
     holder = moved.host;
   }
+  const haproxyHung: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const before = backups(holder);
+    const hungAt = Date.now();
+    await warren.pauseHaproxy(holder, true);
+    try {
+      const moved = await warren.waitForVipHolder((h) => h === other(holder), 30_000).catch((error: Error) => failWithKeepalivedLogs(warren, error));
+      haproxyHung.push(moved.atMs - hungAt);
+    } finally {
+      await warren.pauseHaproxy(holder, false);
+    }
+    await waitForBackup(holder, before);
+    holder = other(holder);
+  }
   for (let i = 0; i < runs; i++) {
     const before = backups(holder);
     const cutAt = Date.now();
@@ -230,5 +244,5 @@ async function measureVipFailover(warren: WarrenLab, bundles: VmBundles, runs: n
     await waitForBackup(holder, before);
     holder = other(holder);
   }
-  return { haproxyStopped: figure(haproxyStopped, { resolutionMs: VIP_POLL_RESOLUTION_MS }), linkCut: figure(linkCut, { resolutionMs: VIP_POLL_RESOLUTION_MS }) };
+  return { haproxyStopped: figure(haproxyStopped, { resolutionMs: VIP_POLL_RESOLUTION_MS }), haproxyHung: figure(haproxyHung, { resolutionMs: VIP_POLL_RESOLUTION_MS }), linkCut: figure(linkCut, { resolutionMs: VIP_POLL_RESOLUTION_MS }) };
 }

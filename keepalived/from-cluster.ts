@@ -5,12 +5,34 @@
  */
 import type { ResolvedCluster, SecretValues } from '../model/internal';
 import { secretValue, secretValueRules, SpecError } from '../model/internal';
-import { HAPROXY_CHECK_SCRIPT_PATH, haproxyProbeFromCluster } from './check-script';
+import { HAPROXY_CHECK_SCRIPT_PATH, haproxyProbeFromCluster, longestProbeRunMs } from './check-script';
 import type { KeepalivedConfig, VrrpInstance } from './config';
 
 const CHECK_SCRIPT_NAME = 'chk_haproxy';
 /** keepalived's convention for the unprivileged script user; the VM bundle creates it. */
 export const KEEPALIVED_SCRIPT_USER = 'keepalived_script';
+
+/**
+ * Longest time from the holder losing its HAProxy, or its link, to a backup holding the virtual IP. A run of the
+ * check starts at most `interval - passAfter` after the failure and fails two probes later when nothing listens
+ * (`haproxyDeadMs`), or after `failAfterMs` (plus one probe's timeout) when HAProxy hangs (`haproxyHungMs`); each
+ * further `fall` costs one interval. A FAULT holder (weight 0) sends a priority-0 advert and the backup takes over
+ * after its skew time, under one advert interval; a holder whose priority only dropped is ignored by the backup,
+ * which waits out 3 adverts plus the skew. A holder cut off sends nothing: 3 adverts plus the skew (`linkCutMs`).
+ */
+export function vipFailoverBoundsMs(cluster: ResolvedCluster): { readonly haproxyDeadMs: number; readonly haproxyHungMs: number; readonly linkCutMs: number } {
+  const k = cluster.loadBalancer?.keepalived;
+  if (!k) throw new Error(`cluster "${cluster.name}" has no loadBalancer section; it has no virtual IP to move`);
+  const probe = haproxyProbeFromCluster(cluster);
+  const startMs = k.check.intervalSeconds * 1000 - probe.passAfterMs + (k.check.fall - 1) * k.check.intervalSeconds * 1000;
+  const masterDownMs = 4 * k.advertIntervalMs;
+  const takeoverMs = k.check.weight === 0 ? k.advertIntervalMs : masterDownMs;
+  return {
+    haproxyDeadMs: startMs + 2 * probe.probeIntervalMs + takeoverMs,
+    haproxyHungMs: startMs + probe.failAfterMs + probe.probeTimeoutMs + probe.probeIntervalMs + takeoverMs,
+    linkCutMs: masterDownMs,
+  };
+}
 
 export function keepalivedConfigsFromCluster(cluster: ResolvedCluster, secrets: SecretValues): readonly { host: string; config: KeepalivedConfig }[] {
   const lb = cluster.loadBalancer;
@@ -23,15 +45,17 @@ export function keepalivedConfigsFromCluster(cluster: ResolvedCluster, secrets: 
   if (secretProblems.length > 0) throw new SpecError(secretProblems);
   const password = k.authPass && secretValue(secrets, k.authPass);
   const priorities = lb.hosts.map((h) => `${h.host} ${h.priority}`).join(', ');
+  const bounds = vipFailoverBoundsMs(cluster);
   const checkEffect =
     k.check.weight === 0
-      ? 'a failed check puts this host in FAULT, which releases the virtual IP'
-      : `a failed check changes the priority by ${k.check.weight}, below every healthy host`;
+      ? 'a failed check puts this host in FAULT: its priority-0 advert hands the virtual IP over at once'
+      : `a failed check changes the priority by ${k.check.weight}, below every healthy host (a backup takes over after 3 adverts)`;
   return lb.hosts.map((host) => {
     const instance: VrrpInstance = {
       name: `${cluster.name}-vip`,
       comment: [
         `Priorities ${priorities}; ${checkEffect}.`,
+        `The virtual IP moves within ${bounds.haproxyDeadMs} ms of HAProxy dying here, ${bounds.haproxyHungMs} ms of it hanging, ${bounds.linkCutMs} ms of this host going silent.`,
         ...(k.nopreempt ? ['nopreempt: the virtual IP stays where it is when a higher-priority host returns.'] : []),
       ],
       state: 'BACKUP',
@@ -60,7 +84,7 @@ export function keepalivedConfigsFromCluster(cluster: ResolvedCluster, secrets: 
           name: CHECK_SCRIPT_NAME,
           path: HAPROXY_CHECK_SCRIPT_PATH,
           intervalSeconds: k.check.intervalSeconds,
-          timeoutSeconds: Math.max(probe.timeoutSeconds + 1, k.check.intervalSeconds),
+          timeoutSeconds: Math.ceil(longestProbeRunMs(probe) / 1000) + 1,
           rise: k.check.rise,
           fall: k.check.fall,
         },

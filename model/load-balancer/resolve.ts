@@ -1,10 +1,10 @@
 /**
  * The resolved load balancer: its hosts with their VRRP priorities, the virtual IP, and the HAProxy and
  * Keepalived settings with every default applied and every derived value computed once (idle timeout from
- * the heartbeat, check weight from the priorities, router id from the cluster name).
+ * the heartbeat, router id from the cluster name).
  */
 import { DEFAULT_ADVERT_INTERVAL_MS } from './schema';
-import { derivedCheckWeight, derivedVirtualRouterId, loadBalancerPriorities, VRRP_PASS_MAX_LENGTH } from './vrrp';
+import { derivedVirtualRouterId, loadBalancerPriorities, VRRP_PASS_MAX_LENGTH } from './vrrp';
 import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from '../secrets/secrets';
 import type { ParsedSpec } from '../spec';
 
@@ -66,6 +66,8 @@ export interface ResolvedKeepalived {
     readonly intervalSeconds: number;
     readonly rise: number;
     readonly fall: number;
+    /** Time without a 200 from HAProxy before one run of the check fails (two refused connections fail it at once). */
+    readonly failAfterMs: number;
     /** Priority change on failure (negative) or success (positive); 0 puts a failing host in FAULT. */
     readonly weight: number;
   };
@@ -86,7 +88,7 @@ export function resolveHaproxy(lb: LoadBalancerSpec, heartbeatSeconds: number): 
   };
 }
 
-export function resolveKeepalived(lb: LoadBalancerSpec, clusterName: string, priorities: readonly number[]): ResolvedKeepalived {
+export function resolveKeepalived(lb: LoadBalancerSpec, clusterName: string): ResolvedKeepalived {
   const k = lb.keepalived;
   return {
     virtualRouterId: k.virtualRouterId ?? derivedVirtualRouterId(clusterName),
@@ -110,7 +112,8 @@ export function resolveKeepalived(lb: LoadBalancerSpec, clusterName: string, pri
       intervalSeconds: k.checkIntervalSeconds,
       rise: k.checkRise,
       fall: k.checkFall,
-      weight: k.checkWeight ?? derivedCheckWeight(priorities, k.nopreempt),
+      failAfterMs: k.checkFailAfterMs,
+      weight: k.checkWeight ?? 0,
     },
     notify: k.notify,
   };
@@ -133,6 +136,6 @@ export function resolveLoadBalancer(lb: LoadBalancerSpec, clusterName: string, h
       carrier: 'config-file',
     },
     haproxy: resolveHaproxy(lb, heartbeatSeconds),
-    keepalived: resolveKeepalived(lb, clusterName, priorities),
+    keepalived: resolveKeepalived(lb, clusterName),
   };
 }

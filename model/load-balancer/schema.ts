@@ -32,17 +32,17 @@ export const haproxySchema = z
       .default(4096)
       .describe('Global and per-frontend connection limit. HAProxy needs about 2 x maxconn file descriptors and refuses to start when it cannot raise its limit that far (`haproxy -c` does not notice). @default 4096'),
     checkIntervalMs: wholeNumber(100, 60_000, 'a check interval in milliseconds')
-      .default(1000)
-      .describe('Interval between health checks of a healthy node (`inter`). @default 1000 (the guide\'s 5000 noticed a dead node after up to 15 s)'),
+      .default(500)
+      .describe('Interval between health checks of a healthy node (`inter`): each node gets two checks a second from each HAProxy (a TCP connect and a health-endpoint request). @default 500 (the guide\'s 5000 noticed a dead node after up to 15 s)'),
     checkFastIntervalMs: wholeNumber(100, 60_000, 'a check interval in milliseconds')
-      .default(250)
-      .describe('Interval while a node is changing state (`fastinter`): once one check failed, confirm quickly. @default 250'),
+      .default(200)
+      .describe('Interval while a node is changing state (`fastinter`): once one check failed, confirm quickly. @default 200'),
     rise: wholeNumber(1, 20, 'a number of checks')
       .default(2)
       .describe('Consecutive successful checks before a node gets traffic again. @default 2'),
     fall: wholeNumber(1, 20, 'a number of checks')
-      .default(3)
-      .describe('Consecutive failed checks before a node is marked down and its sessions are shut. @default 3 (detection within inter + 2 x fastinter = 1.5 s)'),
+      .default(2)
+      .describe('Consecutive failed checks before a node is marked down and its sessions are shut: 2 rides out one failed check, and a slow answer within checkTimeoutMs is no failure. @default 2 (a killed node, whose port refuses at once, is down within inter + fastinter = 0.7 s)'),
     connectTimeoutMs: wholeNumber(100, 60_000, 'a timeout in milliseconds')
       .default(5000)
       .describe('Time to establish a connection to a node. @default 5000'),
@@ -57,7 +57,7 @@ export const haproxySchema = z
   .describe('HAProxy timings and limits.');
 
 /** Advert interval when the spec names none: VRRPv3 can go below a second, VRRPv2 cannot. */
-export const DEFAULT_ADVERT_INTERVAL_MS = { 2: 1000, 3: 500 } as const;
+export const DEFAULT_ADVERT_INTERVAL_MS = { 2: 1000, 3: 250 } as const;
 
 export const keepalivedSchema = z
   .strictObject({
@@ -72,7 +72,7 @@ export const keepalivedSchema = z
       .optional()
       .describe(
         'Interval between VRRP advertisements; a backup takes over after about 3 missed ones. Whole seconds with VRRPv2, 10 ms steps with VRRPv3. ' +
-          '@default - 500 with VRRPv3 (a lost holder is replaced within ~2 s; 1000 measured 3.6-7 s after a cut link), 1000 with VRRPv2',
+          '@default - 250 with VRRPv3 (a silent holder is replaced after 3 x 250 ms + up to 250 ms of skew, about 0.9 s; 4 adverts a second to each peer, and a holder starved of CPU for 0.75 s loses the virtual IP), 1000 with VRRPv2',
       ),
     peering: z
       .enum(['unicast', 'multicast'])
@@ -94,17 +94,26 @@ export const keepalivedSchema = z
       .describe('VRRPv2 PASS authentication (at most 8 characters, sent in clear text; it only guards against mistakes). @default - no authentication'),
     checkIntervalSeconds: wholeNumber(1, 3600, 'a whole number of seconds (keepalived 2.2 runs scripts at most once a second)')
       .default(1)
-      .describe('Interval of the script that checks HAProxy serves. @default 1'),
+      .describe('Interval of the script that checks HAProxy serves. Each run asks HAProxy every 100 ms for most of the interval and ends as soon as it has decided, so a failure is noticed within checkFailAfterMs, not at the next run. @default 1'),
+    checkFailAfterMs: wholeNumber(200, 10_000, 'a time in milliseconds')
+      .default(500)
+      .describe(
+        'How long HAProxy may leave its health URI without a 200 (hung, or 503 because it sees no node up) before the check fails; two refused connections in a row (HAProxy not running) fail it at once. ' +
+          '@default 500 (a single slow answer, e.g. a 300 ms stall, moves nothing)',
+      ),
     checkRise: wholeNumber(1, 20, 'a number of checks').default(2).describe('Successful checks before a host counts as healthy again. @default 2'),
     checkFall: wholeNumber(1, 20, 'a number of checks')
-      .default(2)
-      .describe('Failed checks before a host gives up the virtual IP; 2 rides out one slow answer, since a move cuts every connection. @default 2'),
+      .default(1)
+      .describe('Failed script runs before a host gives up the virtual IP; one run already waits checkFailAfterMs before it fails. @default 1'),
     checkWeight: z
       .int('is not a check weight; give an integer between -253 and 253')
       .min(-253, 'is not a check weight; give an integer between -253 and 253')
       .max(253, 'is not a check weight; give an integer between -253 and 253')
       .optional()
-      .describe('Priority change when the check fails (negative) or passes (positive); 0 puts a failing host in FAULT. @default - minus (highest - lowest priority + 10), or 0 with nopreempt'),
+      .describe(
+        'Priority change when the check fails (negative) or passes (positive); 0 puts a failing host in FAULT, which sends a priority-0 advert so a backup takes over within about 0.2 s. ' +
+          'A negative weight keeps the virtual IP on some host when every check fails, but a backup then waits 3 adverts to take over. @default 0',
+      ),
     notify: z
       .strictObject({
         master: notifyScript('MASTER (holds the virtual IP)'),

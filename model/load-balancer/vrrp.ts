@@ -1,6 +1,6 @@
 /**
  * VRRP values derived from the spec, shared by the rules and the resolution so that validation and
- * output agree: priorities, the weight of the HAProxy check, the virtual router id.
+ * output agree: priorities and the virtual router id.
  */
 import type { ParsedSpec } from '../spec';
 
@@ -11,16 +11,6 @@ export const VRRP_PASS_MAX_LENGTH = 8;
 /** Each host's VRRP priority: as written, or 100, 90, 80... in the order of hosts. */
 export function loadBalancerPriorities(hosts: LoadBalancerSpec['hosts']): number[] {
   return hosts.map((h, i) => h.priority ?? 100 - 10 * i);
-}
-
-/**
- * The weight of the HAProxy check: with preemption, more than the spread of priorities (plus a margin of 10),
- * so a failing holder falls below every healthy peer; with nopreempt 0, because a BACKUP with nopreempt
- * never takes over from a lower-priority holder and only FAULT releases the virtual IP.
- */
-export function derivedCheckWeight(priorities: readonly number[], nopreempt: boolean): number {
-  if (nopreempt || priorities.length === 0) return 0;
-  return -Math.min(253, Math.max(...priorities) - Math.min(...priorities) + 10);
 }
 
 /** A virtual router id from the cluster name (FNV-1a), so two clusters on one segment rarely collide by default. */

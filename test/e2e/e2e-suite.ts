@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverDownDetectionMs } from '../../haproxy';
+import { vipFailoverBoundsMs } from '../../keepalived';
 import { rabbitmqctl, type LoadBalancerBuild } from '../lab';
 import { drain, lostMessages, outageAround, publish, startPublisher } from './amqp-clients';
 import { REPO_ROOT, specVariant, synthVmBundles, type VmBundles } from './bundles';
@@ -183,7 +184,7 @@ export function describeE2e(title: string, options: E2eOptions, partitions: (e2e
 
     it('4. the VIP moves when HAProxy stops and when the link is cut; the old holder does not take it back (nopreempt)', async () => {
       const k = bundles.cluster.loadBalancer!.keepalived;
-      const failoverBoundMs = k.check.fall * k.check.intervalSeconds * 1000 + 3 * k.advertIntervalMs + MEASUREMENT_SLACK_MS;
+      const bounds = vipFailoverBoundsMs(bundles.cluster);
       expect(k.nopreempt).toBe(true);
       expect((await lab().vipHolders())).toEqual(['lb-1']);
 
@@ -191,7 +192,7 @@ export function describeE2e(title: string, options: E2eOptions, partitions: (e2e
       await lab().stopHaproxy('lb-1');
       const moved = await lab().waitForVipHolder((h) => h === 'lb-2', 30_000);
       console.log(`e2e: HAProxy on lb-1 stopped; VIP on lb-2 after ${moved.atMs - stoppedAt} ms`);
-      expect(moved.atMs - stoppedAt).toBeLessThanOrEqual(failoverBoundMs);
+      expect(moved.atMs - stoppedAt).toBeLessThanOrEqual(bounds.haproxyDeadMs + MEASUREMENT_SLACK_MS);
       expect((await publish(lab(), { queue: 'e2e-vip', url: lab().amqpUrl(), count: 1, connectDeadlineMs: 10_000 })).confirmed).toHaveLength(1);
 
       const backupsBefore = keepalivedLogCount('lb-1', 'Entering BACKUP STATE');
@@ -209,7 +210,7 @@ export function describeE2e(title: string, options: E2eOptions, partitions: (e2e
       try {
         const back = await lab().waitForVipHolder((h) => h === 'lb-1', 30_000);
         console.log(`e2e: lb-2's link cut; VIP on lb-1 after ${back.atMs - cutAt} ms`);
-        expect(back.atMs - cutAt).toBeLessThanOrEqual(failoverBoundMs);
+        expect(back.atMs - cutAt).toBeLessThanOrEqual(bounds.linkCutMs + MEASUREMENT_SLACK_MS);
         expect((await publish(lab(), { queue: 'e2e-vip', url: lab().amqpUrl(), count: 1, connectDeadlineMs: 10_000 })).confirmed).toHaveLength(1);
       } finally {
         await lab().lab.restoreLink('lb-2');
@@ -219,6 +220,43 @@ export function describeE2e(title: string, options: E2eOptions, partitions: (e2e
       expect(await drain(lab(), 'e2e-vip', lab().amqpUrl())).toHaveLength(2);
     });
 
+    it('4b. no flapping: 300 ms stalls of the holder\'s HAProxy move nothing; a hung HAProxy (SIGSTOP) moves the VIP in time, and the old holder does not take it back', async () => {
+      const bounds = vipFailoverBoundsMs(bundles.cluster);
+      expect(await lab().vipHolders()).toEqual(['lb-1']);
+      // lb-2 is back in BACKUP after scenario 4's cut link, so a real failover has somewhere to go.
+      for (let i = 0; i < 100 && !readFileSync(lab().keepalivedLogFile('lb-2'), 'utf8').trimEnd().split('\n').at(-1)!.includes('BACKUP'); i++) await sleep(100);
+      const faultsBefore = keepalivedLogCount('lb-1', 'Entering FAULT STATE');
+      // Three stalls 1.3 s apart land at different points of the check's one-second runs.
+      for (let i = 0; i < 3; i++) {
+        await lab().pauseHaproxy('lb-1', true);
+        await sleep(300);
+        await lab().pauseHaproxy('lb-1', false);
+        for (let j = 0; j < 10; j++) {
+          expect(await lab().vipHolders(), `after stall ${i + 1}`).toEqual(['lb-1']);
+          await sleep(100);
+        }
+      }
+      expect(keepalivedLogCount('lb-1', 'Entering FAULT STATE')).toBe(faultsBefore);
+      console.log(`e2e: three 300 ms stalls of HAProxy on lb-1 moved nothing`);
+
+      const hungAt = Date.now();
+      await lab().pauseHaproxy('lb-1', true);
+      try {
+        const moved = await lab().waitForVipHolder((h) => h === 'lb-2', 30_000);
+        console.log(`e2e: HAProxy on lb-1 hung (SIGSTOP); VIP on lb-2 after ${moved.atMs - hungAt} ms (bound ${bounds.haproxyHungMs} ms)`);
+        expect(moved.atMs - hungAt).toBeLessThanOrEqual(bounds.haproxyHungMs + MEASUREMENT_SLACK_MS);
+        expect((await publish(lab(), { queue: 'e2e-hung', url: lab().amqpUrl(), count: 1, connectDeadlineMs: 10_000 })).confirmed).toHaveLength(1);
+      } finally {
+        await lab().pauseHaproxy('lb-1', false);
+      }
+      const backupsBefore = keepalivedLogCount('lb-1', 'Entering BACKUP STATE');
+      for (let i = 0; i < 300 && keepalivedLogCount('lb-1', 'Entering BACKUP STATE') === backupsBefore; i++) await sleep(100);
+      for (let i = 0; i < 6; i++) {
+        expect(await lab().vipHolders()).toEqual(['lb-2']);
+        await sleep(500);
+      }
+      expect(await drain(lab(), 'e2e-hung', lab().amqpUrl())).toHaveLength(1);
+    });
 
     partitions(e2e);
   });

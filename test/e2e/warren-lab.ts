@@ -250,6 +250,13 @@ export class WarrenLab {
     this.haproxies.delete(host);
   }
 
+  /** SIGSTOP (`hung: true`) or SIGCONT of HAProxy's process group: a hung HAProxy is alive but answers nothing. */
+  async pauseHaproxy(host: string, hung: boolean): Promise<void> {
+    const haproxy = this.haproxies.get(host);
+    if (!haproxy) throw new Error(`HAProxy on ${host} was not started`);
+    await haproxy.kill(hung ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** Keepalived in the foreground with its own pid files, and /etc/passwd knowing the check script's user. */
   startKeepalived(host: string, etcDir = join(this.bundles.hostDir(host), 'etc', 'keepalived')): LabProcess {
     const users = join(this.lab.tempDir, 'users');

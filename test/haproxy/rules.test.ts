@@ -16,7 +16,7 @@ describe('haproxy validation', () => {
     // arrayContaining: the compose target's port rules also see a stats port on 5672.
     expect(problemsOf(spec({ idleTimeoutSeconds: 60, checkFastIntervalMs: 3000, statsPort: 5672 }))).toEqual(expect.arrayContaining([
       'loadBalancer.haproxy.idleTimeoutSeconds: "60" is not above heartbeatSeconds (60), so HAProxy could cut healthy idle AMQP connections; use at least 180 (3 x heartbeat) or remove it',
-      'loadBalancer.haproxy.checkFastIntervalMs: "3000" is above checkIntervalMs (1000); the fast interval confirms a state change and should be shorter, e.g. 250',
+      'loadBalancer.haproxy.checkFastIntervalMs: "3000" is above checkIntervalMs (500); the fast interval confirms a state change and should be shorter, e.g. 125',
       'loadBalancer.haproxy.statsPort: "5672" is also ports.amqp, which HAProxy listens on as well; choose another port (e.g. 8404)',
     ]));
   });
@@ -34,10 +34,10 @@ describe('haproxy validation', () => {
 });
 
 describe('resolved haproxy settings', () => {
-  it('defaults to inter 1 s, fastinter 250 ms, rise 2, fall 3 and idle timeouts of 3 x heartbeat', () => {
+  it('defaults to inter 500 ms, fastinter 200 ms, rise 2, fall 2 and idle timeouts of 3 x heartbeat', () => {
     const h = resolveCluster(spec(undefined)).loadBalancer!.haproxy;
     expect(h).toMatchObject({ statsPort: 8404, maxconn: 4096, connectTimeoutMs: 5000, idleTimeoutSeconds: 180, healthPath: '/healthz', metricsPath: '/metrics' });
-    expect(h.check).toEqual({ intervalMs: 1000, fastIntervalMs: 250, rise: 2, fall: 3, timeoutMs: 2000 });
+    expect(h.check).toEqual({ intervalMs: 500, fastIntervalMs: 200, rise: 2, fall: 2, timeoutMs: 2000 });
     expect(resolveCluster(spec(undefined, { heartbeatSeconds: 30 })).loadBalancer!.haproxy.idleTimeoutSeconds).toBe(90);
     expect(resolveCluster(spec(undefined, { heartbeatSeconds: 0 })).loadBalancer!.haproxy.idleTimeoutSeconds).toBe(3600);
   });

@@ -1,6 +1,7 @@
 /** Validation of the keepalived settings (exact texts) and the values resolveCluster derives for them. */
 import { describe, expect, it } from 'vitest';
 import { formatProblem, resolveCluster, validateSpec, type ClusterSpec } from '../../model';
+import { vipFailoverBoundsMs } from '../../keepalived';
 
 type LoadBalancer = NonNullable<ClusterSpec['loadBalancer']>;
 
@@ -94,24 +95,24 @@ describe('keepalived validation', () => {
 });
 
 describe('resolved keepalived settings', () => {
-  it('derives a check weight beyond the spread of priorities, so a failing holder drops below every peer', () => {
-    const two = resolveCluster(spec()).loadBalancer!;
-    expect(two.hosts.map((h) => h.priority)).toEqual([100, 90]);
-    expect(two.keepalived.check.weight).toBe(-20);
+  it('puts a failing host in FAULT (weight 0) by default, with or without nopreempt, so its priority-0 advert hands the virtual IP over at once; an explicit weight stays', () => {
     const three = resolveCluster(spec({ hosts: [0, 1, 2].map((i) => ({ host: `lb-${i + 1}`, address: `10.0.0.2${i + 1}` })) })).loadBalancer!;
     expect(three.hosts.map((h) => h.priority)).toEqual([100, 90, 80]);
-    expect(three.keepalived.check.weight).toBe(-30);
-    for (const holder of three.hosts) {
-      for (const peer of three.hosts.filter((h) => h !== holder)) expect(holder.priority + three.keepalived.check.weight).toBeLessThan(peer.priority);
-    }
+    expect(three.keepalived.check.weight).toBe(0);
+    expect(resolveCluster(spec({ keepalived: { nopreempt: true } })).loadBalancer!.keepalived.check.weight).toBe(0);
+    expect(resolveCluster(spec({ keepalived: { checkWeight: -30 } })).loadBalancer!.keepalived.check.weight).toBe(-30);
   });
 
-  it('uses FAULT (weight 0) with nopreempt, and the defaults: VRRPv3, 500 ms adverts (1 s with VRRPv2), unicast, eth0, check every 1 s', () => {
-    expect(resolveCluster(spec({ keepalived: { nopreempt: true } })).loadBalancer!.keepalived.check.weight).toBe(0);
-    const k = resolveCluster(spec()).loadBalancer!.keepalived;
-    expect(k).toMatchObject({ vrrpVersion: 3, advertIntervalMs: 500, peering: 'unicast', nopreempt: false, interface: 'eth0', check: { intervalSeconds: 1, rise: 2, fall: 2 } });
+  it('defaults: VRRPv3, 250 ms adverts (1 s with VRRPv2), unicast, eth0, a check run every 1 s that fails after 500 ms without a 200, fall 1', () => {
+    const cluster = resolveCluster(spec());
+    const k = cluster.loadBalancer!.keepalived;
+    expect(k).toMatchObject({ vrrpVersion: 3, advertIntervalMs: 250, peering: 'unicast', nopreempt: false, interface: 'eth0', check: { intervalSeconds: 1, rise: 2, fall: 1, failAfterMs: 500, weight: 0 } });
     expect(resolveCluster(spec({ keepalived: { vrrpVersion: 2 } })).loadBalancer!.keepalived.advertIntervalMs).toBe(1000);
     expect(k.authPass).toBeUndefined();
+    // Issue 15's targets, as bounds: HAProxy dead or hung <= 1 s, link cut <= 1.5 s (medians measured well below).
+    expect(vipFailoverBoundsMs(cluster)).toEqual({ haproxyDeadMs: 800, haproxyHungMs: 1400, linkCutMs: 1000 });
+    // A negative weight only lowers the priority: the backup waits out 3 adverts plus its skew.
+    expect(vipFailoverBoundsMs(resolveCluster(spec({ keepalived: { checkWeight: -20 } }))).haproxyDeadMs).toBe(1550);
   });
 
   it('derives a stable router id in 1-255 from the cluster name, and lists the VRRP password as a secret', () => {
