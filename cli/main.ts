@@ -31,6 +31,7 @@ import { TARGETS } from './targets';
 import { checkOutputFolder, writeOutput, writeUserFile } from './write-output';
 import { plan, PLAN_HELP } from './plan';
 import { cookieRecordOf, planStateFile, refuseLostCookie } from './plan-state';
+import { DLQ_HELP } from './dlq-help';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -50,11 +51,13 @@ Commands:
   validate   check a spec and list every problem
   init       write a commented starter spec
   schema     write the JSON Schema of the spec file
+  dlq        list, inspect and replay a reliable queue's dead letters on the running cluster
 
 Run \`warren <command> --help\` for its options. --debug (any command) shows the stack of an internal error.
 Exit status: 0 done, 1 the spec or a secret has errors, 2 a bad option or file, 3 an internal error
 (plan: 0 nothing to apply, 2 changes, 1 a rejected change or any error; see warren plan --help).`,
   plan: PLAN_HELP,
+  dlq: DLQ_HELP,
   synth: `Usage: warren synth [--spec FILE] [--out DIR] [--target NAME]... [--secrets DIR]
 
 Writes the cluster's files into DIR, one folder per target, and DIR/${PLAN_STATE_PATH} for
@@ -239,6 +242,41 @@ const schema: Command = (args, io) => {
 
 const COMMANDS: Record<string, Command> = { synth, validate, init, schema, plan };
 
+/** `warren dlq`: it talks to a broker, so it is the one asynchronous command (runCliAsync runs it). */
+async function dlq(args: string[], io: CliIo): Promise<number> {
+  const [action, ...rest] = args;
+  if (!action || action === '--help' || action === '-h') return io.stdout(`${DLQ_HELP}\n`), action ? 0 : 2;
+  const { values } = parse(rest, {
+    spec: { type: 'string' },
+    queue: { type: 'string' },
+    vhost: { type: 'string' },
+    id: { type: 'string', multiple: true },
+    limit: { type: 'string' },
+    rate: { type: 'string' },
+    secrets: { type: 'string' },
+  });
+  if (values.help) return io.stdout(`${DLQ_HELP}\n`), 0;
+  if (values.spec === undefined) throw new WarrenUserError('dlq needs --spec FILE: the spec of the cluster whose dead letters to read');
+  if (values.queue === undefined) throw new WarrenUserError('dlq needs --queue NAME: a queue with a retry policy in the spec');
+  const { spec, baseDir } = specFrom(values.spec as string, io);
+  // Loaded here only: the other commands start without the AMQP client.
+  const { dlqOptions, runDlq } = await import('./dlq');
+  const request = {
+    action,
+    cluster: resolveCluster(spec as never),
+    queue: values.queue as string,
+    vhost: (values.vhost as string | undefined) ?? '/',
+    ...dlqOptions(values),
+    baseDir,
+    secretsDir: values.secrets as string | undefined,
+    env: io.env,
+    cwd: io.cwd,
+  };
+  return runDlq(request, io.stdout);
+}
+
+const COMMAND_NAMES = [...Object.keys(COMMANDS), 'dlq'];
+
 function statIsFolder(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -251,8 +289,7 @@ function statIsFolder(path: string): boolean {
 export const INTERNAL_ERROR_EXIT_CODE = 3;
 
 /**
- * Runs one command line; returns the exit code (0 ok, 1 invalid spec or secrets, 2 usage, 3 internal error).
- * A user error prints its lines; anything else is a defect, reported as such, its stack only with --debug.
+ * Runs one synchronous command line; returns the exit code (0 ok, 1 invalid spec or secrets, 2 usage, 3 internal error).
  */
 export function runCli(argv: string[], io: CliIo): number {
   const debug = argv.includes('--debug');
@@ -263,18 +300,36 @@ export function runCli(argv: string[], io: CliIo): number {
       return name ? 0 : 2;
     }
     const command = COMMANDS[name];
-    if (!command) throw new WarrenUserError(`"${truncateForMessage(name)}" is not a warren command; use one of ${Object.keys(COMMANDS).join(', ')} (warren --help)`);
+    if (name === 'dlq') throw new Error('warren dlq is asynchronous: run it through runCliAsync');
+    if (!command) throw new WarrenUserError(`"${truncateForMessage(name)}" is not a warren command; use one of ${COMMAND_NAMES.join(', ')} (warren --help)`);
     return command(rest, io);
   } catch (error) {
-    if (error instanceof WarrenUserError) {
-      io.stderr(`warren: ${error.message}\n${error.exitCode === 1 ? 'nothing was written\n' : ''}`);
-      return error.exitCode;
-    }
-    const summary = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
-    io.stderr(`warren: internal error, please report it with the command you ran: ${truncateForMessage(summary, 300)}\n`);
-    io.stderr(debug && error instanceof Error ? `${error.stack}\n` : 'run again with --debug to see where it happened\n');
-    return INTERNAL_ERROR_EXIT_CODE;
+    return reportError(error, io, debug);
   }
+}
+
+/** runCli, and the asynchronous commands (dlq): what the `warren` binary runs. */
+export async function runCliAsync(argv: string[], io: CliIo): Promise<number> {
+  const debug = argv.includes('--debug');
+  const [name, ...rest] = argv.filter((arg) => arg !== '--debug');
+  if (name !== 'dlq') return runCli(argv, io);
+  try {
+    return await dlq(rest, io);
+  } catch (error) {
+    return reportError(error, io, debug);
+  }
+}
+
+/** A user error prints its lines; anything else is a defect, reported as such, its stack only with --debug. */
+function reportError(error: unknown, io: CliIo, debug: boolean): number {
+  if (error instanceof WarrenUserError) {
+    io.stderr(`warren: ${error.message}\n${error.exitCode === 1 ? 'nothing was written\n' : ''}`);
+    return error.exitCode;
+  }
+  const summary = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
+  io.stderr(`warren: internal error, please report it with the command you ran: ${truncateForMessage(summary, 300)}\n`);
+  io.stderr(debug && error instanceof Error ? `${error.stack}\n` : 'run again with --debug to see where it happened\n');
+  return INTERNAL_ERROR_EXIT_CODE;
 }
 
 /** Runs the command line of this process (the package binary and `tsx cli/main.ts` both come here). */
@@ -283,12 +338,12 @@ export function main(): void {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
   });
-  process.exitCode = runCli(process.argv.slice(2), {
+  void runCliAsync(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     env: process.env,
     cwd: process.cwd(),
-  });
+  }).then((code) => (process.exitCode = code));
 }
 
 if (require.main === module) main();

@@ -56,3 +56,12 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+/** The management API's queue length once it reads `expected` (its figures lag up to a stats interval, 5 s), or its last reading after 20 s. */
+export async function queueLengthOnceSettled(broker: BrokerLab, queue: string, expected: number, vhost = '/'): Promise<number> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const length = (await broker.api(`/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(queue)}`)).messages as number;
+    if (length === expected || Date.now() > deadline) return length;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
