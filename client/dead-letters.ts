@@ -110,7 +110,7 @@ export async function replayDeadLetters(connection: amqp.ChannelModel, queue: Re
       const ahead = lastAt + 1000 / rate - Date.now();
       if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
       lastAt = Date.now();
-      const reason = await publishConfirmed(channel, letter, message.properties, timeoutMs);
+      const reason = await publishConfirmed(channel, letter, message.properties, timeoutMs, lastAt);
       if (reason) throw new ReplayError(letter, reason, replayed);
       channel.ack(message);
       replayed++;
@@ -125,8 +125,8 @@ export async function replayDeadLetters(connection: amqp.ChannelModel, queue: Re
 }
 
 /** Publishes the copy mandatory on the confirm channel; the reason it failed, or undefined. */
-function publishConfirmed(channel: amqp.ConfirmChannel, letter: DeadLetter, properties: amqp.MessageProperties, timeoutMs: number): Promise<string | undefined> {
-  const headers = { ...Object.fromEntries(Object.entries(letter.headers).filter(([k]) => !DROPPED_ON_REPLAY.includes(k))), [REPLAYED_AT]: Date.now() };
+function publishConfirmed(channel: amqp.ConfirmChannel, letter: DeadLetter, properties: amqp.MessageProperties, timeoutMs: number, replayedAt: number): Promise<string | undefined> {
+  const headers = { ...Object.fromEntries(Object.entries(letter.headers).filter(([k]) => !DROPPED_ON_REPLAY.includes(k))), [REPLAYED_AT]: replayedAt };
   return new Promise((resolve) => {
     let returned: string | undefined;
     const onReturn = (r: amqp.Message) => {
