@@ -177,6 +177,7 @@ const synth: Command = (args, io) => {
   if (cluster.secrets.some((ref) => ref.source.kind === 'generate')) {
     const where = store.legacy ? ' (beside the output, where earlier versions kept it; move it next to the spec or pass --secrets)' : '';
     io.stdout(`secrets: ${show(store.folder)}/ holds generated secrets (mode 0600)${where}; they are reused on every synth, keep them out of git\n`);
+    if (generated.tlsIssued) io.stdout(`tls: a new node certificate from the CA in ${show(store.folder)}/ (${generated.tlsIssued}); clients trust it through ${show(store.folder)}/tls-ca-certificate\n`);
   } else {
     io.stdout('secrets: none generated; every secret is read from file: or env:\n');
   }

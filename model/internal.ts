@@ -19,4 +19,5 @@ export { CHANGE_CLASSES, formatChange, worstClass, type ChangeClass, type Planne
 export { sameIdentity, type CookieNow, type CookieRecord, type FileIdentity } from './plan/cookie';
 export { nextPlanState, parsePlanState, renderPlanState, PLAN_STATE_PATH, type PlanState, type SynthesisRecord } from './plan/state';
 export { clientServiceHostName, podHostName } from './kubernetes/resolve';
-export { tlsDialledNames, type DialledName } from './tls/dialled';
+export { tlsDialledNames, tlsGeneratedNames, type DialledName } from './tls/dialled';
+export { isGeneratedTlsMaterial, TLS_IDS } from './tls/resolve';

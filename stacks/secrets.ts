@@ -5,7 +5,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { secretSourceText, type SecretRef, type SecretValues } from '../model/internal';
+import { isGeneratedTlsMaterial, secretSourceText, type SecretRef, type SecretValues } from '../model/internal';
 
 /** Secret values by id (`erlang-cookie`, `default-user-password`, ...), as a program passes them. */
 export type SecretInputs = Readonly<Record<string, pulumi.Input<string> | undefined>>;
@@ -18,13 +18,20 @@ export type SecretOutputs = Readonly<Record<string, pulumi.Output<string>>>;
  * because a Pulumi program takes secrets from its encrypted config, not from the machine that runs it.
  */
 export function missingSecretProblems(refs: readonly SecretRef[], provided: SecretInputs): string[] {
-  return refs
+  const certificates = refs
+    .filter((ref) => provided[ref.id] === undefined && isGeneratedTlsMaterial(ref))
+    .map(
+      (ref) =>
+        `secrets.${ref.id}: "generate" makes a certificate, which a Pulumi program does not (${ref.description}); run \`warren synth\` once, ` +
+        `then \`pulumi config set --secret ${ref.id} < .warren-secrets/<cluster>/${ref.id}\``,
+    );
+  return [...certificates, ...refs
     .filter((ref) => provided[ref.id] === undefined && ref.source.kind !== 'generate')
     .map(
       (ref) =>
         `secrets.${ref.id}: "${secretSourceText(ref.source)}" is not readable by a Pulumi program (${ref.description}); ` +
         `run \`pulumi config set --secret ${ref.id} <value>\``,
-    );
+    )];
 }
 
 /**

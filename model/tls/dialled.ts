@@ -62,3 +62,18 @@ export function tlsDialledNames(cluster: ResolvedCluster, targets: readonly Secr
   }
   return [...found].map(([name, entry]) => ({ name, ...entry }));
 }
+
+const ALL_TARGETS: readonly SecretTarget[] = ['compose', 'kubernetes', 'vm'];
+
+/**
+ * The names a certificate warren generates carries: every name dialled in every target, and the addresses a
+ * compose project publishes its ports on for clients on the same machine (localhost, the bind address).
+ */
+export function tlsGeneratedNames(cluster: ResolvedCluster): DialledName[] {
+  const names = tlsDialledNames(cluster, ALL_TARGETS);
+  const local = ['localhost', '127.0.0.1', ...(cluster.compose.bindAddress === '0.0.0.0' ? [] : [cluster.compose.bindAddress])];
+  for (const name of new Set(local)) {
+    if (!names.some((n) => n.name === name)) names.push({ name, kind: IPV4.test(name) ? 'ip' : 'dns', what: 'this machine', targets: ['compose'] });
+  }
+  return names;
+}

@@ -39,13 +39,23 @@ export function tlsPathsIn(folder: string): TlsPaths {
   };
 }
 
+/** Ids of the material `generate` makes, as secret ids and file names in the secrets store. */
+export const TLS_IDS = { certificate: 'tls-certificate', privateKey: 'tls-private-key', caCertificate: 'tls-ca-certificate', caPrivateKey: 'tls-ca-private-key' } as const;
+
+/** Whether warren makes this TLS material itself (a CA and a certificate, not a random string). */
+export function isGeneratedTlsMaterial(ref: SecretRef): boolean {
+  return ref.source.kind === 'generate' && Object.values(TLS_IDS).includes(ref.id as never);
+}
+
 export function resolveTls(tls: NonNullable<ParsedSpec['tls']>): ResolvedTls {
-  // The length only matters for "generate", which the spec refuses for certificate material.
+  // Certificate material is either all generated or all read (rules.ts); a generated certificate brings its CA.
+  // Not "generatable": a message about an unreadable certificate file should not suggest a self-made CA.
   const ref = (id: string, description: string, path: string, text: string): SecretRef => ({ id, description, path, source: parseSecretSource(text, 0), generatable: false, consumer: 'rabbitmq', carrier: 'own-file' });
+  const caCertificate = tls.certificate === 'generate' ? 'generate' : tls.caCertificate;
   return {
-    certificate: ref('tls-certificate', 'TLS certificate of the nodes (PEM)', 'tls.certificate', tls.certificate),
-    privateKey: ref('tls-private-key', 'private key of the nodes\' TLS certificate (PEM)', 'tls.privateKey', tls.privateKey),
-    ...(tls.caCertificate !== undefined && { caCertificate: ref('tls-ca-certificate', 'TLS CA certificate (PEM)', 'tls.caCertificate', tls.caCertificate) }),
+    certificate: ref(TLS_IDS.certificate, 'TLS certificate of the nodes (PEM)', 'tls.certificate', tls.certificate),
+    privateKey: ref(TLS_IDS.privateKey, 'private key of the nodes\' TLS certificate (PEM)', 'tls.privateKey', tls.privateKey),
+    ...(caCertificate !== undefined && { caCertificate: ref(TLS_IDS.caCertificate, 'TLS CA certificate (PEM)', 'tls.caCertificate', caCertificate) }),
     verifyPeer: tls.verifyPeer,
     plainListener: tls.plainListener,
   };

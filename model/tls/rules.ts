@@ -1,12 +1,31 @@
 /** Rules of the `tls` section: a CA where client certificates are verified, and a listener HAProxy can check. */
 import type { Problem } from '../core/problems';
-import { error, type Rule } from '../core/rule';
+import { error, warning, type Rule } from '../core/rule';
 
 export const tlsRule: Rule = (spec) => {
   const { tls } = spec;
   if (!tls) return [];
   const problems: Problem[] = [];
-  if (tls.verifyPeer && tls.caCertificate === undefined) {
+  const generated = (['certificate', 'privateKey', 'caCertificate'] as const).filter((key) => tls[key] === 'generate');
+  if (generated.length > 0) {
+    const given = (['certificate', 'privateKey', 'caCertificate'] as const).filter((key) => tls[key] !== undefined && tls[key] !== 'generate');
+    for (const key of given) {
+      problems.push(
+        error(`tls.${key}`, tls[key], `cannot go with "generate" in tls.${generated[0]}: warren generates the CA, the certificate and its key together; write "generate" here too (or leave caCertificate out), or give every one from "file:"/"env:"`),
+      );
+    }
+    if (given.length === 0) {
+      // Said on every synth and validate: the material works, and is trusted by nobody but who copies the store's CA.
+      problems.push(
+        warning(
+          'tls.certificate',
+          'generate',
+          'makes certificates for local and test clusters only, NOT for production: clients must trust the CA in the secrets store (ca_certificate.pem), whose private key lies unencrypted beside it; give certificates from your own CA ("file:" or "env:") for production',
+        ),
+      );
+    }
+  }
+  if (tls.verifyPeer && tls.caCertificate === undefined && tls.certificate !== 'generate') {
     problems.push(
       error('tls.caCertificate', undefined, 'is missing while tls.verifyPeer is true; give the CA that signs client certificates ("file:<path>" or "env:<VARIABLE>"), or set verifyPeer to false'),
     );

@@ -1,32 +1,29 @@
 /**
- * The `tls` section of the spec: AMQP over TLS from certificate material the user brings. warren never
- * generates certificates (a self-made CA would be trusted by nobody), so every source is a file or a variable.
+ * The `tls` section of the spec: AMQP over TLS from certificate material the user brings (a file or a variable),
+ * or, for local and test clusters, `generate`: a CA and a node certificate warren makes once and keeps in the
+ * secrets store (a self-made CA is trusted by nobody else, so never for production).
  */
 import { z } from 'zod';
 
-/** `file:<path>` or `env:<VARIABLE>`; unlike other secrets, never `generate`. */
-export const PEM_SOURCE = /^(file:.+|env:[A-Za-z_][A-Za-z0-9_]*)$/;
+/** `file:<path>`, `env:<VARIABLE>` or `generate` (all of the section's material together: see rules.ts). */
+export const PEM_SOURCE = /^(file:.+|env:[A-Za-z_][A-Za-z0-9_]*|generate)$/;
 
 const pemSource = (what: string, example: string) =>
   z
-    .string({ error: (issue) => (issue.input === undefined ? `is missing; give ${what} as "file:<path>" (relative to the spec) or "env:<VARIABLE>", e.g. "${example}"` : undefined) })
-    .refine((text) => text !== 'generate', {
-      error: `is not possible for certificate material: warren does not create certificates; give ${what} as "file:<path>" or "env:<VARIABLE>", e.g. "${example}"`,
-      abort: true,
-    })
-    .regex(PEM_SOURCE, `is not a certificate source; use "file:<path>" (relative to the spec) or "env:<VARIABLE>", e.g. "${example}"`);
+    .string({ error: (issue) => (issue.input === undefined ? `is missing; give ${what} as "file:<path>" (relative to the spec) or "env:<VARIABLE>", e.g. "${example}" (or "generate" for a local or test cluster)` : undefined) })
+    .regex(PEM_SOURCE, `is not a certificate source; use "file:<path>" (relative to the spec) or "env:<VARIABLE>", e.g. "${example}", or "generate" for a local or test cluster`);
 
 export const tlsSchema = z
   .strictObject({
     certificate: pemSource('the server certificate (PEM)', 'file:tls/server_certificate.pem').describe(
-      'The nodes\' certificate chain (PEM): "file:<path>" (relative to the spec) or "env:<VARIABLE>". Every node presents it, so it must name every host clients use (the load balancer\'s address or name included).',
+      'The nodes\' certificate chain (PEM): "file:<path>" (relative to the spec) or "env:<VARIABLE>". Every node presents it, so it must name every host clients use (the load balancer\'s address or name included); synth checks it. "generate" (with privateKey "generate"): warren makes a CA and a certificate naming every node, load balancer, virtual IP, Kubernetes name and localhost once, keeps them in the secrets store and reuses them (reissued from the same CA when a name is added or 30 days before expiry); for local and test clusters only.',
     ),
     privateKey: pemSource('the server private key (PEM)', 'file:tls/server_key.pem').describe(
-      'The certificate\'s private key (PEM, unencrypted): "file:<path>" or "env:<VARIABLE>". A secret: installed 0400 for the rabbitmq user, never in a ConfigMap or an environment.',
+      'The certificate\'s private key (PEM, unencrypted): "file:<path>" or "env:<VARIABLE>", or "generate" with the certificate. A secret: installed 0400 for the rabbitmq user, never in a ConfigMap or an environment.',
     ),
     caCertificate: pemSource('the CA certificate (PEM)', 'file:tls/ca_certificate.pem')
       .optional()
-      .describe('CA certificates (PEM) the nodes send with their chain and, with verifyPeer, check client certificates against. @default - none'),
+      .describe('CA certificates (PEM) the nodes send with their chain and, with verifyPeer, check client certificates against; synth checks that the certificate leads to one. @default - none ("generate" when the certificate is generated: warren\'s CA)'),
     verifyPeer: z
       .boolean()
       .default(false)

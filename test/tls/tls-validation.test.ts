@@ -10,12 +10,19 @@ function messages(spec: unknown): string[] {
 }
 
 describe('tls validation', () => {
-  it('errors when certificate material is to be generated, missing, or not a source', () => {
+  it('errors when certificate material is missing, or not a source', () => {
     expect(messages({ name: 'tls', tls: { certificate: 'generate', caCertificate: 'tls/ca.pem' } })).toEqual([
-      'tls.certificate: "generate" is not possible for certificate material: warren does not create certificates; give the server certificate (PEM) as "file:<path>" or "env:<VARIABLE>", e.g. "file:tls/server_certificate.pem"',
-      'tls.privateKey: is missing; give the server private key (PEM) as "file:<path>" (relative to the spec) or "env:<VARIABLE>", e.g. "file:tls/server_key.pem"',
-      'tls.caCertificate: "tls/ca.pem" is not a certificate source; use "file:<path>" (relative to the spec) or "env:<VARIABLE>", e.g. "file:tls/ca_certificate.pem"',
+      'tls.privateKey: is missing; give the server private key (PEM) as "file:<path>" (relative to the spec) or "env:<VARIABLE>", e.g. "file:tls/server_key.pem" (or "generate" for a local or test cluster)',
+      'tls.caCertificate: "tls/ca.pem" is not a certificate source; use "file:<path>" (relative to the spec) or "env:<VARIABLE>", e.g. "file:tls/ca_certificate.pem", or "generate" for a local or test cluster',
     ]);
+  });
+
+  it('warns on every validation that generated certificates are not for production, and resolves the CA as generated too', () => {
+    expect(messages({ name: 'tls', nodes: 3, tls: { certificate: 'generate', privateKey: 'generate' } })).toEqual([
+      'warning: tls.certificate: "generate" makes certificates for local and test clusters only, NOT for production: clients must trust the CA in the secrets store (ca_certificate.pem), whose private key lies unencrypted beside it; give certificates from your own CA ("file:" or "env:") for production',
+    ]);
+    const cluster = resolveCluster({ name: 'tls', tls: { certificate: 'generate', privateKey: 'generate' } } as ClusterSpec);
+    expect(cluster.tls?.caCertificate?.source).toEqual({ kind: 'generate', length: 0 });
   });
 
   it('errors when verifyPeer has no CA to check client certificates against', () => {
