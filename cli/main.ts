@@ -30,7 +30,7 @@ import { STARTER_SPEC } from './starter-spec';
 import { TARGETS } from './targets';
 import { checkOutputFolder, writeOutput, writeUserFile } from './write-output';
 import { plan, PLAN_HELP } from './plan';
-import { cookieRecordOf, planStateFile, refuseLostCookie } from './plan-state';
+import { cookieRecordOf, planStateFile, previousPlanState, refuseLostCookie } from './plan-state';
 import { DLQ_HELP } from './dlq-help';
 
 export interface CliIo {
@@ -145,7 +145,8 @@ const synth: Command = (args, io) => {
   const { cluster, values: read, warnings: certificateWarnings } = checkedCluster(spec, baseDir, io.env, targets.map((t) => t.name));
   const explicit = values.secrets === undefined ? undefined : resolve(io.cwd, values.secrets as string);
   const store = secretsStoreLocation({ ...(explicit !== undefined && { explicit }), specDir: baseDir, outDir, clusterName: cluster.name }, existsSync);
-  refuseLostCookie(outDir, cluster, store.folder);
+  const previous = previousPlanState(outDir);
+  refuseLostCookie(outDir, previous, cluster, store.folder);
   // Every check has passed: only now are secrets generated, and taken back if a later step fails.
   const generated = generateSecrets(cluster, store.folder, read);
   let written: { target: string; files: GeneratedFile[] }[];
@@ -153,7 +154,7 @@ const synth: Command = (args, io) => {
   try {
     written = targets.map((t) => ({ target: t.name, files: t.files(cluster, generated.values) }));
     // Last, so it is swapped in only once every target folder was.
-    const state = planStateFile(outDir, targets.map((t) => t.name), TARGETS.map((t) => t.name), cluster, cookieRecordOf(cluster, store.folder, baseDir));
+    const state = planStateFile(previous, targets.map((t) => t.name), TARGETS.map((t) => t.name), cluster, cookieRecordOf(cluster, store.folder, baseDir));
     writeOutput(
       outDir,
       [...written.flatMap((w) => w.files), state],

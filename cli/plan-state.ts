@@ -96,33 +96,30 @@ export function readPlanState(outDir: string): PlanState | undefined {
   return parsePlanState(text, path);
 }
 
-/** The state file a synth of `targets` writes with its output; an unreadable earlier state is started afresh. */
-export function planStateFile(outDir: string, targets: readonly string[], targetOrder: readonly string[], cluster: ResolvedCluster, erlangCookie: CookieRecord): GeneratedFile {
-  let previous: PlanState | undefined;
+/** The state file in `outDir` as synth reads it, once: undefined when there is none or it is unreadable (synth starts it afresh). */
+export function previousPlanState(outDir: string): PlanState | undefined {
   try {
-    previous = readPlanState(outDir);
+    return readPlanState(outDir);
   } catch {
-    previous = undefined;
+    return undefined;
   }
+}
+
+/** The state file a synth of `targets` writes with its output, after `previous` (see previousPlanState). */
+export function planStateFile(previous: PlanState | undefined, targets: readonly string[], targetOrder: readonly string[], cluster: ResolvedCluster, erlangCookie: CookieRecord): GeneratedFile {
   const state = nextPlanState(previous, { targets, warren: WARREN_VERSION, cluster: planSnapshotOf(cluster), erlangCookie }, targetOrder);
   return { path: PLAN_STATE_PATH, content: renderPlanState(state), kind: 'plain' };
 }
 
 /**
- * Refuses to generate a new Erlang cookie where the output was synthesised with a generated one that the store
- * has since lost: the new cookie would split the running cluster from every node that has the old one.
+ * Refuses to generate a new Erlang cookie where the output (whose state file is `previous`) was synthesised with a
+ * generated one that the store has since lost: the new cookie would split the running cluster from every node that has the old one.
  */
-export function refuseLostCookie(outDir: string, cluster: ResolvedCluster, storeFolder: string): void {
+export function refuseLostCookie(outDir: string, previous: PlanState | undefined, cluster: ResolvedCluster, storeFolder: string): void {
   if (cluster.erlangCookie.source.kind !== 'generate') return;
   const file = join(storeFolder, cluster.erlangCookie.id);
   if (existsSync(file)) return;
-  let state: PlanState | undefined;
-  try {
-    state = readPlanState(outDir);
-  } catch {
-    return;
-  }
-  if (!state?.synthesised.some((record) => record.erlangCookie.source === 'generate' && record.erlangCookie.file === file)) return;
+  if (!previous?.synthesised.some((record) => record.erlangCookie.source === 'generate' && record.erlangCookie.file === file)) return;
   throw new WarrenUserError(
     `the secrets store lost the Erlang cookie ${file}, which the cluster in ${outDir} was synthesised with; a new cookie would cut ` +
       `the running nodes off from each other: copy a node's /var/lib/rabbitmq/.erlang.cookie to ${file} (mode 0600), or, for a new cluster, ` +

@@ -19,9 +19,14 @@ export function writeOutput(outDir: string, files: readonly GeneratedFile[], onS
   const staging = mkdtempSync(join(parent, '.warren-staging-'));
   const retired = mkdtempSync(join(parent, '.warren-retired-'));
   try {
+    const folders = new Set<string>();
     for (const file of files) {
       const path = join(staging, file.path);
-      mkdirSync(dirname(path), { recursive: true });
+      // One mkdir per folder: most files share theirs with others.
+      if (!folders.has(dirname(path))) {
+        mkdirSync(dirname(path), { recursive: true });
+        folders.add(dirname(path));
+      }
       writeFileSync(path, file.content, { mode: MODES[file.kind] });
       chmodSync(path, MODES[file.kind]);
     }

@@ -39,9 +39,26 @@ function encode(b2: number, b1: number, b0: number, chars: number): string {
   return out;
 }
 
+/**
+ * Hashes already computed in this process: a synth renders the same stats user for compose and for the VMs, and
+ * each hash is 5000 rounds (about 50 ms). Kept small: a process hashes one or two passwords.
+ */
+const computed = new Map<string, string>();
+const COMPUTED_MAX = 16;
+
 /** The `$6$<salt>$<hash>` string for `password`; `salt` is up to 16 characters of `./0-9A-Za-z`. */
 export function sha512Crypt(password: string, salt: string): string {
   if (!/^[./0-9A-Za-z]{1,16}$/.test(salt)) throw new Error(`sha512Crypt: salt "${salt}" must be 1-16 characters of ./0-9A-Za-z`);
+  const key = `${salt}$${password}`;
+  const known = computed.get(key);
+  if (known !== undefined) return known;
+  if (computed.size >= COMPUTED_MAX) computed.clear();
+  const hash = hashOf(password, salt);
+  computed.set(key, hash);
+  return hash;
+}
+
+function hashOf(password: string, salt: string): string {
   const p = Buffer.from(password, 'utf8');
   const s = Buffer.from(salt, 'ascii');
   const b = sha512(p, s, p);

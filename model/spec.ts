@@ -5,7 +5,7 @@
  * and the shipped JSON Schema (`schema/warren.schema.json`). Rules that relate several fields run in
  * `validate.ts`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   clusterNameSchema,
   defaultUserSchema,

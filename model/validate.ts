@@ -2,7 +2,7 @@
  * validateSpec: every problem in a spec at once, shape first (zod), then the rules that relate fields,
  * each section's from its own folder.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { clusterSpecSchema, type ParsedSpec } from './spec';
 import { closest, formatPath, type Problem } from './core/problems';
 import type { Rule } from './core/rule';

@@ -2,7 +2,7 @@
  * The cluster-wide sections of the spec: its name, nodes, listener ports, heartbeat, partition handling,
  * plugins, default user, Erlang cookie, resource alarms and default queue type.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DNS_LABEL, DNS_LABEL_MESSAGE, dnsLabel, INFORMATION_SIZE, ipv4Address, QUEUE_TYPES, secretSource, TOO_LONG_FOR_A_HOST_NAME, USER_TAGS } from '../core/primitives';
 
 const port = (defaultPort: number, what: string) =>

@@ -1,5 +1,5 @@
 /** The `compose` section of the spec: how the docker-compose target publishes its ports and bounds each node's memory. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { IPV4 } from '../core/primitives';
 
 /** A container memory size in whole MiB, so Compose and the Docker API (which counts MB of 2^20 bytes) agree on it. */

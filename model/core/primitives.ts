@@ -1,5 +1,5 @@
 /** Schema pieces shared by several sections of the spec: names, secret sources, addresses and sizes. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const QUEUE_TYPES = ['quorum', 'classic', 'stream'] as const;
 export type QueueType = (typeof QUEUE_TYPES)[number];

@@ -2,7 +2,7 @@
  * The `kubernetes` section of the cluster spec: what the cdk8s chart needs beyond the cluster itself.
  * Replicas are not here: they come from `nodes`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { dnsLabel } from '../core/primitives';
 
 /** A Kubernetes resource quantity: a decimal number with an optional binary (Ki..Ei), decimal (n..E) or exponent suffix. */

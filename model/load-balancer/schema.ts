@@ -3,7 +3,7 @@
  * Defaults are chosen for fast, flap-free failover; the reasons are in each `describe`.
  * Rules that relate these fields to others live in `rules.ts`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { IPV4_CIDR, SECRET_SOURCE, dnsLabel, ipv4Address, secretSource } from '../core/primitives';
 
 /** Linux interface names: at most 15 characters, no spaces or slashes. */

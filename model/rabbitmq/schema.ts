@@ -1,5 +1,5 @@
 /** The `rabbitmq` section of the spec: which RabbitMQ runs (version line, image, metadata store). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_VERSION, METADATA_STORES } from './version';
 
 export const rabbitmqSchema = z

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { clusterSpecSchema } from '../spec';
 
 /** JSON Schema of the spec file, generated from the same zod definition that validates it. */

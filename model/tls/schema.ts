@@ -3,7 +3,7 @@
  * or, for local and test clusters, `generate`: a CA and a node certificate warren makes once and keeps in the
  * secrets store (a self-made CA is trusted by nobody else, so never for production).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `file:<path>`, `env:<VARIABLE>` or `generate` (all of the section's material together: see rules.ts). */
 export const PEM_SOURCE = /^(file:.+|env:[A-Za-z_][A-Za-z0-9_]*|generate)$/;

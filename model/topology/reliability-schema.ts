@@ -2,7 +2,7 @@
  * A queue's retry policy, as the user writes it under `topology.queues[].retry`. What warren derives from it
  * (quorum queue arguments, dead-letter queue, delay queues before 4.3) lives in reliability.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** More attempts than this are a loop, not a retry policy. */
 export const MAX_ATTEMPTS = 50;

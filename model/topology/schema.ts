@@ -4,7 +4,7 @@
  * Rules that relate these objects (names that must exist, arguments a queue type refuses) live in
  * rules.ts, and what they become in resolve.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { QUEUE_TYPES, secretSource, USER_TAGS, type QueueType } from '../core/primitives';
 import { retrySchema } from './reliability-schema';
 

@@ -26,6 +26,8 @@ const PACKAGES: Record<string, string> = {
   'libxml2-utils': '/usr/bin/xmllint',
   // postgresql (15 on Debian 12), whose server the PostgreSQL store tests start privately (test/support/postgres.ts).
   postgresql: '/usr/lib/postgresql/15/bin/postgres',
+  // openssl passwd -6, the reference for the HAProxy stats password's SHA-512 crypt.
+  openssl: '/usr/bin/openssl',
 };
 
 export default function ensurePackages(): void {
