@@ -27,11 +27,12 @@ import { loadSpecFile } from '../io/spec-file';
 import { generateSecrets, readSecretSources } from '../io/secrets-store';
 import { tlsCertificateProblems } from '../io/tls-certificates';
 import { STARTER_SPEC } from './starter-spec';
-import { TARGETS } from './targets';
+import { deploymentTargetsOf, TARGETS } from './targets';
 import { checkOutputFolder, writeOutput, writeUserFile } from './write-output';
 import { plan, PLAN_HELP } from './plan';
 import { cookieRecordOf, planStateFile, previousPlanState, refuseLostCookie } from './plan-state';
 import { DLQ_HELP } from './dlq-help';
+import { graph, GRAPH_HELP } from './graph';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -52,12 +53,14 @@ Commands:
   init       write a commented starter spec
   schema     write the JSON Schema of the spec file
   dlq        list, inspect and replay a reliable queue's dead letters on the running cluster
+  graph      draw the topology or a target's deployment (Mermaid, DOT or SVG)
 
 Run \`warren <command> --help\` for its options. --debug (any command) shows the stack of an internal error.
 Exit status: 0 done, 1 the spec or a secret has errors, 2 a bad option or file, 3 an internal error
 (plan: 0 nothing to apply, 2 changes, 1 a rejected change or any error; see warren plan --help).`,
   plan: PLAN_HELP,
   dlq: DLQ_HELP,
+  graph: GRAPH_HELP,
   synth: `Usage: warren synth [--spec FILE] [--out DIR] [--target NAME]... [--secrets DIR]
 
 Writes the cluster's files into DIR, one folder per target, and DIR/${PLAN_STATE_PATH} for
@@ -142,7 +145,7 @@ const synth: Command = (args, io) => {
   const outDir = resolve(io.cwd, (values.out as string | undefined) ?? 'dist');
   checkOutputFolder(outDir);
   const { spec, baseDir } = specFrom(values.spec as string | undefined, io);
-  const { cluster, values: read, warnings: certificateWarnings } = checkedCluster(spec, baseDir, io.env, targets.map((t) => t.name));
+  const { cluster, values: read, warnings: certificateWarnings } = checkedCluster(spec, baseDir, io.env, deploymentTargetsOf(targets));
   const explicit = values.secrets === undefined ? undefined : resolve(io.cwd, values.secrets as string);
   const store = secretsStoreLocation({ ...(explicit !== undefined && { explicit }), specDir: baseDir, outDir, clusterName: cluster.name }, existsSync);
   const previous = previousPlanState(outDir);
@@ -211,7 +214,7 @@ const validate: Command = (args, io) => {
     io.stdout(`${values.spec}: valid; secret sources not read (--spec-only)\n`);
     return 0;
   }
-  const { cluster, warnings } = checkedCluster(spec, baseDir, io.env, TARGETS.map((t) => t.name));
+  const { cluster, warnings } = checkedCluster(spec, baseDir, io.env, deploymentTargetsOf(TARGETS));
   reportWarnings(io, [...result.warnings, ...warnings].map(formatProblem));
   const readable = cluster.secrets.filter((ref) => ref.source.kind !== 'generate').length;
   const generated = cluster.secrets.length - readable;
@@ -277,7 +280,9 @@ async function dlq(args: string[], io: CliIo): Promise<number> {
   return runDlq(request, io.stdout);
 }
 
-const COMMAND_NAMES = [...Object.keys(COMMANDS), 'dlq'];
+/** Commands that wait (dlq talks to a broker; graph --format svg lays out with a WebAssembly Graphviz): runCliAsync runs them. */
+const ASYNC_COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = { dlq, graph };
+const COMMAND_NAMES = [...Object.keys(COMMANDS), ...Object.keys(ASYNC_COMMANDS)];
 
 function statIsFolder(path: string): boolean {
   try {
@@ -302,7 +307,7 @@ export function runCli(argv: string[], io: CliIo): number {
       return name ? 0 : 2;
     }
     const command = COMMANDS[name];
-    if (name === 'dlq') throw new Error('warren dlq is asynchronous: run it through runCliAsync');
+    if (ASYNC_COMMANDS[name]) throw new Error(`warren ${name} is asynchronous: run it through runCliAsync`);
     if (!command) throw new WarrenUserError(`"${truncateForMessage(name)}" is not a warren command; use one of ${COMMAND_NAMES.join(', ')} (warren --help)`);
     return command(rest, io);
   } catch (error) {
@@ -310,13 +315,14 @@ export function runCli(argv: string[], io: CliIo): number {
   }
 }
 
-/** runCli, and the asynchronous commands (dlq): what the `warren` binary runs. */
+/** runCli, and the asynchronous commands (dlq, graph): what the `warren` binary runs. */
 export async function runCliAsync(argv: string[], io: CliIo): Promise<number> {
   const debug = argv.includes('--debug');
   const [name, ...rest] = argv.filter((arg) => arg !== '--debug');
-  if (name !== 'dlq') return runCli(argv, io);
+  const command = name === undefined ? undefined : ASYNC_COMMANDS[name];
+  if (!command) return runCli(argv, io);
   try {
-    return await dlq(rest, io);
+    return await command(rest, io);
   } catch (error) {
     return reportError(error, io, debug);
   }

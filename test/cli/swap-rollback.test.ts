@@ -38,10 +38,10 @@ describe('warren synth when a target folder cannot be swapped', () => {
     expect(second.stderr).not.toMatch(/\n\s+at /);
     const [exit, ...listing] = second.stdout.trim().split('\n');
     expect(exit).toBe('exit=2');
-    expect(listing.slice(0, -1)).toEqual(['compose', 'kubernetes', 'vm']);
+    expect(listing.slice(0, -1)).toEqual(['compose', 'diagrams', 'kubernetes', 'vm']);
     expect(listing.at(-1)).toBe('0');
     expect(readFileSync(join(out, 'compose', 'rabbitmq', 'rabbitmq.conf'), 'utf8')).toBe(before);
-    expect(readdirSync(out).sort()).toEqual(['.warren', 'compose', 'kubernetes', 'vm']);
+    expect(readdirSync(out).sort()).toEqual(['.warren', 'compose', 'diagrams', 'kubernetes', 'vm']);
     // The state warren plan compares with is swapped in last, so it still describes the earlier output.
     expect(JSON.parse(readFileSync(join(out, '.warren', 'state.json'), 'utf8')).synthesised[0].cluster.heartbeatSeconds).toBe(60);
   });

@@ -48,7 +48,7 @@ describe('warren plan, in process', () => {
     expect(warren('synth', '--spec', 'spec.yaml')).toBe(0);
     expect(warren('plan', '--spec', 'spec.yaml')).toBe(0);
     expect(stdout()).toBe(
-      'warren plan: cluster "orders" (RabbitMQ 4.2, 3 nodes) against dist/ as synthesised for compose, kubernetes, vm (warren 0.1.0, RabbitMQ 4.2, 3 nodes)\nplan: no changes\n',
+      'warren plan: cluster "orders" (RabbitMQ 4.2, 3 nodes) against dist/ as synthesised for compose, kubernetes, vm, diagrams (warren 0.1.0, RabbitMQ 4.2, 3 nodes)\nplan: no changes\n',
     );
 
     spec(`${BASE}heartbeatSeconds: 30\n`);
@@ -157,7 +157,7 @@ describe('warren plan, in process', () => {
     spec(`${BASE}heartbeatSeconds: 30\n`);
     expect(warren('synth', '--spec', 'spec.yaml', '--target', 'vm')).toBe(0);
     expect(warren('plan', '--spec', 'spec.yaml')).toBe(2);
-    expect(stdout()).toMatch(/^warren plan: .* as synthesised for compose, kubernetes \(.*\n(.*\n)*plan: 2 changes: 1 live, 1 rolling restart\n/);
+    expect(stdout()).toMatch(/^warren plan: .* as synthesised for compose, kubernetes, diagrams \(.*\n(.*\n)*plan: 2 changes: 1 live, 1 rolling restart\n/);
     expect(stdout()).toMatch(/\nwarren plan: .* as synthesised for vm \(.*\nplan: no changes\n/);
   });
 });

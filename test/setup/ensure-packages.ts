@@ -22,7 +22,7 @@ const PACKAGES: Record<string, string> = {
   prometheus: '/usr/bin/promtool',
   // socat, which the runtime API test speaks to HAProxy's stats socket with.
   socat: '/usr/bin/socat',
-  // xmllint, which parses the bench's timeline SVGs and counts their series (test/bench/timeline-svg.test.ts).
+  // xmllint, which parses the bench's timeline SVGs (test/bench/timeline-svg.test.ts) and the SVG diagrams (test/graph/svg.test.ts).
   'libxml2-utils': '/usr/bin/xmllint',
   // postgresql (15 on Debian 12), whose server the PostgreSQL store tests start privately (test/support/postgres.ts).
   postgresql: '/usr/lib/postgresql/15/bin/postgres',
