@@ -21,5 +21,4 @@ export { nextPlanState, parsePlanState, renderPlanState, PLAN_STATE_PATH, type P
 export { clientServiceHostName, podHostName } from './kubernetes/resolve';
 export { tlsDialledNames, tlsGeneratedNames, type DialledName } from './tls/dialled';
 export { isGeneratedTlsMaterial, TLS_IDS } from './tls/resolve';
-export { tlsDialledNames, type DialledName } from './tls/dialled';
 export { formatDelay } from './topology/reliability';
