@@ -43,7 +43,7 @@ describe('which clusters get the majority check', () => {
   });
 
   it('holds the loss of a majority to HAProxy marking the node down within 5 s', () => {
-    expect(majorityLossDetectionMs(lbVm43)).toBe(4000);
+    expect(majorityLossDetectionMs(lbVm43)).toBe(3200);
     expect(majorityLossDetectionMs(withVersion('3.10', 'pause_minority'))).toBeUndefined();
   });
 });
@@ -62,9 +62,9 @@ describe('HAProxy asks the agent after the AMQP port and the management API, in 
       'tcp-check connect port 15680',
       'tcp-check send "GET /majority HTTP/1.0\\r\\n\\r\\n"',
       'tcp-check expect rstring "^HTTP/1\\.[01] 200"',
-      'default-server inter 1s fastinter 250ms rise 2 fall 3 on-marked-down shutdown-sessions',
+      'default-server inter 500ms fastinter 200ms rise 2 fall 2 on-marked-down shutdown-sessions',
     ]);
-    expect(lines).toContain("# of the cluster's nodes (RabbitMQ 4.3 keeps it serving) is marked down within 4000 ms, its");
+    expect(lines).toContain("# of the cluster's nodes (RabbitMQ 4.3 keeps it serving) is marked down within 3200 ms, its");
   });
 
   it('does not ask the agent where the node pauses itself', () => {
