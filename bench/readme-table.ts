@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Figure } from './figures';
+import type { GraphFigures } from './graph-timing';
 import type { LabFigures } from './lab-bench';
 
 export interface BenchResult {
@@ -14,6 +15,8 @@ export interface BenchResult {
   /** Per broker line, the failover timelines `npm run bench` wrote (paths from the repository root). */
   readonly plots?: Readonly<Record<string, readonly string[]>>;
   readonly synthWallMs: Readonly<Record<string, { readonly inProcessMs: Figure; readonly cliMs: Figure }>>;
+  /** Absent from results measured before the figure existed. */
+  readonly graph?: GraphFigures;
   readonly targets: Readonly<Record<string, number | boolean>>;
 }
 
@@ -61,6 +64,14 @@ export function renderBenchTable(result: BenchResult): string {
     `| \`warren synth\` of ${synth.map(([n]) => n).join(' / ')} nodes, command | ${synth.map(([, s]) => seconds(s.cliMs.median)).join(' / ')} (n ${synth[0]![1].cliMs.runs.length}) | - | 100 nodes < ${seconds(Number(result.targets.synth100NodesMaxMs))}: ${met(result.targets.synth100NodesMet === true)} |`,
     `| \`warren synth\` of ${synth.map(([n]) => n).join(' / ')} nodes, in-process | ${synth.map(([, s]) => seconds(s.inProcessMs.median)).join(' / ')} (n ${synth[0]![1].inProcessMs.runs.length}) | - | - |`,
   );
+  const graph = result.graph;
+  if (graph) {
+    rows.push(
+      `| **warren graph** of ${graph.queues} queues (${graph.nodes} nodes, ${graph.edges} edges), CPU time | | | |`,
+      `| as SVG | ${timing(graph.svgCpuMs)} | - | < ${seconds(Number(result.targets.graphSvg1000QueuesMaxCpuMs))}: ${met(result.targets.graphSvg1000QueuesMet === true)} |`,
+      `| as Mermaid and DOT | ${timing(graph.textCpuMs)} | - | - |`,
+    );
+  }
   return [
     START,
     `Run of ${result.startedAt.slice(0, 10)} on ${result.machine.cpus} shared cores: median ± half the interquartile range (n runs, worst).`,

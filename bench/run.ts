@@ -2,7 +2,8 @@
  * npm run bench: figures from one run on this machine, printed as JSON on stdout (progress on stderr).
  * Needs root, Debian's rabbitmq-server, haproxy and keepalived, and the roots of test/roots (as the e2e suite).
  * Lab figures per broker line (4.3 behind HAProxy 3.2 / keepalived 2.3, then 3.10 behind 2.6 / 2.2.7; BENCH_LINES=4.3
- * for one). `-- --readme` also writes bench/results.json and regenerates the README's table from it. Runs: BENCH_KILL_RUNS (default 4, alternating warren/guide), BENCH_VIP_RUNS (3), BENCH_THROUGHPUT_PAIRS (60 interleaved windows each direct / through HAProxy, after 3 discarded), BENCH_SYNTH_IN_PROCESS_RUNS (5), BENCH_SYNTH_COMMAND_RUNS (7).
+ * for one). `-- --readme` also writes bench/results.json and regenerates the README's table from it. Runs: BENCH_KILL_RUNS (default 4, alternating warren/guide), BENCH_VIP_RUNS (3), BENCH_THROUGHPUT_PAIRS (60 interleaved windows each direct / through HAProxy, after 3 discarded), BENCH_SYNTH_IN_PROCESS_RUNS (5), BENCH_SYNTH_COMMAND_RUNS (7), BENCH_GRAPH_RUNS (7).
+ * BENCH_ONLY=graph measures only how long the 1,000-queue topology takes to draw (no root, no roots, a minute).
  */
 import { cpus } from 'node:os';
 import { log } from './figures';
@@ -12,6 +13,7 @@ import { REPO_ROOT } from '../test/e2e/bundles';
 import { measureLab, type LabFigures } from './lab-bench';
 import { updateReadme } from './readme-table';
 import { measureSynth } from './synth-timing';
+import { measureGraph } from './graph-timing';
 import { renderTimelineSvg } from './timeline-svg';
 import ensurePackages from '../test/setup/ensure-packages';
 
@@ -22,6 +24,7 @@ const TARGETS = {
   throughputRatioMin: 0.9,
   synth100NodesMaxMs: 3000,
   synthDefaultCommandMaxMs: 500,
+  graphSvg1000QueuesMaxCpuMs: 2000,
 };
 
 /** The broker lines the lab measures, primary first: each its e2e example and its load-balancer build. */
@@ -33,10 +36,18 @@ const LINES = [
 async function main(): Promise<void> {
   const runs = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
   const only = process.env.BENCH_LINES?.split(',');
+  if (process.env.BENCH_ONLY === 'graph') {
+    const graph = await measureGraph(runs('BENCH_GRAPH_RUNS', 7));
+    const met = graph.svgCpuMs.median < TARGETS.graphSvg1000QueuesMaxCpuMs;
+    process.stdout.write(`${JSON.stringify({ startedAt: new Date().toISOString(), machine: { cpus: cpus().length }, graph, targets: { graphSvg1000QueuesMaxCpuMs: TARGETS.graphSvg1000QueuesMaxCpuMs, graphSvg1000QueuesMet: met } }, null, 2)}\n`);
+    return;
+  }
   ensurePackages();
   const startedAt = new Date().toISOString();
   log('synth timings');
   const synth = measureSynth(runs('BENCH_SYNTH_IN_PROCESS_RUNS', 5), runs('BENCH_SYNTH_COMMAND_RUNS', 7));
+  log('graph timings');
+  const graph = await measureGraph(runs('BENCH_GRAPH_RUNS', 7));
   const lines: Record<string, LabFigures & { met: Record<string, boolean> }> = {};
   const plots: Record<string, string[]> = {};
   mkdirSync(join(REPO_ROOT, 'bench', 'plots'), { recursive: true });
@@ -66,10 +77,12 @@ async function main(): Promise<void> {
     lines,
     plots,
     synthWallMs: synth,
+    graph,
     targets: {
       ...TARGETS,
       synth100NodesMet: synth['100']!.cliMs.median < TARGETS.synth100NodesMaxMs,
       synthDefaultCommandMet: synth.default!.cliMs.median < TARGETS.synthDefaultCommandMaxMs,
+      graphSvg1000QueuesMet: graph.svgCpuMs.median < TARGETS.graphSvg1000QueuesMaxCpuMs,
     },
   };
   process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
