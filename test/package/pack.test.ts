@@ -48,6 +48,24 @@ describe('the packed package, installed into an empty folder', () => {
     expect(existsSync(join(app, 'node_modules', 'warren', 'cli'))).toBe(false);
   });
 
+  it('GIVEN the installed package WHEN the command starts THEN it runs the bundle from the code cache the build wrote', () => {
+    const loader = join(app, 'node_modules', 'warren', 'lib', 'warren.cjs');
+    const script = `const loader = require(${JSON.stringify(loader)}); process.argv = [process.argv[0], 'warren', '--help']; loader.main(); console.error('code cache: ' + loader.codeCache);`;
+    const result = run(process.execPath, ['-e', script], app);
+    expect(result.stdout).toMatch(/^warren: one description of a RabbitMQ cluster/);
+    expect(result.stderr).toBe('code cache: accepted\n');
+    // Other V8 flags (as another Node version would) make V8 refuse the cache: the bundle is compiled, same output.
+    const refused = run(process.execPath, ['--no-opt', '-e', script], app);
+    expect(refused.stdout).toBe(result.stdout);
+    expect(refused.stderr).toBe('code cache: rejected\n');
+  });
+
+  it('GIVEN the installed package WHEN `warren graph --format svg` runs THEN the bundle loads Graphviz (the one module it imports on demand)', () => {
+    const svg = ok(run(join(app, 'node_modules', '.bin', 'warren'), ['graph', '--format', 'svg'], app));
+    expect(svg).toMatch(/^<\?xml[^]*<svg[^]*<\/svg>\s*$/);
+    expect(svg).toContain('rabbit');
+  });
+
   it('GIVEN the exports map WHEN each library entry point is required THEN it loads with its main symbols, and internals stay private', () => {
     const script = `
       const expected = {
