@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as amqp from 'amqplib';
+import { WarrenUserError } from '../model';
 
 export interface ReliableConnectionOptions {
   /** Tried in turn; see amqpUrlsOf. */
@@ -18,7 +19,11 @@ export interface ReliableConnectionOptions {
 
 export type Setup = (connection: amqp.ChannelModel) => Promise<void>;
 
-/** Events: `connected` (after every setup ran), `disconnected` (reason), `error` is never emitted (failures are retried). */
+/**
+ * Events: `connected` (after every setup ran), `disconnected` (reason), `retrying` ({ attempt, delayMs, reason }),
+ * `failed` (error): a setup threw a WarrenUserError (the broker's topology differs from the spec, say), which
+ * no retry can mend, so the connection is closed and stays closed. `error` is never emitted.
+ */
 export class ReliableConnection extends EventEmitter {
   private current: amqp.ChannelModel | undefined;
   private readonly setups: Setup[] = [];
@@ -47,10 +52,15 @@ export class ReliableConnection extends EventEmitter {
     if (this.current) await setup(this.current);
   }
 
-  /** Resolves once connected the first time; keeps reconnecting afterwards until close(). */
+  /** Resolves once connected the first time; keeps reconnecting afterwards until close(). Rejects with the error of `failed`. */
   start(): Promise<void> {
-    return new Promise((resolve) => {
-      this.once('connected', () => resolve());
+    return new Promise((resolve, reject) => {
+      const onFailed = (error: Error) => reject(error);
+      this.once('failed', onFailed);
+      this.once('connected', () => {
+        this.off('failed', onFailed);
+        resolve();
+      });
       void this.connect();
     });
   }
@@ -82,16 +92,25 @@ export class ReliableConnection extends EventEmitter {
   private async connect(): Promise<void> {
     if (this.closing) return;
     const url = this.options.urls[this.attempt % this.options.urls.length]!;
+    let connection: amqp.ChannelModel | undefined;
     try {
-      const connection = await amqp.connect(url, { clientProperties: { connection_name: this.options.name ?? 'warren-client' } });
+      connection = await amqp.connect(url, { clientProperties: { connection_name: this.options.name ?? 'warren-client' } });
       connection.on('error', () => undefined); // 'close' follows and drives recovery
-      connection.on('close', (reason?: Error) => this.lost(connection, reason ? String(reason.message ?? reason) : 'closed'));
-      for (const setup of this.setups) await setup(connection);
+      const opened = connection;
+      opened.on('close', (reason?: Error) => this.lost(opened, reason ? String(reason.message ?? reason) : 'closed'));
+      for (const setup of this.setups) await setup(opened);
       this.current = connection;
       this.attempt = 0;
       this.connects++;
       this.emit('connected');
     } catch (error) {
+      // A setup failed half-way: its connection is not the current one, close it rather than leak it.
+      await connection?.close().catch(() => undefined);
+      if (error instanceof WarrenUserError) {
+        this.closing = true;
+        this.emit('failed', error);
+        return;
+      }
       this.retryLater(String((error as Error).message ?? error));
     }
   }

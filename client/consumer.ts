@@ -8,8 +8,9 @@
  * the message goes to the dead-letter queue with the error, the attempt count and where it came from.
  */
 import type * as amqp from 'amqplib';
-import type { ResolvedReliableQueue } from '../model';
 import type { ReliableConnection } from './connection';
+import type { ClientQueue } from './queues';
+import { checkQueues } from './topology-check';
 import { andThen, type MessageStore } from './store';
 
 /** Headers warren's consumer writes; dead letters carry all of them. */
@@ -62,7 +63,7 @@ export class ReliableConsumer<Tx> {
   constructor(
     private readonly connection: ReliableConnection,
     private readonly store: MessageStore<Tx>,
-    private readonly queue: ResolvedReliableQueue,
+    private readonly queue: ClientQueue,
     private readonly handler: Handler<Tx>,
     options: ReliableConsumerOptions = {},
   ) {
@@ -72,8 +73,10 @@ export class ReliableConsumer<Tx> {
     this.onCommitted = options.onCommitted;
   }
 
+  /** Consumes now if connected, and after every reconnection, once the queues match the spec (topology-check.ts). */
   async start(): Promise<void> {
     await this.connection.register(async (connection) => {
+      await checkQueues(connection, this.queue.declarations);
       const channel = await connection.createConfirmChannel();
       channel.on('error', () => undefined);
       await channel.prefetch(this.prefetch);

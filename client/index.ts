@@ -6,4 +6,5 @@ export * from './store';
 export * from './sqlite-store';
 export * from './postgres-store';
 export * from './outbox-relay';
+export * from './topology-check';
 export * from './consumer';

@@ -1,10 +1,19 @@
 /** The client reads what the resolved spec decided about a queue; it never derives topology itself. */
-import { closest, WarrenUserError, type ResolvedCluster, type ResolvedReliableQueue } from '../model/internal';
+import { closest, WarrenUserError, type ResolvedCluster, type ResolvedQueue, type ResolvedReliableQueue } from '../model/internal';
+
+/** A reliable queue and the declarations of the queues its consumer relies on: itself, its dead-letter and delay queues. */
+export interface ClientQueue extends ResolvedReliableQueue {
+  readonly declarations: readonly ResolvedQueue[];
+}
 
 /** The retry policy of `queue` in `vhost`; a user error naming the queues that have one when it has none. */
-export function reliableQueueOf(cluster: ResolvedCluster, queue: string, vhost = '/'): ResolvedReliableQueue {
+export function reliableQueueOf(cluster: ResolvedCluster, queue: string, vhost = '/'): ClientQueue {
   const found = cluster.topology.reliableQueues.find((q) => q.vhost === vhost && q.name === queue);
-  if (found) return found;
+  if (found) {
+    const names = [found.name, found.deadLetterQueue, ...(found.retry.kind === 'delay-queues' ? found.retry.queueForRetry : [])];
+    const declarations = [...new Set(names)].map((name) => cluster.topology.queues.find((q) => q.vhost === vhost && q.name === name)!);
+    return { ...found, declarations };
+  }
   const names = cluster.topology.reliableQueues.filter((q) => q.vhost === vhost).map((q) => q.name);
   const suggestion = closest(queue, names);
   const declared = cluster.topology.queues.some((q) => q.vhost === vhost && q.name === queue);

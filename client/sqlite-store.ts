@@ -29,17 +29,34 @@ CREATE TABLE IF NOT EXISTS warren_inbox (
   PRIMARY KEY (consumer, message_id)
 );`;
 
-/** Opens (creating if needed) the database at `path`; a user error naming the file and the fix when it cannot. */
+/** The fix for a file SQLite refused, by its error code. */
+function sqliteFix(code: string | undefined): string {
+  switch (code) {
+    case 'SQLITE_NOTADB':
+    case 'SQLITE_CORRUPT':
+      return 'it holds something else or is damaged, and was left as it is: restore the store from a backup, or give the path of the application\'s store';
+    case 'SQLITE_READONLY':
+    case 'SQLITE_PERM':
+      return 'make the file and its folder writable by this process';
+    default:
+      return 'give a writable file path in an existing folder';
+  }
+}
+
+/** Opens (creating if needed) the database at `path`; a user error naming the file, the cause and the fix when it cannot. */
 export function openSqliteDatabase(path: string): SqliteDatabase {
+  let db: SqliteDatabase | undefined;
   try {
-    const db = new Database(path);
+    db = new Database(path);
     // WAL: readers do not block the relay; FULL: a commit survives a power cut, not only a killed process.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');
     return db;
   } catch (error) {
-    throw new WarrenUserError(`store: "${path}" cannot be opened as a SQLite database (${(error as Error).message}); give a writable file path in an existing folder`, 2);
+    db?.close();
+    const { code, message } = error as { code?: string; message: string };
+    throw new WarrenUserError(`store: "${path}" cannot be opened as a SQLite database (${message}); ${sqliteFix(code)}`, 2);
   }
 }
 

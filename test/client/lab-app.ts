@@ -1,20 +1,25 @@
 /**
  * A small application on warren's client, run inside a lab host by the real-broker tests (tsx). MODE:
  * - produce: writes orders [FROM, TO) at RATE per second, each row and its message in one SQLite
- *   transaction (outbox), relayed with confirms; resumes after the last order in STORE; prints a JSON summary.
+ *   transaction (outbox), relayed with confirms (RELAY=off: left in the outbox); resumes after the last order
+ *   in STORE; prints a JSON summary.
  * - consume: a ReliableConsumer on QUEUE with an inbox in STORE; bodies starting with "poison" always fail;
  *   every attempt is logged to ATTEMPTS_LOG; KILL_AFTER_COMMITS=k SIGKILLs itself after the k-th commit,
  *   before its ack; stops once EFFECTS (distinct effects) and DEAD (dead letters) are reached and it is quiet.
+ *   RELAY=on: also relays STORE's outbox once connected (a service that consumes and publishes).
+ * - declare: declares QUEUE with ARGUMENTS (JSON), as another application might have before warren's client.
  * - raw-reject: a plain amqplib consumer that basic.rejects (requeue) every delivery of QUEUE until DEAD
  *   messages reached the dead-letter queue; prints each delivery's time and x-delivery-count.
  * - take: prints every message of QUEUE (headers included) as JSON and acks it.
+ * - browse: reads QUEUE's dead letters ROUNDS times as `warren dlq list` does; prints the count each round saw.
  * SPEC (JSON) is the cluster spec, URL the broker. STORE is a SQLite file, or a postgres:// URL (PostgresStore).
  */
 import { appendFileSync } from 'node:fs';
 import * as amqp from 'amqplib';
-import { resolveCluster, type ClusterSpec } from '../../model';
+import { resolveCluster, WarrenUserError, type ClusterSpec } from '../../model';
 import { andThen, openPostgresStore, openSqliteDatabase, OutboxRelay, Publisher, ReliableConnection, ReliableConsumer, reliableQueueOf, SqliteStore } from '../../client';
 import type { Awaitable, MessageStore, PostgresTx, SqliteDatabase } from '../../client';
+import { readDeadLetters } from '../../client/dead-letters';
 
 const env = (name: string, fallback?: string): string => {
   const value = process.env[name] ?? fallback;
@@ -64,7 +69,8 @@ async function produce(): Promise<void> {
   await publisher.start();
   await connection.start();
   const relay = new OutboxRelay(store, publisher, { window: Number(env('WINDOW', '50')) });
-  relay.start();
+  const relaying = env('RELAY', 'on') === 'on';
+  if (relaying) relay.start();
   const last = await app.lastOrder();
   const from = last === null ? Number(env('FROM', '0')) : last + 1;
   const to = Number(env('TO'));
@@ -81,7 +87,7 @@ async function produce(): Promise<void> {
     // Always yield: the relay runs on this event loop, and a commit slower than the rate would starve it.
     await sleep(Math.max(0, ahead));
   }
-  await relay.drained(60_000);
+  if (relaying) await relay.drained(60_000);
   relay.stop();
   console.log(JSON.stringify({ event: 'done', from, to, sent: relay.stats.sent, failed: relay.stats.failed, ms: Date.now() - started }));
   await connection.close();
@@ -112,8 +118,12 @@ async function consume(): Promise<void> {
       },
     },
   );
+  const publisher = new Publisher(connection, { timeoutMs: 5000 });
+  await publisher.start();
   await consumer.start();
   await connection.start();
+  const relay = new OutboxRelay(app.store, publisher);
+  if (env('RELAY', 'off') === 'on') relay.start();
   const effects = Number(env('EFFECTS', '0'));
   const dead = Number(env('DEAD', '0'));
   let quietSince = Date.now();
@@ -121,11 +131,20 @@ async function consume(): Promise<void> {
   for (;;) {
     const seen = consumer.stats.handled + consumer.stats.duplicates + consumer.stats.retried + consumer.stats.deadLettered;
     if (seen !== lastSeen) [lastSeen, quietSince] = [seen, Date.now()];
-    const done = (await app.distinctEffects()) >= effects && consumer.stats.deadLettered >= dead;
+    const done = (await app.distinctEffects()) >= effects && consumer.stats.deadLettered >= dead && (await app.store.pending()) === 0;
     if (done && Date.now() - quietSince > Number(env('QUIET_MS', '1500'))) break;
     await sleep(100);
   }
-  console.log(JSON.stringify({ event: 'done', ...consumer.stats, connects: connection.connects }));
+  relay.stop();
+  console.log(JSON.stringify({ event: 'done', ...consumer.stats, relayed: relay.stats.sent, connects: connection.connects }));
+  await connection.close();
+}
+
+async function declare(): Promise<void> {
+  const connection = await amqp.connect(env('URL'));
+  const channel = await connection.createChannel();
+  await channel.assertQueue(env('QUEUE'), { durable: true, arguments: JSON.parse(env('ARGUMENTS', '{}')) });
+  console.log(JSON.stringify({ event: 'done' }));
   await connection.close();
 }
 
@@ -164,11 +183,21 @@ async function take(): Promise<void> {
   await connection.close();
 }
 
-const modes: Record<string, () => Promise<void>> = { produce, consume, 'raw-reject': rawReject, take };
+async function browse(): Promise<void> {
+  const queue = reliableQueueOf(resolveCluster(JSON.parse(env('SPEC')) as ClusterSpec), env('QUEUE'));
+  const connection = await amqp.connect(env('URL'));
+  const seen: number[] = [];
+  for (let round = 0; round < Number(env('ROUNDS')); round++) seen.push((await readDeadLetters(connection, queue, Number.MAX_SAFE_INTEGER)).letters.length);
+  console.log(JSON.stringify({ event: 'done', seen }));
+  await connection.close();
+}
+
+const modes: Record<string, () => Promise<void>> = { produce, consume, 'raw-reject': rawReject, take, declare, browse };
 modes[env('MODE')]!().then(
   () => process.exit(0),
   (error) => {
-    console.error(error);
+    // A user error as an application would show it; anything else with its stack.
+    console.error(error instanceof WarrenUserError ? `${error.name}: ${error.message}` : error);
     process.exit(1);
   },
 );
