@@ -71,8 +71,8 @@ export async function measureLab(options: LabBenchOptions): Promise<LabFigures> 
   const guideAddress = lb1.replace(/\.\d+$/, '.23');
   const warren = await WarrenLab.create(warrenBundles, { loadBalancer: options.loadBalancer, extraHosts: [{ name: GUIDE_LB, address: guideAddress }] });
   try {
-    for (const lb of LBS) warren.startHaproxy(lb);
-    warren.startHaproxy(GUIDE_LB, join(guideBundles.hostDir('lb-1'), 'etc', 'haproxy'));
+    for (const lb of LBS) await warren.startHaproxy(lb);
+    await warren.startHaproxy(GUIDE_LB, join(guideBundles.hostDir('lb-1'), 'etc', 'haproxy'));
     warren.watchHaproxy('lb-1');
     warren.watchHaproxy(GUIDE_LB);
     const formationMs = await warren.startCluster();
@@ -210,8 +210,9 @@ async function measureVipFailover(warren: WarrenLab, bundles: VmBundles, runs: n
     events.push({ kind: 'haproxy stopped', host: holder, atMs: stoppedAt });
     const moved = await warren.waitForVipHolder((h) => h === other(holder), 30_000).catch((error: Error) => failWithKeepalivedLogs(warren, error));
     haproxyStopped.push(moved.atMs - stoppedAt);
-    warren.startHaproxy(holder);
-    events.push({ kind: 'haproxy started', host: holder, atMs: Date.now() });
+    const startedAt = Date.now();
+    await warren.startHaproxy(holder);
+    events.push({ kind: 'haproxy started', host: holder, atMs: startedAt });
     await waitForBackup(holder, before);
     holder = moved.host;
   }

@@ -82,7 +82,7 @@ export function describeE2e(title: string, options: E2eOptions, partitions: (e2e
       lab().useBundles(fresh);
       for (const lb of LBS) {
         await lab().stopHaproxy(lb);
-        lab().startHaproxy(lb);
+        await lab().startHaproxy(lb);
       }
       const formationMs = await lab().startCluster();
       console.log(`e2e: ${scenario}: a fresh cluster formed ${formationMs} ms after start`);
@@ -111,7 +111,7 @@ export function describeE2e(title: string, options: E2eOptions, partitions: (e2e
       bundles = synthVmBundles(specPath, join(work, 'first'));
       warren = await WarrenLab.create(bundles, { loadBalancer: options.loadBalancer, extraHosts: options.extraHosts });
       for (const lb of LBS) {
-        warren.startHaproxy(lb);
+        await warren.startHaproxy(lb);
         warren.watchHaproxy(lb);
       }
       const formationMs = await warren.startCluster();
@@ -196,7 +196,7 @@ export function describeE2e(title: string, options: E2eOptions, partitions: (e2e
       expect((await publish(lab(), { queue: 'e2e-vip', url: lab().amqpUrl(), count: 1, connectDeadlineMs: 10_000 })).confirmed).toHaveLength(1);
 
       const backupsBefore = keepalivedLogCount('lb-1', 'Entering BACKUP STATE');
-      lab().startHaproxy('lb-1');
+      await lab().startHaproxy('lb-1');
       for (let i = 0; i < 300 && (keepalivedLogCount('lb-1', 'Entering BACKUP STATE')) === backupsBefore; i++) await sleep(100);
       expect(keepalivedLogCount('lb-1', 'Entering BACKUP STATE')).toBeGreaterThan(backupsBefore);
       // lb-1 (priority 100) is healthy again next to lb-2 (90): with nopreempt the VIP stays for good.

@@ -48,7 +48,7 @@ async function whenRunning(warren: WarrenLab, host: string, expected: readonly s
 }
 
 /** warren's lb-1 haproxy.cfg without the majority check: the AMQP check alone, as before issue 21. */
-function startPlainHaproxy(warren: WarrenLab, bundlesDir: string): void {
+async function startPlainHaproxy(warren: WarrenLab, bundlesDir: string): Promise<void> {
   const cfg = readFileSync(join(bundlesDir, 'etc', 'haproxy', 'haproxy.cfg'), 'utf8');
   const plain = cfg.replace(/^ *tcp-check connect port \d+\n *tcp-check send "GET \/majority[^\n]*\n *tcp-check expect rstring[^\n]*\n/m, '');
   expect(plain).not.toBe(cfg);
@@ -56,7 +56,7 @@ function startPlainHaproxy(warren: WarrenLab, bundlesDir: string): void {
   const dir = join(warren.lab.tempDir, 'lb-plain-haproxy');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'haproxy.cfg'), plain);
-  warren.startHaproxy(PLAIN_LB.name, dir);
+  await warren.startHaproxy(PLAIN_LB.name, dir);
   warren.watchHaproxy(PLAIN_LB.name);
 }
 
@@ -75,7 +75,7 @@ describeE2e(
       const detectionBoundMs = majorityLossDetectionMs(cluster);
       expect(detectionBoundMs).toBeLessThanOrEqual(ROTATION_BOUND_MS - MEASUREMENT_SLACK_MS);
       for (const host of NODES) await warren.rejoinPeers(host);
-      startPlainHaproxy(warren, e2e.bundles().hostDir('lb-1'));
+      await startPlainHaproxy(warren, e2e.bundles().hostDir('lb-1'));
       for (const node of NODES) await warren.waitForHaproxyStatus(PLAIN_LB.name, node, 'UP', 0, 60_000);
 
       // Three publishers through each HAProxy: leastconn gives each node one of them.

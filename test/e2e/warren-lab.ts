@@ -4,7 +4,7 @@
  * /etc/haproxy and /etc/keepalived. Each host has its own PID namespace, so a check on one load balancer
  * sees only its own HAProxy. A client host (and any extra host) runs the AMQP clients.
  */
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../lab/commands';
 import {
@@ -28,6 +28,15 @@ export const CLIENT_HOST = 'client';
 const KEEPALIVED_SCRIPT_USER = 'keepalived_script';
 /** Bound to a fresh folder per start: a stopping keepalived may still hold the previous pid files. */
 const KEEPALIVED_RUN_DIR = '/run/keepalived';
+/**
+ * The folder of the runtime API socket the VM haproxy.cfg names (/run/haproxy/admin.sock), bound to a fresh folder
+ * per start as a real host has its own /run. Shared, it broke starts: HAProxy binds `admin.sock.<pid>.tmp` and renames
+ * it, and two HAProxies started together in hosts of their own PID namespaces have the same pid, so one removed the
+ * other's socket and that one exited ("cannot change UNIX socket ownership"; 1 start in 20 with HAProxy 2.6 here).
+ */
+const HAPROXY_RUN_DIR = '/run/haproxy';
+/** How long a starting HAProxy may take to listen on every port of its haproxy.cfg. */
+const HAPROXY_LISTEN_TIMEOUT_MS = 20_000;
 
 export interface HaproxyStatusChange {
   readonly atMs: number;
@@ -48,8 +57,11 @@ export class WarrenLab {
   private readonly keepaliveds = new Map<string, LabProcess>();
   private readonly watchers = new Map<string, LabProcess>();
   private readonly majorityAgents = new Map<string, LabProcess>();
+  /** HAProxies that exited without stopHaproxy asking them to, with their log. */
+  private readonly haproxyExits = new Map<string, string>();
   private bundles: VmBundles;
   private keepalivedStarts = 0;
+  private haproxyStarts = 0;
 
   private constructor(
     readonly lab: Lab,
@@ -233,21 +245,62 @@ export class WarrenLab {
 
   // ---- HAProxy and Keepalived
 
-  startHaproxy(host: string, etcDir = join(this.bundles.hostDir(host), 'etc', 'haproxy')): LabProcess {
+  /**
+   * Starts HAProxy on `host` with its own /run/haproxy and resolves once it listens on every `bind` port of the
+   * haproxy.cfg; throws with HAProxy's own log if it exits first or does not listen within 20 s.
+   */
+  async startHaproxy(host: string, etcDir = join(this.bundles.hostDir(host), 'etc', 'haproxy')): Promise<LabProcess> {
+    const run = this.freshHaproxyRunDir(host);
     const haproxy = this.lab.spawn(host, ['haproxy', '-db', '-f', '/etc/haproxy/haproxy.cfg'], {
-      bindMounts: [{ source: etcDir, target: '/etc/haproxy' }],
+      bindMounts: [
+        { source: etcDir, target: '/etc/haproxy' },
+        { source: run, target: HAPROXY_RUN_DIR },
+      ],
       root: this.loadBalancer.root,
     });
     this.haproxies.set(host, haproxy);
-    return haproxy;
+    this.haproxyExits.delete(host);
+    let exitCode: number | null | undefined;
+    void haproxy.exited().then((code) => {
+      exitCode = code;
+      if (this.haproxies.get(host) === haproxy) this.haproxyExits.set(host, describeExit(`HAProxy on ${host}`, code, haproxy.logFile));
+    });
+    const ports = bindPortsOf(readFileSync(join(etcDir, 'haproxy.cfg'), 'utf8'));
+    const deadline = Date.now() + HAPROXY_LISTEN_TIMEOUT_MS;
+    for (;;) {
+      if (exitCode !== undefined) throw new Error(describeExit(`HAProxy on ${host}`, exitCode, haproxy.logFile, ` before it listened on ${ports.join(', ')}`));
+      const listening = (await this.lab.run(host, ['ss', '-ltnH'])).stdout;
+      if (ports.every((port) => new RegExp(`:${port}\\s`).test(listening))) return haproxy;
+      if (Date.now() > deadline) {
+        throw new Error(`HAProxy on ${host} did not listen on every port of its haproxy.cfg (${ports.join(', ')}) within ${HAPROXY_LISTEN_TIMEOUT_MS} ms; listening:\n${listening}${logTail(haproxy.logFile)}`);
+      }
+      await sleep(100);
+    }
+  }
+
+  /** One line per HAProxy that exited without stopHaproxy, with the end of its log; empty while all run. */
+  haproxyFailures(): string[] {
+    return [...this.haproxyExits.values()];
   }
 
   async stopHaproxy(host: string): Promise<void> {
     const haproxy = this.haproxies.get(host);
     if (!haproxy) return;
+    this.haproxies.delete(host);
     await haproxy.kill('SIGKILL');
     await haproxy.exited();
-    this.haproxies.delete(host);
+  }
+
+  /** An empty folder for /run/haproxy per start, owned and moded as the package's (haproxy:haproxy 2775). */
+  private freshHaproxyRunDir(host: string): string {
+    const packaged = `${this.loadBalancer.root ?? ''}${HAPROXY_RUN_DIR}`;
+    if (!existsSync(packaged)) mkdirSync(packaged, { recursive: true }); // the bind mount's target, as tmpfiles.d makes it at boot
+    const run = join(this.lab.tempDir, 'run', `${host}-haproxy-${++this.haproxyStarts}`);
+    mkdirSync(run, { recursive: true });
+    const { uid, gid } = statSync(packaged);
+    chownSync(run, uid, gid);
+    chmodSync(run, 0o2775);
+    return run;
   }
 
   /** SIGSTOP (`hung: true`) or SIGCONT of HAProxy's process group: a hung HAProxy is alive but answers nothing. */
@@ -378,6 +431,23 @@ export class WarrenLab {
   private async mustRun(host: string, argv: string[]): Promise<void> {
     const result = await this.lab.run(host, argv);
     if (result.code !== 0) throw new Error(`${host}: ${argv.join(' ')} exited with ${result.code}: ${result.stderr.trim()}`);
+  }
+}
+
+/** The ports of every `bind` line of a haproxy.cfg (`bind :5672`, `bind 10.0.0.5:8404`). */
+export function bindPortsOf(config: string): string[] {
+  return [...new Set([...config.matchAll(/^\s*bind\s+\S*:(\d+)\b/gm)].map((m) => m[1]!))];
+}
+
+function describeExit(what: string, code: number | null, logFile: string, when = ''): string {
+  return `${what} exited ${code === null ? 'on a signal' : `with code ${code}`}${when}${logTail(logFile)}`;
+}
+
+function logTail(logFile: string): string {
+  try {
+    return `\n--- ${logFile} (tail)\n${readFileSync(logFile, 'utf8').slice(-3000)}`;
+  } catch {
+    return `\n--- ${logFile}: unreadable`;
   }
 }
 

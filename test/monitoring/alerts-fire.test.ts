@@ -72,7 +72,8 @@ for (const { line, example, change } of LINES) {
       });
       bundles = synthVmBundles(spec, join(work, 'out'));
       warren = await WarrenLab.create(bundles, { extraHosts: [PROMETHEUS_HOST] });
-      for (const lb of LBS) warren.startHaproxy(lb);
+      // Together, as on real hosts booting at once: each lab start waits until HAProxy listens (or fails with its log).
+      await Promise.all(LBS.map((lb) => warren!.startHaproxy(lb)));
       const formedMs = await warren.startCluster();
       prometheus = await LabPrometheus.start(warren, PROMETHEUS_HOST.name, bundles, TIMINGS);
       const v = warren.rabbitmq.versions;
@@ -90,7 +91,7 @@ for (const { line, example, change } of LINES) {
         const targets = await prom().targets();
         return targets.length === expectedTargets && targets.every((t) => t.health === 'up');
       }, 60_000).catch(async (error: Error) => {
-        throw new Error(`${error.message}: ${JSON.stringify(await prom().targets())}`);
+        throw new Error(`${error.message}: ${JSON.stringify(await prom().targets())}\n${lab().haproxyFailures().join('\n')}`);
       });
       await prom().waitFor('every rule evaluated', async () => (await prom().rules()).every((r) => r.health !== 'unknown'), 30_000);
       const rules = await prom().rules();
