@@ -17,10 +17,13 @@ import { measureGraph } from './graph-timing';
 import { renderTimelineSvg } from './timeline-svg';
 import ensurePackages from '../test/setup/ensure-packages';
 
+/** Issue 15's targets for failover (medians unless named worst), issue 20's for throughput, the synth ones. */
 const TARGETS = {
-  nodeDeathDetectionMaxMs: 2000,
-  vipFailoverDefaultMaxMs: 3000,
-  vipFailoverVrrp3SubSecondMaxMs: 1000,
+  nodeDeathDetectionMedianMaxMs: 800,
+  nodeDeathDetectionMaxMs: 1200,
+  vipFailoverHaproxyMaxMs: 1000,
+  vipFailoverLinkCutMaxMs: 1500,
+  vipFailoverSubSecondMaxMs: 500,
   throughputRatioMin: 0.9,
   synth100NodesMaxMs: 3000,
   synthDefaultCommandMaxMs: 500,
@@ -64,9 +67,10 @@ async function main(): Promise<void> {
     lines[line] = {
       ...lab,
       met: {
-        nodeDeathDetection: lab.nodeDeathDetectionMs.warren.max <= TARGETS.nodeDeathDetectionMaxMs,
-        vipFailoverDefault: Math.max(lab.vipFailoverMs.warren!.haproxyStopped.median, lab.vipFailoverMs.warren!.linkCut.median) <= TARGETS.vipFailoverDefaultMaxMs,
-        vipFailoverVrrp3SubSecond: Math.max(lab.vipFailoverMs.vrrp3SubSecond!.haproxyStopped.median, lab.vipFailoverMs.vrrp3SubSecond!.linkCut.median) <= TARGETS.vipFailoverVrrp3SubSecondMaxMs,
+        nodeDeathDetection: lab.nodeDeathDetectionMs.warren.median <= TARGETS.nodeDeathDetectionMedianMaxMs && lab.nodeDeathDetectionMs.warren.max <= TARGETS.nodeDeathDetectionMaxMs,
+        vipFailoverHaproxy: Math.max(lab.vipFailoverMs.warren!.haproxyStopped.median, lab.vipFailoverMs.warren!.haproxyHung?.median ?? Infinity) <= TARGETS.vipFailoverHaproxyMaxMs,
+        vipFailoverLinkCut: lab.vipFailoverMs.warren!.linkCut.median <= TARGETS.vipFailoverLinkCutMaxMs,
+        vipFailoverSubSecond: Math.max(lab.vipFailoverMs.subSecond!.haproxyStopped.median, lab.vipFailoverMs.subSecond!.linkCut.median) <= TARGETS.vipFailoverSubSecondMaxMs,
         throughputRatio: lab.publishThroughput.ratio.median >= TARGETS.throughputRatioMin,
       },
     };

@@ -1,27 +1,34 @@
 /**
- * The script Keepalived runs to decide whether this host's HAProxy serves. It asks HAProxy's monitor URI
- * over HTTP, so a hung HAProxy (process alive, event loop stuck) fails just like a dead one; a process-name
- * check (`pidof`, `killall -0`) cannot tell the two apart, and `vrrp_track_process` fails in network
- * namespaces and containers. keepalived 2.2 runs a script at most once a second, so one run asks every
- * 100 ms for most of the interval and ends as soon as it has decided: a failure is acted on within
- * `failAfterMs` of its start, not at the next run. Needs only bash (5.0 or later, for $EPOCHREALTIME).
+ * How Keepalived learns whether this host's HAProxy serves. A long-running checker asks HAProxy's monitor URI
+ * every 100 ms, so a hung HAProxy (process alive, event loop stuck) fails just like a dead one (a process-name
+ * check cannot tell them apart, and `vrrp_track_process` fails in network namespaces and containers). It writes
+ * its verdict to a file Keepalived tracks (`track_file`, read through inotify the moment it changes), because
+ * keepalived 2.2 runs a script at most once a second: a failure landing between two runs waited for the next one.
+ * A file Keepalived tracks reads as "fine" when it is missing or stale, so a once-a-second watchdog script also
+ * fails when the checker stopped writing. Both need only bash (5.0 or later, for $EPOCHREALTIME); neither forks.
  */
 import type { ResolvedCluster } from '../model';
 
-/** Where the script lives on a load-balancer host; keepalived.conf points here. */
+/** The watchdog script keepalived runs; keepalived.conf points here. */
 export const HAPROXY_CHECK_SCRIPT_PATH = '/etc/keepalived/check-haproxy.sh';
+/** The checker program its systemd unit runs. */
+export const HAPROXY_CHECKER_PATH = '/usr/local/lib/warren/haproxy-checker.sh';
+/** The checker's runtime directory (systemd `RuntimeDirectory`, kept across restarts so Keepalived's inotify watch stays). */
+export const HAPROXY_CHECKER_STATE_DIR = '/run/warren-haproxy-check';
+/** `1` while HAProxy does not serve, `0` while it does: the file Keepalived tracks. */
+export const HAPROXY_FAILING_FILE = `${HAPROXY_CHECKER_STATE_DIR}/failing`;
 
-/** Pause between two questions to HAProxy within one run. */
+/** Pause between two questions to HAProxy. */
 const PROBE_INTERVAL_MS = 100;
 /** How long one question may wait for the status line: HAProxy answers its monitor URI itself, in microseconds. */
 const PROBE_TIMEOUT_MS = 200;
-/** The part of each interval a run leaves free: keepalived skips a run (a gap of a whole interval) while the last one still runs. */
-const UNCOVERED_MS = 350;
+/** A heartbeat older than this fails the watchdog: the checker writes one every 300 ms at worst (timeout + pause). */
+const STALE_AFTER_MS = 1500;
 
 /**
- * What the script asks, `GET http://<address>:<port><path>` answered `200`, and when it decides: it fails once
+ * What the checker asks, `GET http://<address>:<port><path>` answered `200`, and when it decides: failing once
  * `failAfterMs` passed without a 200, or after two refused connections in a row (nothing listens: HAProxy is not
- * running); it passes once it has asked for `passAfterMs` and the last answer was 200.
+ * running); serving again once every answer for `passAfterMs` was 200.
  */
 export interface HaproxyProbe {
   readonly address: string;
@@ -31,6 +38,10 @@ export interface HaproxyProbe {
   readonly probeTimeoutMs: number;
   readonly failAfterMs: number;
   readonly passAfterMs: number;
+  /** Where the verdict goes: `failing`, and `heartbeat` (the checker's clock in ms at its last question). */
+  readonly stateDir: string;
+  /** The watchdog fails on a heartbeat older than this. */
+  readonly staleAfterMs: number;
 }
 
 export function haproxyProbeFromCluster(cluster: ResolvedCluster): HaproxyProbe {
@@ -44,29 +55,26 @@ export function haproxyProbeFromCluster(cluster: ResolvedCluster): HaproxyProbe 
     probeIntervalMs: PROBE_INTERVAL_MS,
     probeTimeoutMs: PROBE_TIMEOUT_MS,
     failAfterMs: check.failAfterMs,
-    passAfterMs: check.intervalSeconds * 1000 - UNCOVERED_MS,
+    passAfterMs: check.rise * check.intervalSeconds * 1000,
+    stateDir: HAPROXY_CHECKER_STATE_DIR,
+    staleAfterMs: STALE_AFTER_MS,
   };
 }
 
-/** The longest one run can last: a failure that starts just before it would pass, then the wait to fail. */
-export function longestProbeRunMs(probe: HaproxyProbe): number {
-  return probe.passAfterMs + probe.failAfterMs + probe.probeTimeoutMs + probe.probeIntervalMs;
-}
-
 const seconds = (ms: number) => String(ms / 1000);
+/** Milliseconds in $t, without a fork: $EPOCHREALTIME is seconds.microseconds (the separator follows the locale). */
+const CLOCK = 'clock() { t=${EPOCHREALTIME//[!0-9]/}; t=$((10#$t / 1000)); }';
 
-export function renderHaproxyCheckScript(probe: HaproxyProbe): string {
+/** The long-running checker: one question every probe interval, the verdict written only when it changes. */
+export function renderHaproxyChecker(probe: HaproxyProbe): string {
   return [
     '#!/bin/bash',
-    '# Keepalived check, generated by warren: succeeds only when HAProxy answers its monitor URI with 200.',
-    '# HAProxy answers 503 when it sees no RabbitMQ node up, which also hands the virtual IP to a load balancer',
-    '# that does. A hung HAProxy fails like a dead one. keepalived runs this at most once a second, so one run',
-    `# asks every ${probe.probeIntervalMs} ms and ends once it has decided: it fails after ${probe.failAfterMs} ms without a 200 (a single`,
-    `# slow answer is not enough) or two refused connections in a row (HAProxy not running), and passes once it`,
-    `# has asked for ${probe.passAfterMs} ms and the last answer was 200.`,
+    '# HAProxy checker for Keepalived, generated by warren: writes 0 to failing while HAProxy answers its monitor URI',
+    '# with 200, 1 otherwise. HAProxy answers 503 when it sees no RabbitMQ node up, which also hands the virtual IP to a',
+    `# load balancer that does. Asks every ${probe.probeIntervalMs} ms; fails after ${probe.failAfterMs} ms without a 200 (a single slow answer is`,
+    `# not enough) or two refused connections in a row (HAProxy not running); serves again after ${probe.passAfterMs} ms of 200s.`,
     'exec 2>/dev/null',
-    '# Milliseconds in $t, without a fork: $EPOCHREALTIME is seconds.microseconds (the separator follows the locale).',
-    'clock() { t=${EPOCHREALTIME//[!0-9]/}; t=$((10#$t / 1000)); }',
+    CLOCK,
     'ask() {',
     `  exec 3<>/dev/tcp/${probe.address}/${probe.port} || return 2`,
     `  printf 'GET ${probe.path} HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3`,
@@ -75,18 +83,46 @@ export function renderHaproxyCheckScript(probe: HaproxyProbe): string {
     '  exec 3<&-',
     '  [[ $status == "HTTP/1."?" 200 "* ]]',
     '}',
-    'clock; start=$t last_ok=$t refused=0',
+    '# Both files are rewritten in place (`1<>`, no truncation, always as long): a reader never finds them empty.',
+    '# A pause without forking sleep: a read that times out on a pipe nobody writes to.',
+    'exec {pause}<> <(:)',
+    `state=${probe.stateDir}`,
+    '# A restart keeps the last verdict (a restarted checker does not move the virtual IP); none yet means failing.',
+    'failing=1; read -r failing < "$state/failing"; [[ $failing == 0 ]] || failing=1',
+    'printf \'%s\\n\' "$failing" 1<> "$state/failing"',
+    "clock; last_ok=$t serving_since='' refused=0",
     'while :; do',
     '  ask',
     '  result=$?; clock',
     '  case $result in',
-    `    0) last_ok=$t refused=0; ((t - start >= ${probe.passAfterMs})) && exit 0 ;;`,
-    '    2) ((++refused >= 2)) && exit 1 ;;',
-    '    *) refused=0 ;;',
+    '    0) last_ok=$t refused=0; serving_since=${serving_since:-$t} ;;',
+    "    2) ((++refused)); serving_since='' ;;",
+    "    *) refused=0 serving_since='' ;;",
     '  esac',
-    `  ((t - last_ok >= ${probe.failAfterMs})) && exit 1`,
-    `  sleep ${seconds(probe.probeIntervalMs)}`,
+    '  verdict=$failing',
+    `  if ((refused >= 2 || t - last_ok >= ${probe.failAfterMs})); then verdict=1`,
+    `  elif [[ $serving_since ]] && ((t - serving_since >= ${probe.passAfterMs})); then verdict=0; fi`,
+    '  [[ $verdict == "$failing" ]] || { failing=$verdict; printf \'%s\\n\' "$failing" 1<> "$state/failing"; }',
+    '  printf \'%s\\n\' "$t" 1<> "$state/heartbeat"',
+    `  read -r -t ${seconds(probe.probeIntervalMs)} -u "$pause"`,
     'done',
+    '',
+  ].join('\n');
+}
+
+/** The watchdog Keepalived runs once a second: the checker's verdict, and that the checker still writes one. */
+export function renderHaproxyCheckScript(probe: HaproxyProbe): string {
+  return [
+    '#!/bin/bash',
+    '# Keepalived check, generated by warren: succeeds while warren-haproxy-check.service says HAProxy serves and',
+    `# has written its heartbeat within the last ${probe.staleAfterMs} ms. Keepalived also tracks the verdict file itself`,
+    '# (track_file, acted on the moment it changes); this script catches a checker that died or hangs.',
+    'exec 2>/dev/null',
+    CLOCK,
+    `read -r failing < ${probe.stateDir}/failing && read -r beat < ${probe.stateDir}/heartbeat || exit 1`,
+    '[[ $failing == 0 && $beat =~ ^[0-9]+$ ]] || exit 1',
+    'clock',
+    `((t - beat <= ${probe.staleAfterMs}))`,
     '',
   ].join('\n');
 }

@@ -8,6 +8,7 @@ export interface KeepalivedConfig {
   readonly header: readonly string[];
   readonly global: KeepalivedGlobal;
   readonly scripts: readonly VrrpScript[];
+  readonly trackFiles: readonly TrackFile[];
   readonly instances: readonly VrrpInstance[];
 }
 
@@ -29,6 +30,14 @@ export interface VrrpScript {
   readonly timeoutSeconds: number;
   readonly rise: number;
   readonly fall: number;
+}
+
+/** A file keepalived watches with inotify and reads as a number the moment it is written. */
+export interface TrackFile {
+  readonly name: string;
+  readonly path: string;
+  /** Written at start when the file does not exist, so a host whose checker has not spoken yet starts failing. */
+  readonly initialValue: number;
 }
 
 export interface VrrpNotify {
@@ -59,5 +68,7 @@ export interface VrrpInstance {
   readonly virtualAddresses: readonly { readonly address: string; readonly prefixLength: number; readonly device: string }[];
   /** `weight` 0: a failing script puts the instance in FAULT instead of changing its priority. */
   readonly trackScripts: readonly { readonly name: string; readonly weight: number }[];
+  /** `weight` 0: a non-zero value puts the instance in FAULT; otherwise the value times the weight is added to the priority. */
+  readonly trackFiles: readonly { readonly name: string; readonly weight: number }[];
   readonly notify: VrrpNotify;
 }

@@ -5,18 +5,19 @@
  */
 import type { ResolvedCluster, SecretValues } from '../model/internal';
 import { secretValue, secretValueRules, SpecError } from '../model/internal';
-import { HAPROXY_CHECK_SCRIPT_PATH, haproxyProbeFromCluster, longestProbeRunMs } from './check-script';
+import { HAPROXY_CHECK_SCRIPT_PATH, HAPROXY_FAILING_FILE, haproxyProbeFromCluster } from './check-script';
 import type { KeepalivedConfig, VrrpInstance } from './config';
 
 const CHECK_SCRIPT_NAME = 'chk_haproxy';
+const FAILING_FILE_NAME = 'haproxy_failing';
 /** keepalived's convention for the unprivileged script user; the VM bundle creates it. */
 export const KEEPALIVED_SCRIPT_USER = 'keepalived_script';
 
 /**
- * Longest time from the holder losing its HAProxy, or its link, to a backup holding the virtual IP. A run of the
- * check starts at most `interval - passAfter` after the failure and fails two probes later when nothing listens
- * (`haproxyDeadMs`), or after `failAfterMs` (plus one probe's timeout) when HAProxy hangs (`haproxyHungMs`); each
- * further `fall` costs one interval. A FAULT holder (weight 0) sends a priority-0 advert and the backup takes over
+ * Longest time from the holder losing its HAProxy, or its link, to a backup holding the virtual IP. The checker asks
+ * every probe interval and writes its verdict at once: two refused questions after HAProxy died (`haproxyDeadMs`), or
+ * `failAfterMs` without a 200 (plus one question's timeout and pause) when it hangs (`haproxyHungMs`). Keepalived
+ * reads the file the moment it changes. A FAULT holder (weight 0) sends a priority-0 advert and the backup takes over
  * after its skew time, under one advert interval; a holder whose priority only dropped is ignored by the backup,
  * which waits out 3 adverts plus the skew. A holder cut off sends nothing: 3 adverts plus the skew (`linkCutMs`).
  */
@@ -24,12 +25,11 @@ export function vipFailoverBoundsMs(cluster: ResolvedCluster): { readonly haprox
   const k = cluster.loadBalancer?.keepalived;
   if (!k) throw new Error(`cluster "${cluster.name}" has no loadBalancer section; it has no virtual IP to move`);
   const probe = haproxyProbeFromCluster(cluster);
-  const startMs = k.check.intervalSeconds * 1000 - probe.passAfterMs + (k.check.fall - 1) * k.check.intervalSeconds * 1000;
   const masterDownMs = 4 * k.advertIntervalMs;
   const takeoverMs = k.check.weight === 0 ? k.advertIntervalMs : masterDownMs;
   return {
-    haproxyDeadMs: startMs + 2 * probe.probeIntervalMs + takeoverMs,
-    haproxyHungMs: startMs + probe.failAfterMs + probe.probeTimeoutMs + probe.probeIntervalMs + takeoverMs,
+    haproxyDeadMs: 2 * probe.probeIntervalMs + takeoverMs,
+    haproxyHungMs: probe.failAfterMs + probe.probeTimeoutMs + probe.probeIntervalMs + takeoverMs,
     linkCutMs: masterDownMs,
   };
 }
@@ -39,7 +39,6 @@ export function keepalivedConfigsFromCluster(cluster: ResolvedCluster, secrets: 
   if (!lb?.virtualIp) return [];
   const k = lb.keepalived;
   const vip = lb.virtualIp;
-  const probe = haproxyProbeFromCluster(cluster);
   // The CLI judges secret values with the spec; a library caller that skipped that still gets the same problems.
   const secretProblems = secretValueRules(cluster, secrets);
   if (secretProblems.length > 0) throw new SpecError(secretProblems);
@@ -71,6 +70,8 @@ export function keepalivedConfigsFromCluster(cluster: ResolvedCluster, secrets: 
       ...(password !== undefined && { authentication: { type: 'PASS', password } }),
       virtualAddresses: [{ address: vip.address, prefixLength: vip.prefixLength, device: k.interface }],
       trackScripts: [{ name: CHECK_SCRIPT_NAME, weight: k.check.weight }],
+      // The file holds 1 while failing: a negative weight lowers the priority by its size, as a failing script does.
+      trackFiles: [{ name: FAILING_FILE_NAME, weight: -Math.abs(k.check.weight) }],
       notify: k.notify,
     };
     const config: KeepalivedConfig = {
@@ -84,11 +85,14 @@ export function keepalivedConfigsFromCluster(cluster: ResolvedCluster, secrets: 
           name: CHECK_SCRIPT_NAME,
           path: HAPROXY_CHECK_SCRIPT_PATH,
           intervalSeconds: k.check.intervalSeconds,
-          timeoutSeconds: Math.ceil(longestProbeRunMs(probe) / 1000) + 1,
-          rise: k.check.rise,
+          timeoutSeconds: 1,
+          // The checker already waited checkRise intervals of 200s before it wrote 0.
+          rise: 1,
           fall: k.check.fall,
         },
       ],
+      // A host whose checker has not written yet starts failing.
+      trackFiles: [{ name: FAILING_FILE_NAME, path: HAPROXY_FAILING_FILE, initialValue: 1 }],
       instances: [instance],
     };
     return { host: host.host, config };

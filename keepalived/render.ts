@@ -1,5 +1,5 @@
 /** renderKeepalivedConfig: the one place a typed KeepalivedConfig becomes keepalived.conf text. */
-import type { KeepalivedConfig, KeepalivedGlobal, VrrpInstance, VrrpNotify, VrrpScript } from './config';
+import type { KeepalivedConfig, KeepalivedGlobal, TrackFile, VrrpInstance, VrrpNotify, VrrpScript } from './config';
 
 const INDENT = '    ';
 
@@ -31,6 +31,11 @@ function renderScript(script: VrrpScript): string[] {
   ]);
 }
 
+function renderTrackFile(file: TrackFile): string[] {
+  return block(`track_file ${file.name}`, [`file "${file.path}"`, `init_file ${file.initialValue}`]);
+}
+
+
 const NOTIFY_KEYWORDS: readonly (readonly [keyof VrrpNotify, string])[] = [
   ['master', 'notify_master'],
   ['backup', 'notify_backup'],
@@ -61,6 +66,8 @@ function renderInstance(instance: VrrpInstance): string[] {
       'track_script',
       instance.trackScripts.map((track) => (track.weight === 0 ? track.name : `${track.name} weight ${track.weight}`)),
     ),
+    // A track file's weight defaults to 1 (a failing host would gain priority), so it is always written.
+    ...(instance.trackFiles.length > 0 ? block('track_file', instance.trackFiles.map((track) => `${track.name} weight ${track.weight}`)) : []),
     ...NOTIFY_KEYWORDS.flatMap(([key, keyword]) => (instance.notify[key] ? [`${keyword} "${instance.notify[key]}"`] : [])),
   ]);
 }
@@ -70,6 +77,7 @@ export function renderKeepalivedConfig(config: KeepalivedConfig): string {
     config.header.map((line) => `# ${line}`),
     renderGlobal(config.global),
     ...config.scripts.map(renderScript),
+    ...config.trackFiles.map(renderTrackFile),
     ...config.instances.map(renderInstance),
   ];
   return `${blocks.map((lines) => lines.join('\n')).join('\n\n')}\n`;

@@ -4,7 +4,16 @@
  * get HAProxy and, with a virtual IP, Keepalived and its check script.
  */
 import { haproxyConfigFromCluster, renderHaproxyConfig } from '../haproxy';
-import { HAPROXY_CHECK_SCRIPT_PATH, KEEPALIVED_SCRIPT_USER, haproxyProbeFromCluster, keepalivedConfigsFromCluster, renderHaproxyCheckScript, renderKeepalivedConfig } from '../keepalived';
+import {
+  HAPROXY_CHECK_SCRIPT_PATH,
+  HAPROXY_CHECKER_PATH,
+  KEEPALIVED_SCRIPT_USER,
+  haproxyProbeFromCluster,
+  keepalivedConfigsFromCluster,
+  renderHaproxyCheckScript,
+  renderHaproxyChecker,
+  renderKeepalivedConfig,
+} from '../keepalived';
 import {
   pemFileContent,
   renderDefinitions,
@@ -25,6 +34,7 @@ import {
 } from '../model/internal';
 import type { InstallPlan, InstalledFile } from './install-plan';
 import { renderInstallScript } from './install-script';
+import { HAPROXY_CHECKER_SERVICE, HAPROXY_CHECKER_UNIT_PATH, renderHaproxyCheckerUnit } from './haproxy-checker-unit';
 import { MAJORITY_AGENT_SERVICE, MAJORITY_AGENT_UNIT_PATH, renderMajorityAgentUnit } from './majority-agent-unit';
 import { rabbitmqPackagePlan } from './rabbitmq-apt';
 
@@ -159,7 +169,11 @@ function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues): {
     haproxyConfigFromCluster(cluster, secrets, { target: 'vm', serverAddress: (node) => node.address ?? node.host }),
   );
   const keepalived = new Map(keepalivedConfigsFromCluster(cluster, secrets).map(({ host, config }) => [host, renderKeepalivedConfig(config)]));
-  const checkScript = renderHaproxyCheckScript(haproxyProbeFromCluster(cluster));
+  const probe = haproxyProbeFromCluster(cluster);
+  const checkScript = renderHaproxyCheckScript(probe);
+  const checker = renderHaproxyChecker(probe);
+  const checkerUnit = renderHaproxyCheckerUnit(cluster);
+  const checkerFile = (destination: string, mode: InstalledFile['mode']): InstalledFile => ({ source: inBundle(destination), destination, mode, owner: 'root', group: 'root', service: HAPROXY_CHECKER_SERVICE });
   return lb.hosts.map((host) => {
     const keepalivedConf = keepalived.get(host.host);
     const haproxyFile: InstalledFile = { source: inBundle(VM_PATHS.haproxyCfg), destination: VM_PATHS.haproxyCfg, mode: '0644', owner: 'root', group: 'root', service: 'haproxy' };
@@ -168,6 +182,8 @@ function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues): {
           // keepalived.conf may carry the VRRP password; enable_script_security wants root-owned, non-writable scripts.
           { source: inBundle(VM_PATHS.keepalivedConf), destination: VM_PATHS.keepalivedConf, mode: '0600', owner: 'root', group: 'root', service: 'keepalived' },
           { source: inBundle(HAPROXY_CHECK_SCRIPT_PATH), destination: HAPROXY_CHECK_SCRIPT_PATH, mode: '0755', owner: 'root', group: 'root', service: 'keepalived' },
+          checkerFile(HAPROXY_CHECKER_PATH, '0755'),
+          checkerFile(HAPROXY_CHECKER_UNIT_PATH, '0644'),
         ]
       : [];
     return {
@@ -177,6 +193,8 @@ function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues): {
           ? ([
               [VM_PATHS.keepalivedConf, keepalivedConf, 'secret'],
               [HAPROXY_CHECK_SCRIPT_PATH, checkScript, 'executable'],
+              [HAPROXY_CHECKER_PATH, checker, 'executable'],
+              [HAPROXY_CHECKER_UNIT_PATH, checkerUnit, 'plain'],
             ] as BundleFile[])
           : []),
       ],
@@ -185,6 +203,7 @@ function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues): {
         description: `load balancer of cluster "${cluster.name}"${keepalivedConf ? ` (priority ${host.priority} for ${lb.virtualIp!.address})` : ''}`,
         packages: keepalivedConf ? ['haproxy', 'keepalived'] : ['haproxy'],
         systemUsers: keepalivedConf ? [KEEPALIVED_SCRIPT_USER] : [],
+        runtimeDirectories: keepalivedConf ? [{ path: probe.stateDir, owner: KEEPALIVED_SCRIPT_USER }] : [],
         hostsEntries: hostsEntries(cluster),
         files: [haproxyFile, ...keepalivedFiles],
         checks: [
@@ -197,7 +216,8 @@ function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues): {
             ? [{ program: 'keepalived', command: 'keepalived -t -f {file}', source: inBundle(VM_PATHS.keepalivedConf), reads: 'host' as const }]
             : []),
         ],
-        services: keepalivedConf ? ['haproxy', 'keepalived'] : ['haproxy'],
+        // The checker first: its folder must exist when Keepalived starts watching it.
+        services: keepalivedConf ? ['haproxy', HAPROXY_CHECKER_SERVICE, 'keepalived'] : ['haproxy'],
         reloadOnChange: ['haproxy', 'keepalived'],
         afterStart: [],
       },

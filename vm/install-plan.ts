@@ -42,6 +42,12 @@ export interface InstallPlan {
   readonly rabbitmq?: RabbitmqPackagePlan;
   /** System users to create when missing (`useradd --system`). */
   readonly systemUsers: readonly string[];
+  /**
+   * Folders under /run a service's unit creates (`RuntimeDirectory`) that another program's check needs before the
+   * service first starts (keepalived -t resolves the folder of a file it tracks); created after the users.
+   * @default []
+   */
+  readonly runtimeDirectories?: readonly { readonly path: string; readonly owner: string }[];
   /** `address name` lines kept in a marked block of /etc/hosts, so node names resolve. */
   readonly hostsEntries: readonly { readonly address: string; readonly name: string }[];
   readonly files: readonly InstalledFile[];

@@ -321,6 +321,9 @@ export function renderInstallScript(plan: InstallPlan): string {
     // Under --root nothing outside that folder changes: the user is created on the real install only.
     lines.push(`[ -n "$root" ] || getent passwd ${user} >/dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin ${user}`);
   }
+  for (const dir of plan.runtimeDirectories ?? []) {
+    lines.push(`[ -n "$root" ] || install -d -m 0755 -o ${dir.owner} -g ${dir.owner} ${dir.path}`);
+  }
   if (plan.checks.length > 0) {
     lines.push('', '# Validate the new configuration before replacing anything.');
     for (const check of plan.checks) lines.push(...checkLines(plan, check));

@@ -71,8 +71,9 @@ export const keepalivedSchema = z
     advertIntervalMs: wholeNumber(10, 255_000, 'an advertisement interval in milliseconds')
       .optional()
       .describe(
-        'Interval between VRRP advertisements; a backup takes over after about 3 missed ones. Whole seconds with VRRPv2, 10 ms steps with VRRPv3. ' +
-          '@default - 250 with VRRPv3 (a silent holder is replaced after 3 x 250 ms + up to 250 ms of skew, about 0.9 s; 4 adverts a second to each peer, and a holder starved of CPU for 0.75 s loses the virtual IP), 1000 with VRRPv2',
+        'Interval between VRRP advertisements; a backup takes over after about 3 missed ones, or within one interval of a failing holder\'s priority-0 advert. Whole seconds with VRRPv2, 10 ms steps with VRRPv3. ' +
+          'The sub-second option is 100: the virtual IP moves within 0.3 s of HAProxy dying and 0.4 s of the holder going silent, for 10 adverts a second to each peer, and a holder starved of CPU for 0.3 s loses the virtual IP (one cut of every client connection). ' +
+          '@default - 250 with VRRPv3 (a silent holder is replaced after 3 x 250 ms + up to 250 ms of skew, at most 1 s; 4 adverts a second to each peer, and a holder starved of CPU for 0.75 s loses the virtual IP), 1000 with VRRPv2',
       ),
     peering: z
       .enum(['unicast', 'multicast'])
@@ -94,24 +95,26 @@ export const keepalivedSchema = z
       .describe('VRRPv2 PASS authentication (at most 8 characters, sent in clear text; it only guards against mistakes). @default - no authentication'),
     checkIntervalSeconds: wholeNumber(1, 3600, 'a whole number of seconds (keepalived 2.2 runs scripts at most once a second)')
       .default(1)
-      .describe('Interval of the script that checks HAProxy serves. Each run asks HAProxy every 100 ms for most of the interval and ends as soon as it has decided, so a failure is noticed within checkFailAfterMs, not at the next run. @default 1'),
+      .describe('Interval of the watchdog script that fails when the HAProxy checker (warren-haproxy-check.service, asking HAProxy every 100 ms) stops writing its verdict. The verdict itself is a file Keepalived reads the moment it changes, so a failure is acted on at once, not at the next run. @default 1'),
     checkFailAfterMs: wholeNumber(200, 10_000, 'a time in milliseconds')
       .default(500)
       .describe(
-        'How long HAProxy may leave its health URI without a 200 (hung, or 503 because it sees no node up) before the check fails; two refused connections in a row (HAProxy not running) fail it at once. ' +
+        'How long HAProxy may leave its health URI without a 200 (hung, or 503 because it sees no node up) before the checker says it fails; two refused connections in a row (HAProxy not running) fail it at once. Shorter moves the virtual IP sooner after a hang and on shorter stalls. ' +
           '@default 500 (a single slow answer, e.g. a 300 ms stall, moves nothing)',
       ),
-    checkRise: wholeNumber(1, 20, 'a number of checks').default(2).describe('Successful checks before a host counts as healthy again. @default 2'),
+    checkRise: wholeNumber(1, 20, 'a number of checks')
+      .default(2)
+      .describe('A host counts as healthy again after checkRise x checkIntervalSeconds of uninterrupted 200s from HAProxy. @default 2'),
     checkFall: wholeNumber(1, 20, 'a number of checks')
       .default(1)
-      .describe('Failed script runs before a host gives up the virtual IP; one run already waits checkFailAfterMs before it fails. @default 1'),
+      .describe('Failed watchdog runs (a silent checker) before a host gives up the virtual IP; the checker\'s own verdict acts at once. @default 1'),
     checkWeight: z
       .int('is not a check weight; give an integer between -253 and 253')
       .min(-253, 'is not a check weight; give an integer between -253 and 253')
       .max(253, 'is not a check weight; give an integer between -253 and 253')
       .optional()
       .describe(
-        'Priority change when the check fails (negative) or passes (positive); 0 puts a failing host in FAULT, which sends a priority-0 advert so a backup takes over within about 0.2 s. ' +
+        'Priority change when the check fails (negative) or passes (positive); 0 puts a failing host in FAULT, which sends a priority-0 advert so a backup takes over within one advert interval. ' +
           'A negative weight keeps the virtual IP on some host when every check fails, but a backup then waits 3 adverts to take over. @default 0',
       ),
     notify: z

@@ -68,6 +68,11 @@ export function describeE2e(title: string, options: E2eOptions, partitions: (e2e
     expect(lab().haproxyStatus(lb, server), `${server} in HAProxy on ${lb}`).toBe(status);
   }
 
+  /** Until the last line Keepalived on `host` logged says BACKUP (at most 10 s). */
+  async function waitForBackup(host: string): Promise<void> {
+    for (let i = 0; i < 100 && !readFileSync(lab().keepalivedLogFile(host), 'utf8').trimEnd().split('\n').at(-1)!.includes('BACKUP'); i++) await sleep(100);
+  }
+
   function keepalivedLogCount(host: string, text: string): number {
     return count(readFileSync(lab().keepalivedLogFile(host), 'utf8'), text);
   }
@@ -187,6 +192,8 @@ export function describeE2e(title: string, options: E2eOptions, partitions: (e2e
       const bounds = vipFailoverBoundsMs(bundles.cluster);
       expect(k.nopreempt).toBe(true);
       expect((await lab().vipHolders())).toEqual(['lb-1']);
+      // A real failover needs somewhere to go: lb-2 out of its start-up FAULT (its checker wants 2 s of 200s first).
+      await waitForBackup('lb-2');
 
       const stoppedAt = Date.now();
       await lab().stopHaproxy('lb-1');
@@ -224,9 +231,9 @@ export function describeE2e(title: string, options: E2eOptions, partitions: (e2e
       const bounds = vipFailoverBoundsMs(bundles.cluster);
       expect(await lab().vipHolders()).toEqual(['lb-1']);
       // lb-2 is back in BACKUP after scenario 4's cut link, so a real failover has somewhere to go.
-      for (let i = 0; i < 100 && !readFileSync(lab().keepalivedLogFile('lb-2'), 'utf8').trimEnd().split('\n').at(-1)!.includes('BACKUP'); i++) await sleep(100);
+      await waitForBackup('lb-2');
       const faultsBefore = keepalivedLogCount('lb-1', 'Entering FAULT STATE');
-      // Three stalls 1.3 s apart land at different points of the check's one-second runs.
+      // Three stalls 1.3 s apart, each shorter than checkFailAfterMs (500 ms): the checker keeps writing 0.
       for (let i = 0; i < 3; i++) {
         await lab().pauseHaproxy('lb-1', true);
         await sleep(300);

@@ -5,7 +5,8 @@
  * sees only its own HAProxy. A client host (and any extra host) runs the AMQP clients.
  */
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { HAPROXY_CHECKER_PATH, HAPROXY_CHECKER_STATE_DIR } from '../../keepalived';
 import { runCommand } from '../lab/commands';
 import {
   createLab,
@@ -55,6 +56,7 @@ export class WarrenLab {
   private readonly nodes = new Map<string, RabbitmqNode>();
   private readonly haproxies = new Map<string, LabProcess>();
   private readonly keepaliveds = new Map<string, LabProcess>();
+  private readonly checkers = new Map<string, LabProcess>();
   private readonly watchers = new Map<string, LabProcess>();
   private readonly majorityAgents = new Map<string, LabProcess>();
   /** HAProxies that exited without stopHaproxy asking them to, with their log. */
@@ -310,8 +312,27 @@ export class WarrenLab {
     await haproxy.kill(hung ? 'SIGSTOP' : 'SIGCONT');
   }
 
-  /** Keepalived in the foreground with its own pid files, and /etc/passwd knowing the check script's user. */
+  /**
+   * Keepalived in the foreground with its own pid files, and /etc/passwd knowing the check script's user; before it, the
+   * bundle's HAProxy checker (warren-haproxy-check.service on a real host: its ExecStart, as root here) writing into a
+   * state folder of the host that outlives restarts, as the unit's preserved RuntimeDirectory does.
+   */
   startKeepalived(host: string, etcDir = join(this.bundles.hostDir(host), 'etc', 'keepalived')): LabProcess {
+    const state = join(this.lab.tempDir, 'run', `${host}-haproxy-check`);
+    mkdirSync(state, { recursive: true });
+    mkdirSync(`${this.loadBalancer.root ?? ''}${HAPROXY_CHECKER_STATE_DIR}`, { recursive: true });
+    const programDir = dirname(HAPROXY_CHECKER_PATH);
+    mkdirSync(`${this.loadBalancer.root ?? ''}${programDir}`, { recursive: true });
+    this.checkers.set(
+      host,
+      this.lab.spawn(host, [HAPROXY_CHECKER_PATH], {
+        bindMounts: [
+          { source: join(etcDir, '..', '..', programDir.slice(1)), target: programDir },
+          { source: state, target: HAPROXY_CHECKER_STATE_DIR },
+        ],
+        root: this.loadBalancer.root,
+      }),
+    );
     const users = join(this.lab.tempDir, 'users');
     const etc = `${this.loadBalancer.root ?? ''}/etc`;
     mkdirSync(users, { recursive: true });
@@ -332,6 +353,7 @@ export class WarrenLab {
         bindMounts: [
           { source: installed, target: '/etc/keepalived' },
           { source: run, target: KEEPALIVED_RUN_DIR },
+          { source: state, target: HAPROXY_CHECKER_STATE_DIR },
           { source: join(users, 'passwd'), target: '/etc/passwd' },
           { source: join(users, 'group'), target: '/etc/group' },
         ],
@@ -354,6 +376,10 @@ export class WarrenLab {
     await keepalived.kill('SIGTERM');
     await keepalived.exited();
     this.keepaliveds.delete(host);
+    const checker = this.checkers.get(host);
+    await checker?.kill('SIGTERM');
+    await checker?.exited();
+    this.checkers.delete(host);
   }
 
   /** The load-balancer hosts whose eth0 carries the virtual IP right now (read from outside, no route needed). */

@@ -2,7 +2,7 @@
 # Runs warren's haproxy.cfg (VM target, unchanged) with the real HAProxy of one build in private network and mount
 # namespaces, nodes stood in for by an HTTP server on every node address; then uses the runtime API socket and the
 # stats port as an operator, Prometheus and Keepalived would. Arguments: root ('' for this machine), a folder with
-# haproxy.cfg, check-haproxy.sh and stand-in.cjs, the stats password, a node name, the stand-in's listeners (address:port).
+# haproxy.cfg, haproxy-checker.sh, check-haproxy.sh and stand-in.cjs, the stats password, a node name, the stand-in's listeners (address:port).
 set -u
 root=$1 dir=$2 password=$3 node=$4
 shift 4
@@ -55,5 +55,9 @@ echo "metrics-stats: $(curl -s --max-time 5 -o "$dir/metrics.txt" -w '%{http_cod
 echo "page-anonymous: $(curl -s --max-time 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:8404/)"
 echo "page-stats: $(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -u "stats:$password" http://127.0.0.1:8404/)"
 echo "healthz-anonymous: $(curl -s --max-time 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:8404/healthz)"
+# Keepalived's side: the HAProxy checker says 0 (serving) and the watchdog script passes on its verdict.
+bash "$dir/haproxy-checker.sh" & checker=$!
+for _ in $(seq 50); do [ "$(cat "$dir/failing" 2>/dev/null)" = 0 ] && break; sleep 0.1; done
+kill "$checker"
 bash "$dir/check-haproxy.sh"; echo "check-script: $?"
 echo "haproxy-log: $(grep -c . "$dir/haproxy.log")"

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ADMIN_SOCKET_PATH, haproxyConfigFromCluster, renderHaproxyConfig } from '../../haproxy';
-import { haproxyProbeFromCluster, renderHaproxyCheckScript } from '../../keepalived';
+import { haproxyProbeFromCluster, renderHaproxyChecker, renderHaproxyCheckScript } from '../../keepalived';
 import { resolveCluster, type ClusterSpec } from '../../model';
 import { loadBalancerRuntime } from '../lab/runtimes';
 import { loadExample } from '../support/fixtures';
@@ -39,7 +39,10 @@ function run(build: (typeof LOAD_BALANCER_BUILDS)[number]): Record<string, strin
   rmSync(dir, { recursive: true, force: true });
   spawnSync('mkdir', ['-p', dir]);
   writeFileSync(join(dir, 'haproxy.cfg'), config);
-  writeFileSync(join(dir, 'check-haproxy.sh'), renderHaproxyCheckScript(haproxyProbeFromCluster(cluster)));
+  // The checker writes its verdict into the same folder; 300 ms of 200s is enough here.
+  const probe = { ...haproxyProbeFromCluster(cluster), stateDir: dir, passAfterMs: 300 };
+  writeFileSync(join(dir, 'haproxy-checker.sh'), renderHaproxyChecker(probe));
+  writeFileSync(join(dir, 'check-haproxy.sh'), renderHaproxyCheckScript(probe));
   writeFileSync(join(dir, 'stand-in.cjs'), STAND_IN);
   const ports = [cluster.ports.amqp, cluster.ports.management, cluster.majorityCheck?.agentPort].filter((p) => p !== undefined);
   // HAProxy binds every address of the client ports: each stand-in node listens on its own address only.

@@ -1,22 +1,20 @@
 /**
- * The HAProxy check script Keepalived runs, against a small HTTP server standing in for HAProxy's monitor URI:
- * what it decides and how fast. One run must decide within the second keepalived 2.2 allows between runs,
- * fail fast on a dead HAProxy, fail on a hung one, and ride out one slow answer.
+ * The HAProxy checker (the long-running program of warren-haproxy-check.service) and the watchdog script Keepalived
+ * runs, against a small HTTP server standing in for HAProxy's monitor URI: what the checker writes and how fast (fail
+ * fast on a dead HAProxy, fail on a hung one, ride out one slow answer), and that the watchdog fails on the checker's
+ * verdict and on a checker that stopped writing.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { haproxyProbeFromCluster, longestProbeRunMs, renderHaproxyCheckScript, type HaproxyProbe } from '../../keepalived';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { haproxyProbeFromCluster, renderHaproxyChecker, renderHaproxyCheckScript, type HaproxyProbe } from '../../keepalived';
 import { resolveCluster } from '../../model';
 
 const work = mkdtempSync(join(tmpdir(), 'warren-check-script-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-/** How the stand-in answers: a status, nothing at all (hung), nothing listening, or one stall of `ms` then 200. */
-type Behaviour = { status: number } | { hung: true } | { closed: true } | { stallOnceMs: number };
 
 const cluster = resolveCluster({
   name: 'probe',
@@ -24,69 +22,173 @@ const cluster = resolveCluster({
   loadBalancer: { hosts: [{ host: 'lb-1', address: '10.0.0.21' }, { host: 'lb-2', address: '10.0.0.22' }], virtualIp: '10.0.0.100/24' },
 });
 const defaults = haproxyProbeFromCluster(cluster);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs the script once against the stand-in; its exit code and how long the run took. */
-async function runAgainst(behaviour: Behaviour, probe: Partial<HaproxyProbe> = {}): Promise<{ exit: number | null; ms: number }> {
-  let server: Server | undefined;
-  let port = 1;
-  if (!('closed' in behaviour)) {
-    let stallUntil = 0;
-    let asked = 0;
-    server = createServer((req, res) => {
-      if ('hung' in behaviour) return;
+/** The stand-in for HAProxy: answers `status`, or nothing while `hung`, or holds every answer until `stallUntil`. */
+class StandIn {
+  status = 200;
+  hung = false;
+  stallUntil = 0;
+  private constructor(private readonly server: Server, readonly port: number) {}
+  static async start(): Promise<StandIn> {
+    let standIn: StandIn | undefined;
+    const server = createServer((req, res) => {
+      if (standIn!.hung) return;
       const answer = () => {
-        res.statusCode = req.url === '/healthz' ? ('status' in behaviour ? behaviour.status : 200) : 404;
+        res.statusCode = req.url === '/healthz' ? standIn!.status : 404;
         res.end();
       };
-      // The third question starts the stall: every question until it ends waits, as with a stopped process.
-      if ('stallOnceMs' in behaviour && ++asked === 3) stallUntil = Date.now() + behaviour.stallOnceMs;
-      const wait = stallUntil - Date.now();
+      const wait = standIn!.stallUntil - Date.now();
       if (wait > 0) setTimeout(answer, wait);
       else answer();
     });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as { port: number }).port;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    standIn = new StandIn(server, (server.address() as { port: number }).port);
+    return standIn;
   }
-  const file = join(work, `probe-${Object.keys(behaviour)[0]}.sh`);
-  writeFileSync(file, renderHaproxyCheckScript({ ...defaults, port, ...probe }), { mode: 0o755 });
-  const started = Date.now();
-  const exit = await new Promise<number | null>((resolve) => spawn(file, [], { stdio: 'ignore' }).on('exit', resolve));
-  const ms = Date.now() - started;
-  server?.closeAllConnections();
-  server?.close();
-  return { exit, ms };
+  close(): void {
+    this.server.closeAllConnections();
+    this.server.close();
+  }
 }
 
-describe('the HAProxy check script', () => {
-  it('decides from the spec: asks the monitor URI every 100 ms, fails after checkFailAfterMs, passes after most of the interval', () => {
-    expect(defaults).toEqual({ address: '127.0.0.1', port: 8404, path: '/healthz', probeIntervalMs: 100, probeTimeoutMs: 200, failAfterMs: 500, passAfterMs: 650 });
-    expect(longestProbeRunMs(defaults)).toBe(1450);
+let dirs = 0;
+const running: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of running.splice(0)) child.kill('SIGKILL');
+});
+
+/** The checker on its own state folder; `passAfterMs` shortened so a test need not wait 2 s for a first verdict. */
+function startChecker(port: number, probe: Partial<HaproxyProbe> = {}): { probe: HaproxyProbe; verdict: () => string | undefined; watchdog: () => Promise<number | null>; stop: () => void } {
+  const stateDir = join(work, `state-${++dirs}`);
+  mkdirSync(stateDir);
+  const full: HaproxyProbe = { ...defaults, port, passAfterMs: 300, stateDir, ...probe };
+  const checker = join(stateDir, 'checker.sh');
+  const watchdog = join(stateDir, 'watchdog.sh');
+  writeFileSync(checker, renderHaproxyChecker(full), { mode: 0o755 });
+  writeFileSync(watchdog, renderHaproxyCheckScript(full), { mode: 0o755 });
+  const child = spawn(checker, [], { stdio: 'ignore' });
+  running.push(child);
+  return {
+    probe: full,
+    verdict: () => (existsSync(join(stateDir, 'failing')) ? readFileSync(join(stateDir, 'failing'), 'utf8').trim() : undefined),
+    watchdog: () => new Promise((resolve) => spawn(watchdog, [], { stdio: 'ignore' }).on('exit', resolve)),
+    stop: () => child.kill('SIGKILL'),
+  };
+}
+
+/** Polls the verdict every 10 ms until it is `value`; the ms it took, or undefined after `withinMs`. */
+async function msUntil(verdict: () => string | undefined, value: string, withinMs: number): Promise<number | undefined> {
+  const started = Date.now();
+  while (Date.now() - started < withinMs) {
+    if (verdict() === value) return Date.now() - started;
+    await sleep(10);
+  }
+  return undefined;
+}
+
+describe('the HAProxy checker and the watchdog script', () => {
+  it('decide from the spec: a question every 100 ms, failing after checkFailAfterMs, serving after checkRise seconds of 200s', () => {
+    expect(defaults).toEqual({
+      address: '127.0.0.1',
+      port: 8404,
+      path: '/healthz',
+      probeIntervalMs: 100,
+      probeTimeoutMs: 200,
+      failAfterMs: 500,
+      passAfterMs: 2000,
+      stateDir: '/run/warren-haproxy-check',
+      staleAfterMs: 1500,
+    });
   });
 
-  it('passes on 200 after asking for most of the interval, so a failure during the run is caught by the run', async () => {
-    const { exit, ms } = await runAgainst({ status: 200 });
-    expect(exit).toBe(0);
-    expect(ms).toBeGreaterThanOrEqual(defaults.passAfterMs);
-    expect(ms).toBeLessThan(defaults.passAfterMs + 700);
+  it('writes failing 1 at start, 0 once HAProxy answered 200 for passAfterMs, and the watchdog passes only then', async () => {
+    const haproxy = await StandIn.start();
+    try {
+      const checker = startChecker(haproxy.port);
+      expect(await msUntil(checker.verdict, '1', 1000)).toBeDefined();
+      expect(await checker.watchdog()).toBe(1);
+      const ms = await msUntil(checker.verdict, '0', 2000);
+      expect(ms).toBeGreaterThanOrEqual(checker.probe.passAfterMs - 100);
+      expect(await checker.watchdog()).toBe(0);
+    } finally {
+      haproxy.close();
+    }
   });
 
-  it('fails within about 0.1 s when nothing listens (HAProxy not running): two refused connections', async () => {
-    const { exit, ms } = await runAgainst({ closed: true });
-    expect(exit).toBe(1);
-    expect(ms).toBeLessThan(400);
+  it('the watchdog passes on every run while the checker rewrites its files next to it (it never reads one half-written)', async () => {
+    const haproxy = await StandIn.start();
+    try {
+      const checker = startChecker(haproxy.port);
+      expect(await msUntil(checker.verdict, '0', 2000)).toBeDefined();
+      const exits: (number | null)[] = [];
+      for (let i = 0; i < 150; i++) exits.push(await checker.watchdog());
+      expect(exits.filter((exit) => exit !== 0)).toEqual([]);
+    } finally {
+      haproxy.close();
+    }
   });
 
-  it('fails after checkFailAfterMs on 503 (no node up) and on a server that accepts but never answers (hung HAProxy)', async () => {
-    for (const behaviour of [{ status: 503 }, { hung: true }] as const) {
-      const { exit, ms } = await runAgainst(behaviour);
-      expect(exit, JSON.stringify(behaviour)).toBe(1);
-      expect(ms, JSON.stringify(behaviour)).toBeGreaterThanOrEqual(defaults.failAfterMs);
-      expect(ms, JSON.stringify(behaviour)).toBeLessThan(defaults.failAfterMs + 600);
+  it('writes failing within about 0.2 s of HAProxy dying (two refused connections), at once rather than at a script run', async () => {
+    const haproxy = await StandIn.start();
+    const checker = startChecker(haproxy.port);
+    expect(await msUntil(checker.verdict, '0', 2000)).toBeDefined();
+    haproxy.close();
+    const ms = await msUntil(checker.verdict, '1', 2000);
+    expect(ms).toBeDefined();
+    expect(ms!).toBeLessThan(2 * defaults.probeIntervalMs + 250);
+    expect(await checker.watchdog()).toBe(1);
+  });
+
+  it('writes failing after checkFailAfterMs on 503 (no node up) and on a server that accepts but never answers (hung HAProxy)', async () => {
+    for (const fault of ['503', 'hung'] as const) {
+      const haproxy = await StandIn.start();
+      try {
+        const checker = startChecker(haproxy.port);
+        expect(await msUntil(checker.verdict, '0', 2000)).toBeDefined();
+        if (fault === '503') haproxy.status = 503;
+        else haproxy.hung = true;
+        const ms = await msUntil(checker.verdict, '1', 3000);
+        expect(ms, fault).toBeGreaterThanOrEqual(defaults.failAfterMs - defaults.probeIntervalMs - defaults.probeTimeoutMs);
+        expect(ms, fault).toBeLessThan(defaults.failAfterMs + defaults.probeTimeoutMs + defaults.probeIntervalMs + 300);
+      } finally {
+        haproxy.close();
+      }
     }
   });
 
   it('rides out one 300 ms stall (a slow answer moves nothing), and fails on it when checkFailAfterMs is shorter', async () => {
-    expect((await runAgainst({ stallOnceMs: 300 })).exit).toBe(0);
-    expect((await runAgainst({ stallOnceMs: 300 }, { failAfterMs: 200 })).exit).toBe(1);
+    for (const [failAfterMs, fails] of [
+      [defaults.failAfterMs, false],
+      [200, true],
+    ] as const) {
+      const haproxy = await StandIn.start();
+      try {
+        const checker = startChecker(haproxy.port, { failAfterMs });
+        expect(await msUntil(checker.verdict, '0', 2000)).toBeDefined();
+        haproxy.stallUntil = Date.now() + 300;
+        expect((await msUntil(checker.verdict, '1', 800)) !== undefined, `failAfterMs ${failAfterMs}`).toBe(fails);
+      } finally {
+        haproxy.close();
+      }
+    }
+  });
+
+  it('a restarted checker keeps a serving verdict (restarting it moves nothing); the watchdog fails once the checker stopped writing', async () => {
+    const haproxy = await StandIn.start();
+    try {
+      const first = startChecker(haproxy.port);
+      expect(await msUntil(first.verdict, '0', 2000)).toBeDefined();
+      first.stop();
+      const again = spawn(join(first.probe.stateDir, 'checker.sh'), [], { stdio: 'ignore' });
+      running.push(again);
+      expect(await msUntil(first.verdict, '1', 500)).toBeUndefined();
+      again.kill('SIGKILL');
+      await sleep(defaults.staleAfterMs + 200);
+      expect(first.verdict()).toBe('0');
+      expect(await first.watchdog()).toBe(1);
+    } finally {
+      haproxy.close();
+    }
   });
 });

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   HAPROXY_CHECK_SCRIPT_PATH,
+  HAPROXY_CHECKER_STATE_DIR,
+  HAPROXY_FAILING_FILE,
   haproxyProbeFromCluster,
   keepalivedConfigsFromCluster,
   renderHaproxyCheckScript,
@@ -19,7 +21,7 @@ import {
 } from '../../keepalived';
 import { WarrenUserError } from '../../model';
 import { lbFixtureSecrets, loadBalancedExamples } from '../haproxy/support';
-import type { LoadBalancerBuild } from '../lab/runtimes';
+import { loadBalancerRuntime, type LoadBalancerBuild } from '../lab/runtimes';
 import { keepalivedTest as runKeepalivedTest, LOAD_BALANCER_BUILDS, type ProgramResult } from '../support/load-balancer-programs';
 
 const work = mkdtempSync(join(tmpdir(), 'warren-keepalived-'));
@@ -32,6 +34,8 @@ writeFileSync(join(work, 'passwd'), `${readFileSync('/etc/passwd', 'utf8')}keepa
 writeFileSync(join(work, 'group'), `${readFileSync('/etc/group', 'utf8')}keepalived_script:x:64999:\n`);
 
 function keepalivedTest(conf: string, device: string, build: LoadBalancerBuild = 'bookworm'): ProgramResult {
+  // The checker's folder, as install.sh and warren-haproxy-check.service leave it: keepalived 2.3's -t resolves it.
+  mkdirSync(`${loadBalancerRuntime(build).root ?? ''}${HAPROXY_CHECKER_STATE_DIR}`, { recursive: true });
   return runKeepalivedTest(conf, device, build, { etcDir: etc, passwd: join(work, 'passwd'), group: join(work, 'group') });
 }
 
@@ -75,10 +79,15 @@ describe('keepalived.conf from the examples', () => {
         expect(text).not.toContain('vrrp_strict');
         expect(text).toContain('enable_script_security');
         expect(text).toContain(`script "${HAPROXY_CHECK_SCRIPT_PATH}"`);
+        // The checker's verdict, read the moment it changes; a host whose checker never wrote starts failing.
+        expect(text).toContain(`track_file haproxy_failing {\n    file "${HAPROXY_FAILING_FILE}"\n    init_file 1\n}`);
       }
       const weight = lb.keepalived.check.weight;
       if (weight === 0) {
-        for (const text of texts) expect(text).toMatch(/track_script \{\n\s+chk_haproxy\n/);
+        for (const text of texts) {
+          expect(text).toMatch(/track_script \{\n\s+chk_haproxy\n/);
+          expect(text).toMatch(/track_file \{\n\s+haproxy_failing weight 0\n/);
+        }
       } else {
         expect(lb.keepalived.nopreempt).toBe(false);
         for (const failed of lb.hosts) {

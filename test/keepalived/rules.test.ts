@@ -103,16 +103,18 @@ describe('resolved keepalived settings', () => {
     expect(resolveCluster(spec({ keepalived: { checkWeight: -30 } })).loadBalancer!.keepalived.check.weight).toBe(-30);
   });
 
-  it('defaults: VRRPv3, 250 ms adverts (1 s with VRRPv2), unicast, eth0, a check run every 1 s that fails after 500 ms without a 200, fall 1', () => {
+  it('defaults: VRRPv3, 250 ms adverts (1 s with VRRPv2), unicast, eth0, a checker failing after 500 ms without a 200, a watchdog run every 1 s, fall 1', () => {
     const cluster = resolveCluster(spec());
     const k = cluster.loadBalancer!.keepalived;
     expect(k).toMatchObject({ vrrpVersion: 3, advertIntervalMs: 250, peering: 'unicast', nopreempt: false, interface: 'eth0', check: { intervalSeconds: 1, rise: 2, fall: 1, failAfterMs: 500, weight: 0 } });
     expect(resolveCluster(spec({ keepalived: { vrrpVersion: 2 } })).loadBalancer!.keepalived.advertIntervalMs).toBe(1000);
     expect(k.authPass).toBeUndefined();
-    // Issue 15's targets, as bounds: HAProxy dead or hung <= 1 s, link cut <= 1.5 s (medians measured well below).
-    expect(vipFailoverBoundsMs(cluster)).toEqual({ haproxyDeadMs: 800, haproxyHungMs: 1400, linkCutMs: 1000 });
+    // Issue 15's targets are medians (HAProxy dead or hung <= 1 s, link cut <= 1.5 s); these are the worst cases.
+    expect(vipFailoverBoundsMs(cluster)).toEqual({ haproxyDeadMs: 450, haproxyHungMs: 1050, linkCutMs: 1000 });
+    // The sub-second option, 100 ms adverts: HAProxy dead and link cut both within 0.4 s.
+    expect(vipFailoverBoundsMs(resolveCluster(spec({ keepalived: { advertIntervalMs: 100 } })))).toEqual({ haproxyDeadMs: 300, haproxyHungMs: 900, linkCutMs: 400 });
     // A negative weight only lowers the priority: the backup waits out 3 adverts plus its skew.
-    expect(vipFailoverBoundsMs(resolveCluster(spec({ keepalived: { checkWeight: -20 } }))).haproxyDeadMs).toBe(1550);
+    expect(vipFailoverBoundsMs(resolveCluster(spec({ keepalived: { checkWeight: -20 } }))).haproxyDeadMs).toBe(1200);
   });
 
   it('derives a stable router id in 1-255 from the cluster name, and lists the VRRP password as a secret', () => {

@@ -29,7 +29,14 @@ describe('VM bundles', () => {
       'usr/local/lib/warren/majority-agent.escript',
       'var/lib/rabbitmq/.erlang.cookie',
     ]);
-    expect(byHost('lb-2')).toEqual(['etc/haproxy/haproxy.cfg', 'etc/keepalived/check-haproxy.sh', 'etc/keepalived/keepalived.conf', 'install.sh']);
+    expect(byHost('lb-2')).toEqual([
+      'etc/haproxy/haproxy.cfg',
+      'etc/keepalived/check-haproxy.sh',
+      'etc/keepalived/keepalived.conf',
+      'etc/systemd/system/warren-haproxy-check.service',
+      'install.sh',
+      'usr/local/lib/warren/haproxy-checker.sh',
+    ]);
     // Beside the hosts: the rules file and scrape jobs for the operator's Prometheus (test/monitoring checks them).
     expect(byHost('monitoring')).toEqual(['rabbitmq-rules.yml', 'scrape-configs.yml']);
     expect(new Set(files.map((f) => f.path.split('/')[1]))).toEqual(new Set(['rmq-1', 'rmq-2', 'rmq-3', 'lb-1', 'lb-2', 'monitoring']));
@@ -132,10 +139,18 @@ describe('VM bundles', () => {
     const calls = join(scratch, 'reload-calls.log');
     writeBundle(files, bundleDir);
     writeStubs(stubs, ['apt-get', 'useradd', 'systemctl'], calls);
-    // The real script as root on "/", with /etc/haproxy, /etc/keepalived and /etc/hosts private to this run; keepalived -t
+    // The real script as root on "/", with every folder it writes to and /etc/hosts private to this run; keepalived -t
     // (which the script runs) also needs the config's interface and its script user.
-    const etc = { haproxy: join(scratch, 'reload-etc-haproxy'), keepalived: join(scratch, 'reload-etc-keepalived') };
+    const etc = {
+      haproxy: join(scratch, 'reload-etc-haproxy'),
+      keepalived: join(scratch, 'reload-etc-keepalived'),
+      units: join(scratch, 'reload-etc-systemd-system'),
+      programs: join(scratch, 'reload-usr-local-lib-warren'),
+      checkerState: join(scratch, 'reload-run-warren-haproxy-check'),
+    };
     for (const dir of Object.values(etc)) mkdirSync(dir, { recursive: true });
+    // Mount points only (empty folders, as the e2e lab makes them): nothing is written outside the scratch folder.
+    for (const target of ['/usr/local/lib/warren', '/run/warren-haproxy-check']) mkdirSync(target, { recursive: true });
     // /etc/hosts already holds the cluster's block (a bind-mounted file cannot be replaced by sed -i).
     const hosts = join(scratch, 'reload-hosts');
     const entries = [...cluster.nodes.map((n) => `${n.address} ${n.host}`), ...cluster.loadBalancer!.hosts.map((h) => `${h.address} ${h.host}`)];
@@ -148,7 +163,16 @@ describe('VM bundles', () => {
     const install = () => {
       const run = runPrivately({
         command: [join(bundleDir, 'vm/lb-1/install.sh'), '--no-packages'],
-        binds: { '/etc/haproxy': etc.haproxy, '/etc/keepalived': etc.keepalived, '/etc/hosts': hosts, '/etc/passwd': passwd, '/etc/group': group },
+        binds: {
+          '/etc/haproxy': etc.haproxy,
+          '/etc/keepalived': etc.keepalived,
+          '/etc/systemd/system': etc.units,
+          '/usr/local/lib/warren': etc.programs,
+          '/run/warren-haproxy-check': etc.checkerState,
+          '/etc/hosts': hosts,
+          '/etc/passwd': passwd,
+          '/etc/group': group,
+        },
         setup: [`ip link add ${device} type veth peer name peer0`, `ip link set ${device} up`],
         path: stubs,
       });
@@ -157,9 +181,10 @@ describe('VM bundles', () => {
       rmSync(calls);
       return logged;
     };
-    expect(install()).toEqual(['systemctl reload-or-restart haproxy', 'systemctl reload-or-restart keepalived']);
+    // The HAProxy checker (a unit of its own) starts before Keepalived, which watches the folder it writes to.
+    expect(install()).toEqual(['systemctl daemon-reload', 'systemctl reload-or-restart haproxy', 'systemctl restart warren-haproxy-check', 'systemctl reload-or-restart keepalived']);
     writeFileSync(join(bundleDir, 'vm/lb-1/etc/haproxy/haproxy.cfg'), `${content('vm/lb-1/etc/haproxy/haproxy.cfg')}\n`);
-    expect(install()).toEqual(['systemctl reload-or-restart haproxy', 'systemctl start keepalived']);
+    expect(install()).toEqual(['systemctl daemon-reload', 'systemctl reload-or-restart haproxy', 'systemctl start warren-haproxy-check', 'systemctl start keepalived']);
     // A RabbitMQ host still restarts: rabbitmq.conf is read at boot only.
     expect(content('vm/rmq-1/install.sh')).toContain('systemctl restart rabbitmq-server; echo "restarted rabbitmq-server"');
   });

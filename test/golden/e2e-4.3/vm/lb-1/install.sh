@@ -49,6 +49,7 @@ if [ $packages = 1 ]; then
 fi
 
 [ -n "$root" ] || getent passwd keepalived_script >/dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin keepalived_script
+[ -n "$root" ] || install -d -m 0755 -o keepalived_script -g keepalived_script /run/warren-haproxy-check
 
 # Validate the new configuration before replacing anything.
 if command -v haproxy >/dev/null; then haproxy -c -f "$bundle/etc/haproxy/haproxy.cfg" || { echo "install.sh: haproxy refused the bundle's etc/haproxy/haproxy.cfg (above); nothing was replaced" >&2; exit 1; }; fi
@@ -75,10 +76,15 @@ fi
 put 'etc/haproxy/haproxy.cfg' '/etc/haproxy/haproxy.cfg' '0644' 'root' 'root' 'haproxy'
 put 'etc/keepalived/keepalived.conf' '/etc/keepalived/keepalived.conf' '0600' 'root' 'root' 'keepalived'
 put 'etc/keepalived/check-haproxy.sh' '/etc/keepalived/check-haproxy.sh' '0755' 'root' 'root' 'keepalived'
+put 'usr/local/lib/warren/haproxy-checker.sh' '/usr/local/lib/warren/haproxy-checker.sh' '0755' 'root' 'root' 'warren-haproxy-check'
+put 'etc/systemd/system/warren-haproxy-check.service' '/etc/systemd/system/warren-haproxy-check.service' '0644' 'root' 'root' 'warren-haproxy-check'
 
 if [ $services = 0 ]; then echo "files in place under ${root:-/}; services not touched"; exit 0; fi
+systemctl daemon-reload
 systemctl enable --quiet haproxy
 case "$changed" in *" haproxy "*) systemctl reload-or-restart haproxy; echo "reloaded haproxy" ;; *) systemctl start haproxy ;; esac
+systemctl enable --quiet warren-haproxy-check
+case "$changed" in *" warren-haproxy-check "*) systemctl restart warren-haproxy-check; echo "restarted warren-haproxy-check" ;; *) systemctl start warren-haproxy-check ;; esac
 systemctl enable --quiet keepalived
 case "$changed" in *" keepalived "*) systemctl reload-or-restart keepalived; echo "reloaded keepalived" ;; *) systemctl start keepalived ;; esac
 echo "done: $(hostname) matches the bundle for lb-1"
