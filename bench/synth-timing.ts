@@ -1,7 +1,7 @@
 /**
  * `warren synth` wall time (every target) for the default spec and for clusters of 3, 25 and 100 nodes:
- * in-process (runCli) and as the command an installed package runs (the bundle `npm run build` writes to
- * lib/warren.cjs, which the package's bin loads; Node start-up included).
+ * in-process (runCli) and as the command an installed package runs (lib/warren.cjs, which the package's bin loads:
+ * it runs the bundle lib/warren-cli.cjs from the V8 code cache `npm run build` writes; Node start-up included).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
