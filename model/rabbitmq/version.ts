@@ -52,6 +52,8 @@ export interface VersionFeatures {
   readonly quorumDelayedRetry: boolean;
   /** The delivery limit counts basic.nack with requeue too: before 4.3 (from 4.3 only rejects and crashes). */
   readonly deliveryLimitCountsNack: boolean;
+  /** A quorum queue without `x-delivery-limit` has one of 20 (4.0+); -1 turns it off. Before 4.0: no limit. */
+  readonly quorumDefaultDeliveryLimit: boolean;
   /**
    * The Erlang/OTP series packages should prefer for this line (`25`, `26.2`, `27`): one that every release of
    * the line supports (see ERLANG_SERIES).
@@ -124,6 +126,7 @@ export function featuresOf(version: RabbitmqVersion): VersionFeatures {
     quorumQueuePriorities: atLeast(version, 4, 0),
     quorumDelayedRetry: atLeast(version, 4, 3),
     deliveryLimitCountsNack: !atLeast(version, 4, 3),
+    quorumDefaultDeliveryLimit: atLeast(version, 4, 0),
     erlangSeries: ERLANG_SERIES[version.line],
     pcre2Erlang: atLeast(version, 4, 2),
     terabyteSizes: atLeast(version, 3, 13),

@@ -5,6 +5,7 @@
  * - every line: a quorum queue with `x-delivery-limit` = attempts - 1 (a quorum queue dead-letters a message
  *   whose delivery count exceeds the limit), at-least-once dead-lettering (`x-dead-letter-strategy`, which
  *   only works with `x-overflow: reject-publish`) into the dead-letter queue through the default exchange;
+ *   the dead-letter queue has no delivery limit (`-1` where 4.0+ would default to 20);
  * - RabbitMQ 4.3: the queue delays a message it gets back itself. Read in rabbit_quorum_queue.erl and
  *   rabbit_fifo.erl (v4.3.5): `x-delayed-retry-type` all | failed | returned | disabled, `-min` (required)
  *   and `-max` (@default min) in milliseconds; the wait is min(min × delivery count, max). basic.reject
@@ -23,7 +24,7 @@ import { featuresOf, type RabbitmqVersion, type VersionFeatures } from '../rabbi
 type ArgumentValue = string | number | boolean | readonly string[];
 
 /** What a line offers for retries. */
-export type RetryFeatures = Pick<VersionFeatures, 'quorumDelayedRetry' | 'deliveryLimitCountsNack'>;
+export type RetryFeatures = Pick<VersionFeatures, 'quorumDelayedRetry' | 'deliveryLimitCountsNack' | 'quorumDefaultDeliveryLimit'>;
 
 /** Queue arguments of the quorum queue's own delayed retry (4.3+). */
 export const DELAYED_RETRY_ARGUMENTS = ['x-delayed-retry-type', 'x-delayed-retry-min', 'x-delayed-retry-max'] as const;
@@ -119,7 +120,10 @@ export function resolveReliability(topology: TopologySpec, features: RetryFeatur
       'x-delivery-limit': deliveryLimit,
       ...(retry.kind === 'quorum-delayed-retry' && { 'x-delayed-retry-type': 'failed', 'x-delayed-retry-min': retry.minMs, 'x-delayed-retry-max': retry.maxMs }),
     });
-    add({ name: deadLetterQueue, vhost: q.vhost, type: 'quorum', durable: true, autoDelete: false, arguments: { 'x-queue-type': 'quorum' } });
+    // No limit on the dead-letter queue: reading dead letters gives them back (warren dlq list), which 4.0-4.2
+    // count toward the default limit of 20, and a dead letter over it would be dropped (it has nowhere to go).
+    const unlimited: Record<string, ArgumentValue> = features.quorumDefaultDeliveryLimit ? { 'x-delivery-limit': -1 } : {};
+    add({ name: deadLetterQueue, vhost: q.vhost, type: 'quorum', durable: true, autoDelete: false, arguments: { ...unlimited, 'x-queue-type': 'quorum' } });
     if (retry.kind === 'delay-queues') {
       for (const delayMs of new Set(delays)) {
         const args = { 'x-message-ttl': delayMs, 'x-queue-type': 'quorum', ...atLeastOnceTo(q.name) };

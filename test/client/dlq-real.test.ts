@@ -1,6 +1,8 @@
 /**
- * `warren dlq` on a real RabbitMQ 4.3.6 node (lab): four poison messages reach the dead-letter queue through the
- * client's retries; list and inspect read them without removing any; replay sends them back to their origin,
+ * `warren dlq` on a real RabbitMQ node of each line whose retries differ (lab: 4.3.6 and 4.0.5 from the roots,
+ * Debian's 3.10.8): four poison messages reach the dead-letter queue through the client's retries; list and
+ * inspect read them without removing any, even read 25 times (4.0-4.2 count a message given back toward the
+ * quorum queue's delivery limit, 20 by default); replay sends them back to their origin,
  * confirmed, rate-limited, attempts afresh. Bad input: an unknown queue, an unreachable broker, an unknown id.
  */
 import { writeFileSync } from 'node:fs';
@@ -13,8 +15,8 @@ import { ordersSpec, queueLengthOnceSettled, startBrokerLab, TSX, type BrokerLab
 const CLI = join(__dirname, '../../cli/main.ts');
 const PASSWORD_ENV = { SHOP_RABBITMQ_PASSWORD: 'fake-default-user-password' };
 
-describe('warren dlq on a real RabbitMQ 4.3 node', () => {
-  const spec: ClusterSpec = { ...ordersSpec('4.3'), defaultUser: { password: 'env:SHOP_RABBITMQ_PASSWORD' } };
+describe.each(['4.3', '4.0', '3.10'])('warren dlq on a real RabbitMQ %s node', (line) => {
+  const spec: ClusterSpec = { ...ordersSpec(line), defaultUser: { password: 'env:SHOP_RABBITMQ_PASSWORD' } };
   let broker: BrokerLab | undefined;
   let specFile = '';
   const dlq = async (...args: string[]) => {
@@ -49,6 +51,13 @@ describe('warren dlq on a real RabbitMQ 4.3 node', () => {
     expect(inspected.code).toBe(0);
     expect(inspected.lines.slice(0, 4)).toEqual(['message id: order-5', 'attempts:   3', 'error:      cannot parse poison 5', 'origin:     queue orders.created, exchange "events", routing key "order.created"']);
     expect(inspected.lines.slice(-2)).toEqual(['body (8 bytes):', 'poison 5']);
+    expect(await queueLengthOnceSettled(broker!, 'orders.created.dead', 4)).toBe(4);
+  }, 120_000);
+
+  it('reading the dead letters 25 times removes none (more than the default delivery limit of 4.0+)', async () => {
+    const { seen } = await broker!.app({ MODE: 'browse', QUEUE: 'orders.created', ROUNDS: '25' });
+    console.log(`${line}: dead letters seen in each of 25 reads: ${seen.join(' ')}`);
+    expect(seen).toEqual(Array(25).fill(4));
     expect(await queueLengthOnceSettled(broker!, 'orders.created.dead', 4)).toBe(4);
   }, 120_000);
 

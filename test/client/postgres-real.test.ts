@@ -1,5 +1,6 @@
 /**
- * warren's client with the PostgreSQL store, on a real RabbitMQ 4.3.6 node (lab) and a real PostgreSQL server:
+ * warren's client with the PostgreSQL store, on a real RabbitMQ node of each line (lab: 4.3.6 from the root, Debian's
+ * 3.10.8, which retries through delay queues) and a real PostgreSQL server:
  * orders written with their messages in one PostgreSQL transaction are relayed with confirms; the consumer,
  * SIGKILLed between its handler's commit and its ack, finds the id in its PostgreSQL inbox on redelivery.
  */
@@ -19,8 +20,8 @@ const query = async (url: string, sql: string): Promise<any[]> => {
   }
 };
 
-describe('the client with the PostgreSQL store on a real RabbitMQ 4.3 node', () => {
-  const spec = ordersSpec('4.3');
+describe.each(['4.3', '3.10'])('the client with the PostgreSQL store on a real RabbitMQ %s node', (line) => {
+  const spec = ordersSpec(line);
   let broker: BrokerLab | undefined;
   let postgres: PostgresServer | undefined;
 
@@ -37,10 +38,11 @@ describe('the client with the PostgreSQL store on a real RabbitMQ 4.3 node', () 
   it('outbox relayed from PostgreSQL; consumer SIGKILLed between commit and ack: every order has exactly one effect', async () => {
     const { lab } = broker!;
     const total = 300;
-    postgres!.createDatabase('producer');
-    postgres!.createDatabase('consumer');
-    const producerUrl = postgres!.url('producer');
-    const consumerUrl = postgres!.url('consumer');
+    const [producer, consumer] = [`producer_${line.replace('.', '_')}`, `consumer_${line.replace('.', '_')}`];
+    postgres!.createDatabase(producer);
+    postgres!.createDatabase(consumer);
+    const producerUrl = postgres!.url(producer);
+    const consumerUrl = postgres!.url(consumer);
     const produced = await broker!.app({ MODE: 'produce', STORE: producerUrl, FROM: '0', TO: String(total), RATE: '1000' });
     expect(produced).toMatchObject({ sent: total, failed: 0 });
     expect(await query(producerUrl, 'SELECT count(*)::int AS n FROM warren_outbox')).toEqual([{ n: 0 }]);
@@ -53,7 +55,7 @@ describe('the client with the PostgreSQL store on a real RabbitMQ 4.3 node', () 
     const resumed = await broker!.app({ MODE: 'consume', QUEUE: 'orders.created', STORE: consumerUrl, ATTEMPTS_LOG: join(lab.tempDir, 'pg.jsonl'), EFFECTS: String(total), QUIET_MS: '2000' });
     const effects = await query(consumerUrl, 'SELECT message_id, count(*)::int AS n FROM effects GROUP BY message_id');
     console.log(
-      `PostgreSQL store: ${produced.sent} orders relayed from the outbox in ${produced.ms} ms; consumer SIGKILLed after its 120th commit, before the ack ` +
+      `${line}, PostgreSQL store: ${produced.sent} orders relayed from the outbox in ${produced.ms} ms; consumer SIGKILLed after its 120th commit, before the ack ` +
         `(exit ${killed.code}): ${afterKill} effects; restart: ${resumed.handled} handled, ${resumed.duplicates} redelivered duplicates skipped; ` +
         `effects ${effects.length} of ${total}, ids with more than one effect: ${effects.filter((r) => r.n > 1).length}`,
     );

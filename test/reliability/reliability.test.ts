@@ -77,6 +77,16 @@ describe('a queue with a retry policy', () => {
     expect(JSON.stringify(definitionsOf(cluster, { 'default-user-password': 'p' }).queues)).not.toContain('expiration');
   });
 
+  it('its dead-letter queue has no delivery limit: -1 where 4.0+ would default to 20 (reading dead letters gives them back), none before 4.0', () => {
+    expect(['3.10', '3.13', '4.0', '4.2', '4.3'].map((line) => [line, queue(orders(line), 'orders.created.dead')?.arguments])).toEqual([
+      ['3.10', { 'x-queue-type': 'quorum' }],
+      ['3.13', { 'x-queue-type': 'quorum' }],
+      ['4.0', { 'x-delivery-limit': -1, 'x-queue-type': 'quorum' }],
+      ['4.2', { 'x-delivery-limit': -1, 'x-queue-type': 'quorum' }],
+      ['4.3', { 'x-delivery-limit': -1, 'x-queue-type': 'quorum' }],
+    ]);
+  });
+
   it('every retry waits delayMs when maxDelayMs is left out; one attempt needs no delay queue', () => {
     expect(resolveCluster(orders('4.0', { attempts: 3, delayMs: 60_000 })).topology.queues.map((q) => q.name)).toEqual(['orders.created', 'orders.created.dead', 'orders.created.retry.1m']);
     expect(resolveCluster(orders('4.0', { attempts: 1 })).topology.queues.map((q) => q.name)).toEqual(['orders.created', 'orders.created.dead']);
