@@ -16,7 +16,11 @@ export type FileContent =
   | 'definitions'
   | 'tls-certificate'
   | 'tls-private-key'
-  | 'tls-ca-certificate';
+  | 'tls-ca-certificate'
+  | 'prometheus-config'
+  | 'prometheus-rules'
+  | 'haproxy-stats-password'
+  | 'alertmanager-config';
 
 /**
  * How a file reaches the container. `bind`: mounted read-only, world-readable as written. `secret`: a compose
@@ -36,7 +40,7 @@ export interface ServiceFile {
 
 /** A host port published for one of the service's listeners. */
 export interface PortMapping {
-  readonly listener: PublishedPort['listener'];
+  readonly listener: PublishedPort['listener'] | 'web';
   /** Host address the port binds to. */
   readonly address: string;
   readonly hostPort: number;
@@ -47,10 +51,10 @@ export interface PortMapping {
 export type StartupStep =
   | { readonly kind: 'make-folder'; readonly path: string }
   /** Copy a delivered secret into place, owned by the rabbitmq user. */
-  | { readonly kind: 'install'; readonly from: string; readonly to: string; readonly mode: '0400' | '0444' }
+  | { readonly kind: 'install'; readonly from: string; readonly to: string; readonly mode: '0400' | '0444'; /** `user` or `uid`, and the same group. @default 'rabbitmq' */ readonly owner?: string }
   /** A program kept running beside the server as the rabbitmq user, started again a second after it ends. */
   | { readonly kind: 'keep-running'; readonly argv: readonly string[] }
-  /** Hand over to the image's own entrypoint, which drops root. */
+  /** Hand over to the program (the image's own entrypoint drops root; otherwise argv does). */
   | { readonly kind: 'exec'; readonly argv: readonly string[] };
 
 export interface Healthcheck {
@@ -85,6 +89,10 @@ export interface ComposeService {
   readonly stopGracePeriodSeconds?: number;
   /** Whole MiB. @default - no limit */
   readonly memoryLimitBytes?: number;
+  /** The user the container starts as. @default - the image's */
+  readonly user?: string;
+  /** Services started before this one, and whether they must be healthy first. @default - none */
+  readonly dependsOn?: readonly { readonly service: string; readonly condition: 'service_started' | 'service_healthy' }[];
 }
 
 export interface ComposeProject {
@@ -93,7 +101,9 @@ export interface ComposeProject {
   readonly network: string;
   /** Nodes first, in cluster order, then HAProxy when there is a load balancer. */
   readonly services: readonly ComposeService[];
-  /** Named volumes, one per node. */
+  /** Prometheus and Alertmanager when monitoring.compose asks for them: compose.yaml only, the Pulumi docker program runs none. */
+  readonly monitoring: readonly ComposeService[];
+  /** Named volumes, one per node and monitoring service. */
   readonly volumes: readonly string[];
   /** Every `secret` delivery of the services, once each, in the order the services list them. */
   readonly secrets: readonly { readonly name: string; readonly source: string }[];

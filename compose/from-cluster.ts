@@ -15,6 +15,7 @@ import {
   type SecretRef,
 } from '../model/internal';
 import type { ComposeProject, ComposeService, PortMapping, ServiceFile, StartupStep } from './config';
+import { monitoringServices } from './monitoring';
 import { COMPOSE_FILES, COMPOSE_SECRETS, CONTAINER_PATHS, HAPROXY_CONFIG_FILE, HAPROXY_CONFIG_PATH, HAPROXY_IMAGE, HAPROXY_SERVICE, IMAGE_FOLDERS } from './paths';
 
 /** The host ports of the whole project, from the model's one plan (the same the clash rule checks). */
@@ -30,13 +31,16 @@ export function composeProjectFromCluster(cluster: ResolvedCluster): ComposeProj
     ...cluster.nodes.map((node) => nodeService(cluster, node, nodeFiles, portsOf(cluster, published, node.host), network)),
     ...(cluster.loadBalancer ? [haproxyService(portsOf(cluster, published, HAPROXY_SERVICE), network)] : []),
   ];
+  const monitoring = monitoringServices(cluster, network);
+  const all = [...services, ...monitoring];
   const secrets = new Map<string, string>();
-  for (const file of services.flatMap((s) => s.files)) if (file.delivery.kind === 'secret') secrets.set(file.delivery.name, file.source);
+  for (const file of all.flatMap((s) => s.files)) if (file.delivery.kind === 'secret') secrets.set(file.delivery.name, file.source);
   return {
     name: cluster.name,
     network,
     services,
-    volumes: services.flatMap((s) => (s.dataVolume ? [s.dataVolume.name] : [])),
+    monitoring,
+    volumes: all.flatMap((s) => (s.dataVolume ? [s.dataVolume.name] : [])),
     secrets: [...secrets].map(([name, source]) => ({ name, source })),
   };
 }
@@ -48,9 +52,9 @@ function portsOf(cluster: ResolvedCluster, published: readonly PublishedPort[], 
     .map((p) => ({ listener: p.listener, address: cluster.compose.bindAddress, hostPort: p.hostPort, containerPort: p.containerPort }));
 }
 
-const bind = (content: ServiceFile['content'], source: string, target: string): ServiceFile => ({ content, source, target, delivery: { kind: 'bind' } });
+export const bind = (content: ServiceFile['content'], source: string, target: string): ServiceFile => ({ content, source, target, delivery: { kind: 'bind' } });
 
-const secretFile = (content: ServiceFile['content'], name: string, source: string, target: string, mode: '0400' | '0444'): ServiceFile => ({
+export const secretFile = (content: ServiceFile['content'], name: string, source: string, target: string, mode: '0400' | '0444'): ServiceFile => ({
   content,
   source,
   target,

@@ -52,3 +52,12 @@ export const HAPROXY_SERVICE = 'haproxy';
 export const HAPROXY_CONFIG_FILE = 'haproxy/haproxy.cfg';
 /** Where the official haproxy image reads its configuration. */
 export const HAPROXY_CONFIG_PATH = '/usr/local/etc/haproxy/haproxy.cfg';
+
+/** Prometheus and Alertmanager (monitoring.compose): pinned releases, busybox-based images that run as nobody. */
+export const PROMETHEUS_IMAGE = 'prom/prometheus:v3.5.0';
+export const PROMETHEUS_SERVICE = 'prometheus';
+export const ALERTMANAGER_IMAGE = 'prom/alertmanager:v0.28.1';
+export const ALERTMANAGER_SERVICE = 'alertmanager';
+export const COMPOSE_ALERTMANAGER_FOLDER = 'alertmanager';
+/** The images' user (nobody, 65534) and its group. */
+export const MONITORING_UID = '65534';

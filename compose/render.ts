@@ -12,7 +12,7 @@ function stepCommand(step: StartupStep): string {
     case 'make-folder':
       return `mkdir -p ${step.path}`;
     case 'install':
-      return `install -m ${step.mode} -o rabbitmq -g rabbitmq ${step.from} ${step.to}`;
+      return `install -m ${step.mode} -o ${step.owner ?? 'rabbitmq'} -g ${step.owner ?? 'rabbitmq'} ${step.from} ${step.to}`;
     case 'keep-running':
       // Braces: the commands are joined with `; `, and `&;` is a syntax error.
       return `{ (while true; do setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups ${step.argv.join(' ')}; sleep 1; done) & }`;
@@ -55,6 +55,7 @@ function renderService(service: ComposeService) {
   const environment = Object.entries(service.environment);
   return {
     image: service.image,
+    ...(service.dependsOn && { depends_on: Object.fromEntries([...service.dependsOn].sort((a, b) => (a.service < b.service ? -1 : 1)).map((d) => [d.service, { condition: d.condition }])) }),
     volumes: [
       ...service.files.filter((f) => f.delivery.kind === 'bind').map((f) => ({ type: 'bind', source: `./${f.source}`, target: f.target, read_only: true })),
       ...(service.dataVolume ? [{ type: 'volume', source: service.dataVolume.name, target: service.dataVolume.target }] : []),
@@ -66,6 +67,7 @@ function renderService(service: ComposeService) {
     ...(service.startup && { entrypoint: renderEntrypoint(service.startup) }),
     restart: service.restart,
     ...(service.healthcheck && { healthcheck: renderHealthcheck(service.healthcheck) }),
+    ...(service.user !== undefined && { user: service.user }),
     hostname: service.hostname,
     ...(service.memoryLimitBytes !== undefined && { mem_limit: memoryText(service.memoryLimitBytes) }),
     ...(service.stopGracePeriodSeconds !== undefined && { stop_grace_period: durationText(service.stopGracePeriodSeconds) }),
@@ -76,7 +78,7 @@ export function renderComposeProject(project: ComposeProject): string {
   const document = new Document({
     name: project.name,
     // Sorted by name, as dclint expects (and as readers scan them).
-    services: Object.fromEntries(project.services.map((s): [string, ReturnType<typeof renderService>] => [s.name, renderService(s)]).sort(([a], [b]) => (a < b ? -1 : 1))),
+    services: Object.fromEntries([...project.services, ...project.monitoring].map((s): [string, ReturnType<typeof renderService>] => [s.name, renderService(s)]).sort(([a], [b]) => (a < b ? -1 : 1))),
     networks: { [project.network]: { name: project.network } },
     volumes: Object.fromEntries(project.volumes.map((volume) => [volume, {}])),
     secrets: Object.fromEntries(project.secrets.map((s) => [s.name, { file: `./${s.source}` }])),

@@ -35,6 +35,8 @@ export { renderRabbitmqConf, type RabbitmqConfOptions } from './render/rabbitmq-
 export { renderEnabledPlugins } from './render/enabled-plugins';
 export { renderDefinitions, type Definitions } from './render/definitions';
 export { alertRulesOf, type AlertRule, type AlertRuleOptions } from './monitoring/alerts';
+export { ALERTMANAGER_CONFIG_FILE, renderAlertmanagerConfig } from './monitoring/alertmanager';
+export type { ResolvedComposeMonitoring } from './monitoring/compose-services';
 export {
   PROMETHEUS_RULES_FILE,
   PROMETHEUS_SCRAPE_FILE,
@@ -43,6 +45,7 @@ export {
   prometheusRuleGroupsOf,
   prometheusScrapeJobsOf,
   renderPrometheusRules,
+  renderPrometheusConfig,
   renderPrometheusScrapeConfigs,
   type PrometheusRuleGroup,
   type PrometheusScrapeJob,

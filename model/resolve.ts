@@ -12,6 +12,7 @@ import { GENERATED_LENGTH, parseSecretSource, type SecretRef } from './secrets/s
 import type { ClusterSpec, ParsedSpec, PartitionHandlingMode, QueueType } from './spec';
 import { resolveTopology, type ResolvedTopology } from './topology/resolve';
 import { resolveKubernetes, type ResolvedKubernetes } from './kubernetes/resolve';
+import { resolveComposeMonitoring, type ResolvedComposeMonitoring } from './monitoring/compose-services';
 import { resolveMajorityCheck, type ResolvedMajorityCheck } from './cluster/majority-check';
 import { resolveTls, tlsSecretRefs, type ResolvedTls } from './tls/resolve';
 import { validateSpec } from './validate';
@@ -77,6 +78,8 @@ export interface ResolvedCluster {
     readonly hostPortOffset: number;
     /** Each node container's memory limit, and what RabbitMQ is told it has. */
     readonly memory: ContainerMemory;
+    /** Prometheus and Alertmanager services (monitoring.compose). */
+    readonly monitoring: ResolvedComposeMonitoring;
   };
   /** AMQP over TLS on ports.amqps. @default - no TLS listener */
   readonly tls?: ResolvedTls;
@@ -163,7 +166,12 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
     },
     defaultQueueType: spec.queues.defaultType,
     ...(loadBalancer && { loadBalancer }),
-    compose: { bindAddress: spec.compose.bindAddress, hostPortOffset: spec.compose.hostPortOffset, memory: composeMemoryOf(spec.compose) },
+    compose: {
+      bindAddress: spec.compose.bindAddress,
+      hostPortOffset: spec.compose.hostPortOffset,
+      memory: composeMemoryOf(spec.compose),
+      monitoring: resolveComposeMonitoring(spec.monitoring, spec.compose.hostPortOffset),
+    },
     ...(tls && { tls }),
     topology,
     kubernetes: resolveKubernetes(spec.name, nodes.length, spec.kubernetes, features),

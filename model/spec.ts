@@ -21,6 +21,7 @@ import {
 import { composeSchema } from './compose/schema';
 import { kubernetesSchema } from './kubernetes/schema';
 import { loadBalancerSchema } from './load-balancer/schema';
+import { monitoringSchema } from './monitoring/schema';
 import { rabbitmqSchema } from './rabbitmq/schema';
 import { tlsSchema } from './tls/schema';
 import { topologySchema } from './topology/schema';
@@ -46,6 +47,7 @@ export const clusterSpecSchema = z
     queues: queuesSchema,
     loadBalancer: loadBalancerSchema,
     compose: composeSchema,
+    monitoring: monitoringSchema,
     tls: tlsSchema,
     topology: topologySchema,
     kubernetes: kubernetesSchema,

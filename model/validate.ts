@@ -9,6 +9,7 @@ import type { Rule } from './core/rule';
 import { defaultUserRule, nodesRule, partitionHandlingRule, pluginsRule, portsRule, resourcesRule } from './cluster/rules';
 import { composeRule } from './compose/rules';
 import { kubernetesRule } from './kubernetes/rules';
+import { monitoringRule } from './monitoring/compose-services';
 import { loadBalancerHostsRule, loadBalancerSettingsRule } from './load-balancer/rules';
 import { metadataStoreRule, versionRule } from './rabbitmq/rules';
 import { featuresOf, parseVersion } from './rabbitmq/version';
@@ -39,6 +40,7 @@ export const RULES: readonly Rule[] = [
   nodesRule,
   portsRule,
   composeRule,
+  monitoringRule,
   partitionHandlingRule,
   pluginsRule,
   defaultUserRule,

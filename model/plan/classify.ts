@@ -171,6 +171,7 @@ export const CLASSIFIERS: Readonly<Record<string, Classifier>> = {
   'compose.memory.limitBytes': suppressed,
   'compose.memory.forRabbitmqBytes': suppressed,
   'kubernetes.memory': suppressed,
+  'compose.monitoring': verdict('live', 'compose target only: the Prometheus and Alertmanager services change, the nodes do not', 'docker compose up -d (it recreates only the changed monitoring services)'),
   compose: verdict(
     'rolling restart',
     'compose target only: the node containers are recreated (docker compose up -d recreates every changed service at once)',

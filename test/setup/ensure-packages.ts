@@ -1,6 +1,6 @@
 /**
  * The real-program tests need Debian's rabbitmq-server, haproxy, keepalived, iptables (the e2e partitions),
- * shellcheck, promtool (package prometheus), xmllint (libxml2-utils), socat and a PostgreSQL server. Install what is missing (as root, with service start-up disabled
+ * shellcheck, promtool (package prometheus), amtool (prometheus-alertmanager), xmllint (libxml2-utils), socat and a PostgreSQL server. Install what is missing (as root, with service start-up disabled
  * so nothing runs outside the tests), once per test run. Then build the root file systems of the newer lines
  * (RabbitMQ 4.0 and 4.3, HAProxy 3.2 and Keepalived 2.3) and the Docker engine with Compose v2 (test/roots/roots.sh;
  * cached, about 4 minutes the first time). Any of these missing fails the run, naming what is missing: no test passes without its program.
@@ -20,6 +20,8 @@ const PACKAGES: Record<string, string> = {
   shellcheck: '/usr/bin/shellcheck',
   // promtool, which checks and unit-tests the generated Prometheus rules and scrape jobs.
   prometheus: '/usr/bin/promtool',
+  // amtool, which checks the compose Alertmanager's alertmanager.yml (test/monitoring/compose-services.test.ts).
+  'prometheus-alertmanager': '/usr/bin/amtool',
   // socat, which the runtime API test speaks to HAProxy's stats socket with.
   socat: '/usr/bin/socat',
   // xmllint, which parses the bench's timeline SVGs (test/bench/timeline-svg.test.ts) and the SVG diagrams (test/graph/svg.test.ts).
