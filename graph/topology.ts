@@ -6,7 +6,7 @@
  */
 import { formatDelay, secretSourceText, type ConnectionRef, type ResolvedCluster, type ResolvedQueue, type ResolvedTopology } from '../model/internal';
 import { DiagramBuilder, type Diagram } from './diagram';
-import { deadLetterCycles, deadLetterRoutesOf, policyOf, policyOfExchange } from './routing';
+import { analyseRouting, deadLetterTargetOf, policyOf } from '../model/topology/routing';
 
 type Exchange = ResolvedTopology['exchanges'][number];
 type Binding = ResolvedTopology['bindings'][number];
@@ -119,68 +119,40 @@ export function topologyDiagram(cluster: ResolvedCluster): Diagram {
     }
   }
 
-  const routedTo = new Set<string>();
-  const bound = new Set<string>();
+  const routing = analyseRouting(t);
   for (const binding of t.bindings) {
     const from = exchangeId(binding.vhost, binding.source);
     const to = binding.destinationType === 'queue' ? queueId(binding.vhost, binding.destination) : exchangeId(binding.vhost, binding.destination);
-    routedTo.add(to);
-    bound.add(from);
     b.edge(from, to, 'binding', bindingLabel(binding, exchangeTypes.get(exchangeKey(binding.vhost, binding.source))));
   }
   for (const exchange of t.exchanges) {
     if (exchange.alternateExchange === undefined) continue;
-    const to = exchangeId(exchange.vhost, exchange.alternateExchange);
-    bound.add(exchangeId(exchange.vhost, exchange.name));
-    routedTo.add(to);
-    b.edge(exchangeId(exchange.vhost, exchange.name), to, 'alternate', 'unroutable');
+    b.edge(exchangeId(exchange.vhost, exchange.name), exchangeId(exchange.vhost, exchange.alternateExchange), 'alternate', 'unroutable');
   }
 
-  const routes = deadLetterRoutesOf(t);
-  for (const route of routes) {
+  for (const route of routing.deadLetterRoutes) {
     const { vhost, name } = route.queue;
     const via = route.policy === undefined ? '' : ` (policy ${route.policy})`;
-    const target = route.exchange === '' && route.routingKey !== undefined && t.queues.some((q) => q.vhost === vhost && q.name === route.routingKey);
-    if (target) {
-      routedTo.add(queueId(vhost, route.routingKey!));
-      b.edge(queueId(vhost, name), queueId(vhost, route.routingKey!), 'dead-letter', `dead letters${via}`);
-    } else {
-      const to = exchangeId(vhost, route.exchange);
-      routedTo.add(to);
-      b.edge(queueId(vhost, name), to, 'dead-letter', `dead letters${route.routingKey === undefined ? '' : `, key ${route.routingKey}`}${via}`);
-    }
+    const target = deadLetterTargetOf(t, route);
+    if (target.kind === 'queue') b.edge(queueId(vhost, name), queueId(vhost, target.name), 'dead-letter', `dead letters${via}`);
+    else b.edge(queueId(vhost, name), exchangeId(vhost, target.name), 'dead-letter', `dead letters${route.routingKey === undefined ? '' : `, key ${route.routingKey}`}${via}`);
   }
   for (const reliable of t.reliableQueues) {
     if (reliable.retry.kind !== 'delay-queues') continue;
     reliable.retry.queueForRetry.forEach((delayQueue, k) => {
-      const to = queueId(reliable.vhost, delayQueue);
-      routedTo.add(to);
-      b.edge(queueId(reliable.vhost, reliable.name), to, 'retry', `retry ${k + 1} after ${formatDelay(reliable.retryDelaysMs[k]!)} (consumer republishes)`);
+      b.edge(queueId(reliable.vhost, reliable.name), queueId(reliable.vhost, delayQueue), 'retry', `retry ${k + 1} after ${formatDelay(reliable.retryDelaysMs[k]!)} (consumer republishes)`);
     });
   }
 
   const remotes = t.federationUpstreams.length + t.shovels.length > 0 ? b.group('other brokers') : undefined;
-  for (const upstream of t.federationUpstreams) {
-    const from = b.node(JSON.stringify(['upstream', upstream.vhost, upstream.name]), 'r', 'remote', [`upstream ${upstream.name}`, connectionText(upstream.uri), `max hops ${upstream.maxHops}`], remotes);
-    let federated = false;
-    const uses = (definition: Readonly<Record<string, unknown>>) => definition['federation-upstream'] === upstream.name || definition['federation-upstream-set'] === 'all';
-    for (const exchange of t.exchanges.filter((e) => e.vhost === upstream.vhost)) {
-      const policy = policyOfExchange(t.policies, exchange.vhost, exchange.name);
-      if (!policy || !uses(policy.definition)) continue;
-      const to = exchangeId(exchange.vhost, exchange.name);
-      routedTo.add(to);
-      federated = true;
-      b.edge(from, to, 'link', `federation from exchange ${upstream.exchange ?? exchange.name} (policy ${policy.name})`);
-    }
-    for (const queue of t.queues.filter((q) => q.vhost === upstream.vhost)) {
-      const policy = policyOf(t.policies, queue);
-      if (!policy || !uses(policy.definition)) continue;
-      const to = queueId(queue.vhost, queue.name);
-      routedTo.add(to);
-      federated = true;
-      b.edge(from, to, 'link', `federation from queue ${upstream.queue ?? queue.name} (policy ${policy.name})`);
-    }
-    if (!federated) b.mark(from, MARK.unusedUpstream);
+  const upstreamId = (upstream: (typeof t.federationUpstreams)[number]) =>
+    b.node(JSON.stringify(['upstream', upstream.vhost, upstream.name]), 'r', 'remote', [`upstream ${upstream.name}`, connectionText(upstream.uri), `max hops ${upstream.maxHops}`], remotes);
+  for (const upstream of t.federationUpstreams) upstreamId(upstream);
+  for (const link of routing.federationLinks) {
+    const { upstream } = link;
+    const to = link.kind === 'exchange' ? exchangeId(upstream.vhost, link.name) : queueId(upstream.vhost, link.name);
+    const from = link.kind === 'exchange' ? (upstream.exchange ?? link.name) : (upstream.queue ?? link.name);
+    b.edge(upstreamId(upstream), to, 'link', `federation from ${link.kind} ${from} (policy ${link.policy})`);
   }
   for (const shovel of t.shovels) {
     const end = (side: typeof shovel.source, role: 'source' | 'destination') => {
@@ -194,21 +166,15 @@ export function topologyDiagram(cluster: ResolvedCluster): Diagram {
     };
     const from = end(shovel.source, 'source');
     const to = end(shovel.destination, 'destination');
-    routedTo.add(to.id);
     const key = shovel.destination.routingKey === undefined ? '' : `, key ${shovel.destination.routingKey}`;
     b.edge(from.id, to.id, 'link', `${[`shovel ${shovel.name}`, from.what, to.what].filter((s) => s !== '').join(' ')}${key}`);
   }
 
-  for (const cycle of deadLetterCycles(t, routes)) {
+  for (const upstream of routing.unusedUpstreams) b.mark(upstreamId(upstream), MARK.unusedUpstream);
+  for (const cycle of routing.deadLetterCycles) {
     for (const queue of cycle) b.mark(queueId(queue.vhost, queue.name), MARK.cycle(cycle.map((q) => q.name)));
   }
-  for (const queue of t.queues) {
-    const id = queueId(queue.vhost, queue.name);
-    if (!routedTo.has(id)) b.mark(id, MARK.unrouted);
-  }
-  for (const exchange of t.exchanges) {
-    const id = exchangeId(exchange.vhost, exchange.name);
-    if (!bound.has(id)) b.mark(id, MARK.unbound);
-  }
+  for (const queue of routing.unroutedQueues) b.mark(queueId(queue.vhost, queue.name), MARK.unrouted);
+  for (const exchange of routing.unboundExchanges) b.mark(exchangeId(exchange.vhost, exchange.name), MARK.unbound);
   return b.build();
 }

@@ -16,6 +16,7 @@ import { featuresOf, parseVersion } from './rabbitmq/version';
 import { tlsRule } from './tls/rules';
 import { reliabilityRule } from './topology/reliability';
 import { policiesRule, topologyRule } from './topology/rules';
+import { routingRule } from './topology/routing-rules';
 
 export type Validation =
   | { readonly ok: true; readonly spec: ParsedSpec; readonly warnings: readonly Problem[] }
@@ -48,6 +49,7 @@ export const RULES: readonly Rule[] = [
   policiesRule,
   topologyRule,
   (spec) => reliabilityRule(spec, parseVersion(spec.rabbitmq.version)),
+  routingRule,
   loadBalancerHostsRule,
   loadBalancerSettingsRule,
   kubernetesRule,

@@ -136,6 +136,7 @@ describe('secret sources', () => {
         `  tls.certificate: "file:tls/cert.pem" names ${cwd}/tls/cert.pem, which does not exist (TLS certificate of the nodes (PEM)); create it, or correct the path (relative to the spec's folder)`,
         '  tls.privateKey: "env:EMPTY" names environment variable EMPTY, which is empty (private key of the nodes\' TLS certificate (PEM)); put the secret in it',
         '  loadBalancer.keepalived.authPass: "env:VRRP_PASS" gives a password of 13 characters; VRRP PASS carries at most 8 (keepalived would cut it), so give a shorter one, or use "generate"',
+        '  warning: topology.federationUpstreams[0].name: "eu" is an upstream no policy of vhost "/" names: nothing is federated from it; name it in a policy (definition: { federation-upstream: eu }) or remove it',
         'nothing was written',
       ),
     );

@@ -1,9 +1,10 @@
 /**
- * What the topology view reads off the resolved topology beyond its lists: the dead-letter route of each
- * queue (its own arguments first, else the policy RabbitMQ would apply), which queues an exchange can
- * route a key to, and the dead-letter cycles those routes close.
+ * Where messages can go in a resolved topology: the dead-letter route of each queue (its own arguments first,
+ * else the policy RabbitMQ would apply), which queues an exchange can route a key to, the dead-letter cycles
+ * those routes close, federation links, and what nothing reaches. One analysis for validation's warnings
+ * (routing-rules.ts) and the topology drawing's marks (graph/topology.ts).
  */
-import type { ResolvedQueue, ResolvedTopology } from '../model/internal';
+import type { ResolvedQueue, ResolvedTopology } from './resolve';
 
 type Policy = ResolvedTopology['policies'][number] | ResolvedTopology['operatorPolicies'][number];
 
@@ -187,4 +188,89 @@ export function deadLetterCycles(topology: ResolvedTopology, routes: readonly De
     }
   }
   return components.sort((a, b) => a[0]! - b[0]!).map((c) => c.map((i) => topology.queues[i]!));
+}
+
+type Exchange = ResolvedTopology['exchanges'][number];
+type Upstream = ResolvedTopology['federationUpstreams'][number];
+
+/** An exchange or queue federated from an upstream, by the policy that names it. */
+export interface FederationLink {
+  readonly upstream: Upstream;
+  readonly kind: 'exchange' | 'queue';
+  readonly name: string;
+  readonly policy: string;
+}
+
+export interface RoutingAnalysis {
+  readonly deadLetterRoutes: readonly DeadLetterRoute[];
+  /** Each cycle once, its queues in the order of topology.queues. */
+  readonly deadLetterCycles: readonly (readonly ResolvedQueue[])[];
+  readonly federationLinks: readonly FederationLink[];
+  /** Queues no binding, dead-letter route, retry, federation link or shovel reaches. */
+  readonly unroutedQueues: readonly ResolvedQueue[];
+  /** Declared exchanges with no binding from them and no alternate exchange: what is published there is dropped. */
+  readonly unboundExchanges: readonly Exchange[];
+  /** Upstreams no policy names: nothing is federated from them. */
+  readonly unusedUpstreams: readonly Upstream[];
+}
+
+function federationLinksOf(topology: ResolvedTopology): FederationLink[] {
+  return topology.federationUpstreams.flatMap((upstream) => {
+    const uses = (definition: Readonly<Record<string, unknown>>) => definition['federation-upstream'] === upstream.name || definition['federation-upstream-set'] === 'all';
+    const exchanges = topology.exchanges.filter((e) => e.vhost === upstream.vhost).flatMap((exchange): FederationLink[] => {
+      const policy = policyOfExchange(topology.policies, exchange.vhost, exchange.name);
+      return policy && uses(policy.definition) ? [{ upstream, kind: 'exchange', name: exchange.name, policy: policy.name }] : [];
+    });
+    const queues = topology.queues.filter((q) => q.vhost === upstream.vhost).flatMap((queue): FederationLink[] => {
+      const policy = policyOf(topology.policies, queue);
+      return policy && uses(policy.definition) ? [{ upstream, kind: 'queue', name: queue.name, policy: policy.name }] : [];
+    });
+    return [...exchanges, ...queues];
+  });
+}
+
+/** Where a dead-letter route lands: the queue itself for the default exchange and a declared queue's name, else the exchange. */
+export function deadLetterTargetOf(topology: ResolvedTopology, route: DeadLetterRoute): { kind: 'exchange' | 'queue'; name: string } {
+  const { vhost } = route.queue;
+  if (route.exchange === '' && route.routingKey !== undefined && topology.queues.some((q) => q.vhost === vhost && q.name === route.routingKey)) {
+    return { kind: 'queue', name: route.routingKey };
+  }
+  return { kind: 'exchange', name: route.exchange };
+}
+
+export function analyseRouting(topology: ResolvedTopology): RoutingAnalysis {
+  const key = (kind: 'exchange' | 'queue', vhost: string, name: string) => JSON.stringify([kind, vhost, name]);
+  const reached = new Set<string>();
+  const bound = new Set<string>();
+  for (const b of topology.bindings) {
+    bound.add(key('exchange', b.vhost, b.source));
+    reached.add(key(b.destinationType, b.vhost, b.destination));
+  }
+  for (const e of topology.exchanges) {
+    if (e.alternateExchange === undefined) continue;
+    bound.add(key('exchange', e.vhost, e.name));
+    reached.add(key('exchange', e.vhost, e.alternateExchange));
+  }
+  const deadLetterRoutes = deadLetterRoutesOf(topology);
+  for (const route of deadLetterRoutes) {
+    const target = deadLetterTargetOf(topology, route);
+    reached.add(key(target.kind, route.queue.vhost, target.name));
+  }
+  for (const reliable of topology.reliableQueues) {
+    if (reliable.retry.kind === 'delay-queues') for (const delayQueue of reliable.retry.queueForRetry) reached.add(key('queue', reliable.vhost, delayQueue));
+  }
+  const federationLinks = federationLinksOf(topology);
+  for (const link of federationLinks) reached.add(key(link.kind, link.upstream.vhost, link.name));
+  for (const shovel of topology.shovels) {
+    const end = shovel.destination;
+    if (end.uri.kind === 'local') reached.add(end.queue !== undefined ? key('queue', shovel.vhost, end.queue) : key('exchange', shovel.vhost, end.exchange ?? ''));
+  }
+  return {
+    deadLetterRoutes,
+    deadLetterCycles: deadLetterCycles(topology, deadLetterRoutes),
+    federationLinks,
+    unroutedQueues: topology.queues.filter((q) => !reached.has(key('queue', q.vhost, q.name))),
+    unboundExchanges: topology.exchanges.filter((e) => !bound.has(key('exchange', e.vhost, e.name))),
+    unusedUpstreams: topology.federationUpstreams.filter((u) => !federationLinks.some((link) => link.upstream === u)),
+  };
 }
