@@ -16,6 +16,7 @@ import {
 } from '../model/internal';
 import type { ComposeProject, ComposeService, PortMapping, ServiceFile, StartupStep } from './config';
 import { monitoringServices } from './monitoring';
+import { bind, secretFile } from './service-files';
 import { COMPOSE_FILES, COMPOSE_SECRETS, CONTAINER_PATHS, HAPROXY_CONFIG_FILE, HAPROXY_CONFIG_PATH, HAPROXY_IMAGE, HAPROXY_SERVICE, IMAGE_FOLDERS } from './paths';
 
 /** The host ports of the whole project, from the model's one plan (the same the clash rule checks). */
@@ -51,15 +52,6 @@ function portsOf(cluster: ResolvedCluster, published: readonly PublishedPort[], 
     .sort((a, b) => a.hostPort - b.hostPort)
     .map((p) => ({ listener: p.listener, address: cluster.compose.bindAddress, hostPort: p.hostPort, containerPort: p.containerPort }));
 }
-
-export const bind = (content: ServiceFile['content'], source: string, target: string): ServiceFile => ({ content, source, target, delivery: { kind: 'bind' } });
-
-export const secretFile = (content: ServiceFile['content'], name: string, source: string, target: string, mode: '0400' | '0444'): ServiceFile => ({
-  content,
-  source,
-  target,
-  delivery: { kind: 'secret', name, mode },
-});
 
 /**
  * A node's files: its configuration, mounted, then the files that carry the secrets the model lists for the

@@ -5,7 +5,7 @@
  */
 import { ALERTMANAGER_CONFIG_FILE, haproxyPasswordFileOf, PROMETHEUS_RULES_FILE, renderPrometheusConfig, type ResolvedCluster } from '../model/internal';
 import type { ComposeService, PortMapping, ServiceFile, StartupStep } from './config';
-import { bind, secretFile } from './from-cluster';
+import { bind, secretFile } from './service-files';
 import {
   ALERTMANAGER_IMAGE,
   ALERTMANAGER_SERVICE,
