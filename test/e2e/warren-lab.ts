@@ -4,10 +4,11 @@
  * /etc/haproxy and /etc/keepalived. Each host has its own PID namespace, so a check on one load balancer
  * sees only its own HAProxy. A client host (and any extra host) runs the AMQP clients.
  */
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HAPROXY_CHECKER_PATH, HAPROXY_CHECKER_STATE_DIR } from '../../keepalived';
 import { runCommand } from '../lab/commands';
+import { haproxyRunMount } from '../lab/haproxy-run';
 import {
   createLab,
   loadBalancerRuntime,
@@ -29,13 +30,6 @@ export const CLIENT_HOST = 'client';
 const KEEPALIVED_SCRIPT_USER = 'keepalived_script';
 /** Bound to a fresh folder per start: a stopping keepalived may still hold the previous pid files. */
 const KEEPALIVED_RUN_DIR = '/run/keepalived';
-/**
- * The folder of the runtime API socket the VM haproxy.cfg names (/run/haproxy/admin.sock), bound to a fresh folder
- * per start as a real host has its own /run. Shared, it broke starts: HAProxy binds `admin.sock.<pid>.tmp` and renames
- * it, and two HAProxies started together in hosts of their own PID namespaces have the same pid, so one removed the
- * other's socket and that one exited ("cannot change UNIX socket ownership"; 1 start in 20 with HAProxy 2.6 here).
- */
-const HAPROXY_RUN_DIR = '/run/haproxy';
 /** How long a starting HAProxy may take to listen on every port of its haproxy.cfg. */
 const HAPROXY_LISTEN_TIMEOUT_MS = 20_000;
 
@@ -63,7 +57,6 @@ export class WarrenLab {
   private readonly haproxyExits = new Map<string, string>();
   private bundles: VmBundles;
   private keepalivedStarts = 0;
-  private haproxyStarts = 0;
 
   private constructor(
     readonly lab: Lab,
@@ -252,11 +245,10 @@ export class WarrenLab {
    * haproxy.cfg; throws with HAProxy's own log if it exits first or does not listen within 20 s.
    */
   async startHaproxy(host: string, etcDir = join(this.bundles.hostDir(host), 'etc', 'haproxy')): Promise<LabProcess> {
-    const run = this.freshHaproxyRunDir(host);
     const haproxy = this.lab.spawn(host, ['haproxy', '-db', '-f', '/etc/haproxy/haproxy.cfg'], {
       bindMounts: [
         { source: etcDir, target: '/etc/haproxy' },
-        { source: run, target: HAPROXY_RUN_DIR },
+        haproxyRunMount(this.lab, host, this.loadBalancer.root),
       ],
       root: this.loadBalancer.root,
     });
@@ -291,18 +283,6 @@ export class WarrenLab {
     this.haproxies.delete(host);
     await haproxy.kill('SIGKILL');
     await haproxy.exited();
-  }
-
-  /** An empty folder for /run/haproxy per start, owned and moded as the package's (haproxy:haproxy 2775). */
-  private freshHaproxyRunDir(host: string): string {
-    const packaged = `${this.loadBalancer.root ?? ''}${HAPROXY_RUN_DIR}`;
-    if (!existsSync(packaged)) mkdirSync(packaged, { recursive: true }); // the bind mount's target, as tmpfiles.d makes it at boot
-    const run = join(this.lab.tempDir, 'run', `${host}-haproxy-${++this.haproxyStarts}`);
-    mkdirSync(run, { recursive: true });
-    const { uid, gid } = statSync(packaged);
-    chownSync(run, uid, gid);
-    chmodSync(run, 0o2775);
-    return run;
   }
 
   /** SIGSTOP (`hung: true`) or SIGCONT of HAProxy's process group: a hung HAProxy is alive but answers nothing. */

@@ -1,6 +1,7 @@
 export { createLab, type Lab, type LabProcess, type RunOptions, type SpawnOptions } from './lab';
 export type { LabHostSpec, LabOptions } from './lab-spec';
 export type { BindMount } from './host-namespaces';
+export { haproxyRunMount } from './haproxy-run';
 export type { CommandResult } from './commands';
 export {
   rabbitmqCli,

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haproxyConfigFromCluster, renderHaproxyConfig, serverDownDetectionMs } from '../../haproxy';
 import { resolveCluster, type ClusterSpec, type ResolvedCluster, type SecretValues } from '../../model';
 import { vmBundleFiles } from '../../vm';
-import { createLab, loadBalancerRuntime, startBundleMajorityAgent, type Lab, type LabProcess, type LoadBalancerBuild } from '../lab';
+import { createLab, haproxyRunMount, loadBalancerRuntime, startBundleMajorityAgent, type Lab, type LabProcess, type LoadBalancerBuild } from '../lab';
 import { fixtureSecrets } from '../support/fixtures';
 import { LOAD_BALANCER_BUILDS } from '../support/load-balancer-programs';
 import { runtimeOf, startSingleNode, type SingleNode } from '../support/real-rabbitmq';
@@ -83,7 +83,10 @@ describe('the AMQP health check and RabbitMQ\'s log, on real brokers behind real
     mkdirSync(dir, { recursive: true });
     // The VM bundle's file but for the log target: stdout, into the process's log file.
     writeFileSync(join(dir, 'haproxy.cfg'), renderHaproxyConfig(haproxyConfigFromCluster(cluster, secrets, { target: 'vm', serverAddress: (n) => n.host, log: 'stdout' })));
-    return lab!.spawn(host, ['haproxy', '-db', '-f', '/etc/haproxy/haproxy.cfg'], { bindMounts: [{ source: dir, target: '/etc/haproxy' }], root: loadBalancerRuntime(build).root });
+    return lab!.spawn(host, ['haproxy', '-db', '-f', '/etc/haproxy/haproxy.cfg'], {
+      bindMounts: [{ source: dir, target: '/etc/haproxy' }, haproxyRunMount(lab!, host, loadBalancerRuntime(build).root)],
+      root: loadBalancerRuntime(build).root,
+    });
   }
 
   /** HAProxy's view of the node from its Prometheus exporter: UP, DOWN, or undefined before it answers. */

@@ -16,7 +16,7 @@ import { runCli } from '../../cli/main';
 import { materialiseSecrets } from '../../io/secrets-store';
 import { haproxyConfigFromCluster, renderHaproxyConfig } from '../../haproxy';
 import { resolveCluster, secretsFolderFor, type ClusterSpec, type ResolvedCluster, type SecretValues } from '../../model/internal';
-import { createLab, rabbitmqctl, startBundleMajorityAgent, startRabbitmqNode, waitForClusterSize, type Lab, type RabbitmqNode } from '../lab';
+import { createLab, haproxyRunMount, rabbitmqctl, startBundleMajorityAgent, startRabbitmqNode, waitForClusterSize, type Lab, type RabbitmqNode } from '../lab';
 import { ROOT } from '../support/fixtures';
 import { configKeyComplaints, runtimeOf } from '../support/real-rabbitmq';
 import { createTestCertificates, type TestCertificates } from './certificates';
@@ -128,7 +128,7 @@ describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behin
       ),
     );
     for (const node of cluster.nodes) startMajorityAgent(node.host);
-    lab.spawn(lbHost, ['haproxy', '-db', '-f', join(haproxyDir, 'haproxy.cfg')]);
+    lab.spawn(lbHost, ['haproxy', '-db', '-f', join(haproxyDir, 'haproxy.cfg')], { bindMounts: [haproxyRunMount(lab, lbHost)] });
     await waitForClusterSize(lab, nodes[0]!, nodes.length, 120_000);
     formationMs = Date.now() - started;
   }, 300_000);
