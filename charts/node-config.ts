@@ -9,6 +9,7 @@ import {
   renderDefinitions,
   renderEnabledPlugins,
   secretsOfTarget,
+  TARGET_CLUSTER_SIZE_KEY,
   tlsPathsIn,
   type ConfSection,
   type ResolvedCluster,
@@ -84,7 +85,8 @@ export function definitionsJsonOf(cluster: ResolvedCluster, secrets: SecretValue
 /**
  * Checksum of everything a node reads only at boot: the configuration files and definitions.json
  * (or the name of the Secret that carries them), and the TLS certificates (a new certificate comes with a new
- * key, and the init container copies both only at pod start). Replicas, NetworkPolicy and monitoring are not in it.
+ * key, and the init container copies both only at pod start). Replicas, NetworkPolicy and monitoring are not in it:
+ * rabbitmq.conf's target cluster size (the replica count, read only when the cluster first forms) is left out.
  */
 export function restartChecksumOf(
   files: Record<ConfigKey, string>,
@@ -93,7 +95,8 @@ export function restartChecksumOf(
   tlsCertificates?: string,
 ): string {
   const hash = createHash('sha256');
-  for (const key of Object.keys(CONFIG_FILES).sort()) hash.update(`${key}\u0000${files[key as ConfigKey]}\u0000`);
+  const targetSize = new RegExp(`^${TARGET_CLUSTER_SIZE_KEY.replaceAll('.', '\\.')} = \\d+$`, 'm');
+  for (const key of Object.keys(CONFIG_FILES).sort()) hash.update(`${key}\u0000${files[key as ConfigKey].replace(targetSize, '')}\u0000`);
   hash.update(definitions === undefined ? `existing-secret\u0000${existingSecret}` : `definitions\u0000${definitions}`);
   if (tlsCertificates !== undefined) hash.update(`\u0000tls\u0000${tlsCertificates}`);
   return hash.digest('hex');

@@ -11,7 +11,7 @@ export { pemFileContent, tlsPathsIn } from './tls/resolve';
 export { majorityAgentArgs, majorityLossAgentMs, CLOSE_CLIENT_CONNECTIONS_COMMAND } from './cluster/majority-check';
 export { MAJORITY_AGENT_ESCRIPT } from './cluster/majority-agent-escript';
 export { renderConfFile, type ConfSection } from './render/conf-file';
-export { rabbitmqConfSections } from './render/rabbitmq-conf';
+export { rabbitmqConfSections, TARGET_CLUSTER_SIZE_KEY } from './render/rabbitmq-conf';
 export { definitionsOf, rabbitPasswordHash } from './render/definitions';
 export { planSnapshotOf, type PlanSnapshot } from './plan/snapshot';
 export { planChanges } from './plan/plan';

@@ -36,12 +36,15 @@ export function rabbitmqConfSections(cluster: ResolvedCluster, options: Rabbitmq
         options.peerDiscovery.backend === 'k8s'
           ? 'Cluster formation: Kubernetes peer discovery, so the StatefulSet\'s pods form the cluster by themselves.'
           : 'Cluster formation: every node lists the same peers, so the cluster forms by itself (no join_cluster).',
+        'Only a node that sees every node running imports queues and bindings from definitions, so a quorum queue',
+        'gets a member on each node, not only on the first one to boot (target_cluster_size_hint, RabbitMQ 3.10+).',
       ],
       entries: [
         ['cluster_name', cluster.name],
         // Discovery retries keep their defaults (10 x 500 ms): on 3.x the node holding the discovery lock
         // retries joining peers that wait for that same lock, so long retries stall formation for minutes.
         ...peerDiscoveryEntries(cluster, options.peerDiscovery),
+        [TARGET_CLUSTER_SIZE_KEY, String(cluster.nodes.length)],
       ],
     },
     partitionHandlingSection(cluster),
@@ -71,6 +74,9 @@ export function rabbitmqConfSections(cluster: ResolvedCluster, options: Rabbitmq
     },
   ];
 }
+
+/** Read only when the cluster first forms: a change of it alone (a scaled StatefulSet) restarts nothing. */
+export const TARGET_CLUSTER_SIZE_KEY = 'cluster_formation.target_cluster_size_hint';
 
 export function renderRabbitmqConf(cluster: ResolvedCluster, options: RabbitmqConfOptions): string {
   return renderConfFile(

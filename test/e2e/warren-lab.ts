@@ -138,6 +138,11 @@ export class WarrenLab {
     const started = Date.now();
     await Promise.all(this.cluster.nodes.map((n) => this.startNode(n.host)));
     await this.waitForClusterSize(this.cluster.nodes[0]!.host, this.cluster.nodes.length, timeoutMs);
+    // The last node to join imports queues and bindings (target_cluster_size_hint) before its boot completes.
+    for (const n of this.cluster.nodes) {
+      const booted = await rabbitmqctl(this.lab, this.node(n.host), ['await_startup', '--timeout', String(Math.ceil(timeoutMs / 1000))]);
+      if (booted.code !== 0) throw new Error(`${n.host} did not complete its boot: ${booted.stderr}\n${this.nodeLogTail(n.host)}`);
+    }
     return Date.now() - started;
   }
 

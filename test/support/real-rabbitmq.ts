@@ -33,7 +33,9 @@ export async function startSingleNode(lab: Lab, cluster: ResolvedCluster, secret
   const base = join(lab.tempDir, node.host);
   const dirs = { etcDir: join(base, 'etc'), dataDir: join(base, 'data'), logDir: join(base, 'log') };
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dirs.etcDir, 'rabbitmq.conf'), renderRabbitmqConf(cluster, { peerDiscovery: { backend: 'classic_config' }, definitionsPath: '/etc/rabbitmq/definitions.json' }));
+  // The node boots alone: its target cluster size is 1, or it would wait for its peers before importing queues.
+  const conf = renderRabbitmqConf(cluster, { peerDiscovery: { backend: 'classic_config' }, definitionsPath: '/etc/rabbitmq/definitions.json' });
+  writeFileSync(join(dirs.etcDir, 'rabbitmq.conf'), conf.replace(/^cluster_formation\.target_cluster_size_hint = \d+$/m, 'cluster_formation.target_cluster_size_hint = 1'));
   writeFileSync(join(dirs.etcDir, 'enabled_plugins'), renderEnabledPlugins(cluster));
   writeFileSync(join(dirs.etcDir, 'definitions.json'), renderDefinitions(cluster, secrets), { mode: 0o600 });
   writeErlangCookie(dirs.dataDir, secrets['erlang-cookie']!);
