@@ -4,9 +4,8 @@
  * /etc/haproxy and /etc/keepalived. Each host has its own PID namespace, so a check on one load balancer
  * sees only its own HAProxy. A client host (and any extra host) runs the AMQP clients.
  */
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { HAPROXY_CHECKER_PATH, HAPROXY_CHECKER_STATE_DIR } from '../../keepalived';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runCommand } from '../lab/commands';
 import { haproxyRunMount } from '../lab/haproxy-run';
 import {
@@ -25,13 +24,11 @@ import {
   type Runtime,
 } from '../lab';
 import type { VmBundles } from './bundles';
+import { describeExit, spawnKeepalived, waitUntilListening } from './lb-processes';
+
+export { bindPortsOf } from './lb-processes';
 
 export const CLIENT_HOST = 'client';
-const KEEPALIVED_SCRIPT_USER = 'keepalived_script';
-/** Bound to a fresh folder per start: a stopping keepalived may still hold the previous pid files. */
-const KEEPALIVED_RUN_DIR = '/run/keepalived';
-/** How long a starting HAProxy may take to listen on every port of its haproxy.cfg. */
-const HAPROXY_LISTEN_TIMEOUT_MS = 20_000;
 
 export interface HaproxyStatusChange {
   readonly atMs: number;
@@ -251,10 +248,7 @@ export class WarrenLab {
    */
   async startHaproxy(host: string, etcDir = join(this.bundles.hostDir(host), 'etc', 'haproxy')): Promise<LabProcess> {
     const haproxy = this.lab.spawn(host, ['haproxy', '-db', '-f', '/etc/haproxy/haproxy.cfg'], {
-      bindMounts: [
-        { source: etcDir, target: '/etc/haproxy' },
-        haproxyRunMount(this.lab, host, this.loadBalancer.root),
-      ],
+      bindMounts: [{ source: etcDir, target: '/etc/haproxy' }, haproxyRunMount(this.lab, host, this.loadBalancer.root)],
       root: this.loadBalancer.root,
     });
     this.haproxies.set(host, haproxy);
@@ -264,17 +258,7 @@ export class WarrenLab {
       exitCode = code;
       if (this.haproxies.get(host) === haproxy) this.haproxyExits.set(host, describeExit(`HAProxy on ${host}`, code, haproxy.logFile));
     });
-    const ports = bindPortsOf(readFileSync(join(etcDir, 'haproxy.cfg'), 'utf8'));
-    const deadline = Date.now() + HAPROXY_LISTEN_TIMEOUT_MS;
-    for (;;) {
-      if (exitCode !== undefined) throw new Error(describeExit(`HAProxy on ${host}`, exitCode, haproxy.logFile, ` before it listened on ${ports.join(', ')}`));
-      const listening = (await this.lab.run(host, ['ss', '-ltnH'])).stdout;
-      if (ports.every((port) => new RegExp(`:${port}\\s`).test(listening))) return haproxy;
-      if (Date.now() > deadline) {
-        throw new Error(`HAProxy on ${host} did not listen on every port of its haproxy.cfg (${ports.join(', ')}) within ${HAPROXY_LISTEN_TIMEOUT_MS} ms; listening:\n${listening}${logTail(haproxy.logFile)}`);
-      }
-      await sleep(100);
-    }
+    return waitUntilListening(this.lab, host, haproxy, readFileSync(join(etcDir, 'haproxy.cfg'), 'utf8'), () => exitCode);
   }
 
   /** One line per HAProxy that exited without stopHaproxy, with the end of its log; empty while all run. */
@@ -303,48 +287,8 @@ export class WarrenLab {
    * state folder of the host that outlives restarts, as the unit's preserved RuntimeDirectory does.
    */
   startKeepalived(host: string, etcDir = join(this.bundles.hostDir(host), 'etc', 'keepalived')): LabProcess {
-    const state = join(this.lab.tempDir, 'run', `${host}-haproxy-check`);
-    mkdirSync(state, { recursive: true });
-    mkdirSync(`${this.loadBalancer.root ?? ''}${HAPROXY_CHECKER_STATE_DIR}`, { recursive: true });
-    const programDir = dirname(HAPROXY_CHECKER_PATH);
-    mkdirSync(`${this.loadBalancer.root ?? ''}${programDir}`, { recursive: true });
-    this.checkers.set(
-      host,
-      this.lab.spawn(host, [HAPROXY_CHECKER_PATH], {
-        bindMounts: [
-          { source: join(etcDir, '..', '..', programDir.slice(1)), target: programDir },
-          { source: state, target: HAPROXY_CHECKER_STATE_DIR },
-        ],
-        root: this.loadBalancer.root,
-      }),
-    );
-    const users = join(this.lab.tempDir, 'users');
-    const etc = `${this.loadBalancer.root ?? ''}/etc`;
-    mkdirSync(users, { recursive: true });
-    writeFileSync(join(users, 'passwd'), `${readFileSync(`${etc}/passwd`, 'utf8')}${KEEPALIVED_SCRIPT_USER}:x:64999:64999::/nonexistent:/usr/sbin/nologin\n`);
-    writeFileSync(join(users, 'group'), `${readFileSync(`${etc}/group`, 'utf8')}${KEEPALIVED_SCRIPT_USER}:x:64999:\n`);
-    const run = join(this.lab.tempDir, 'run', `${host}-${++this.keepalivedStarts}`);
-    mkdirSync(run, { recursive: true });
-    mkdirSync(`${this.loadBalancer.root ?? ''}${KEEPALIVED_RUN_DIR}`, { recursive: true }); // as keepalived.service's RuntimeDirectory
-    // The bundle's files placed into the package's own /etc/keepalived, as install.sh does: keepalived 2.3
-    // (Debian sid) refuses to start without the package's keepalived.config-opts there.
-    const installed = join(run, 'etc-keepalived');
-    cpSync(`${etc}/keepalived`, installed, { recursive: true });
-    cpSync(etcDir, installed, { recursive: true });
-    const keepalived = this.lab.spawn(
-      host,
-      ['keepalived', '-n', '-l', '-D', '-f', '/etc/keepalived/keepalived.conf', '-p', '/run/keepalived/keepalived.pid', '-r', '/run/keepalived/vrrp.pid', '-c', '/run/keepalived/checkers.pid'],
-      {
-        bindMounts: [
-          { source: installed, target: '/etc/keepalived' },
-          { source: run, target: KEEPALIVED_RUN_DIR },
-          { source: state, target: HAPROXY_CHECKER_STATE_DIR },
-          { source: join(users, 'passwd'), target: '/etc/passwd' },
-          { source: join(users, 'group'), target: '/etc/group' },
-        ],
-        root: this.loadBalancer.root,
-      },
-    );
+    const { checker, keepalived } = spawnKeepalived(this.lab, host, etcDir, this.loadBalancer.root ?? '', ++this.keepalivedStarts);
+    this.checkers.set(host, checker);
     this.keepaliveds.set(host, keepalived);
     return keepalived;
   }
@@ -442,23 +386,6 @@ export class WarrenLab {
   private async mustRun(host: string, argv: string[]): Promise<void> {
     const result = await this.lab.run(host, argv);
     if (result.code !== 0) throw new Error(`${host}: ${argv.join(' ')} exited with ${result.code}: ${result.stderr.trim()}`);
-  }
-}
-
-/** The ports of every `bind` line of a haproxy.cfg (`bind :5672`, `bind 10.0.0.5:8404`). */
-export function bindPortsOf(config: string): string[] {
-  return [...new Set([...config.matchAll(/^\s*bind\s+\S*:(\d+)\b/gm)].map((m) => m[1]!))];
-}
-
-function describeExit(what: string, code: number | null, logFile: string, when = ''): string {
-  return `${what} exited ${code === null ? 'on a signal' : `with code ${code}`}${when}${logTail(logFile)}`;
-}
-
-function logTail(logFile: string): string {
-  try {
-    return `\n--- ${logFile} (tail)\n${readFileSync(logFile, 'utf8').slice(-3000)}`;
-  } catch {
-    return `\n--- ${logFile}: unreadable`;
   }
 }
 
