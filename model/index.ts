@@ -25,7 +25,8 @@ export type { ConnectionRef, ResolvedQueue, ResolvedTopology } from './topology/
 export type { ResolvedReliability, ResolvedReliableQueue } from './topology/reliability';
 
 // Secrets: references, where values come from, which target needs which.
-export { secretValueRules, type SecretConsumer, type SecretRef, type SecretSource, type SecretValues } from './secrets/secrets';
+export { type SecretConsumer, type SecretRef, type SecretSource, type SecretValues } from './secrets/secrets';
+export { secretValueRules } from './secrets/value-rules';
 export { secretsOfTarget, type SecretTarget } from './secrets/targets';
 export { secretsStoreLocation, type SecretsStoreLocation } from './secrets/store-location';
 

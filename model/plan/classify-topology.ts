@@ -6,7 +6,7 @@
  * with others fails with 406 PRECONDITION_FAILED, and a policy cannot override them (x-arguments take
  * precedence; an operator policy wins only with a lower numeric limit).
  */
-import type { Classifier, Verdict } from './classify';
+import type { Classifier, Verdict } from './verdict';
 import type { Difference } from './diff';
 import type { PlainObject } from './snapshot';
 

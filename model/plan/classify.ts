@@ -4,25 +4,14 @@
  * only restate another one, are suppressed here.
  */
 import type { ChangeClass } from './change';
-import { joinPattern, type Difference } from './diff';
+import { joinPattern } from './diff';
 import type { PlanSnapshot } from './snapshot';
+import type { Classifier, Verdict } from './verdict';
 import { TOPOLOGY_CLASSIFIERS } from './classify-topology';
 import { quantityValue } from '../kubernetes/schema';
 import { featuresOf, parseVersion } from '../rabbitmq/version';
 
-export interface Verdict {
-  readonly class: ChangeClass;
-  readonly reason: string;
-  readonly fix: string;
-}
-
-export interface ClassifyContext {
-  readonly before: PlanSnapshot;
-  readonly after: PlanSnapshot;
-}
-
-/** A classifier returns undefined for a difference another line already tells. */
-export type Classifier = (difference: Difference, context: ClassifyContext) => Verdict | undefined;
+export type { Classifier, ClassifyContext, Verdict } from './verdict';
 
 export const ROLL = 'restart one node at a time (drain, restart, wait until it runs again)';
 const suppressed: Classifier = () => undefined;
