@@ -143,6 +143,8 @@ export function describeE2e(title: string, options: E2eOptions, partitions: (e2e
       for (const lb of LBS) for (const node of NODES) await lab().waitForHaproxyStatus(lb, node, 'UP', 0, 30_000);
       const holder = await lab().waitForVipHolder((h) => h === 'lb-1', 30_000);
       expect(holder.host).toBe('lb-1');
+      // lb-2 starts in FAULT until its checker has seen HAProxy serve for checkRise x interval (2 s), then BACKUP.
+      await waitForBackup('lb-2');
       expect(keepalivedLogCount('lb-2', 'Entering BACKUP STATE')).toBeGreaterThan(0);
       expect(keepalivedLogCount('lb-2', 'Entering MASTER STATE')).toBe(0);
     });
