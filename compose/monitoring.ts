@@ -10,7 +10,9 @@ import {
   ALERTMANAGER_IMAGE,
   ALERTMANAGER_SERVICE,
   COMPOSE_ALERTMANAGER_FOLDER,
+  COMPOSE_FILES,
   COMPOSE_PROMETHEUS_FOLDER,
+  COMPOSE_SECRETS,
   CONTAINER_PATHS,
   HAPROXY_SERVICE,
   MONITORING_UID,
@@ -20,7 +22,6 @@ import {
 
 export const PROMETHEUS_CONFIG_FILE = `${COMPOSE_PROMETHEUS_FOLDER}/prometheus.yml`;
 export const ALERTMANAGER_FILE = `${COMPOSE_ALERTMANAGER_FOLDER}/${ALERTMANAGER_CONFIG_FILE}`;
-export const HAPROXY_STATS_PASSWORD_SECRET = 'haproxy-stats-password';
 
 /** The images' own `--config.file` and data paths. */
 const PROMETHEUS_ARGS = ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus'];
@@ -56,7 +57,7 @@ export function monitoringServices(cluster: ResolvedCluster, network: string): C
   const files: ServiceFile[] = [
     bind('prometheus-config', PROMETHEUS_CONFIG_FILE, '/etc/prometheus/prometheus.yml'),
     bind('prometheus-rules', `${COMPOSE_PROMETHEUS_FOLDER}/${PROMETHEUS_RULES_FILE}`, `/etc/prometheus/${PROMETHEUS_RULES_FILE}`),
-    ...(cluster.loadBalancer ? [secretFile('haproxy-stats-password', HAPROXY_STATS_PASSWORD_SECRET, `secrets/${HAPROXY_STATS_PASSWORD_SECRET}`, haproxyPasswordFileOf(cluster), '0400')] : []),
+    ...(cluster.loadBalancer ? [secretFile('haproxy-stats-password', COMPOSE_SECRETS.haproxyStatsPassword, COMPOSE_FILES.haproxyStatsPassword, haproxyPasswordFileOf(cluster), '0400')] : []),
   ];
   services.push({
     name: PROMETHEUS_SERVICE,
@@ -89,7 +90,7 @@ function passwordStartup(cluster: ResolvedCluster): StartupStep[] {
   const target = haproxyPasswordFileOf(cluster);
   return [
     { kind: 'make-folder', path: target.slice(0, target.lastIndexOf('/')) },
-    { kind: 'install', from: `${CONTAINER_PATHS.secrets}/${HAPROXY_STATS_PASSWORD_SECRET}`, to: target, mode: '0400', owner: MONITORING_UID },
+    { kind: 'install', from: `${CONTAINER_PATHS.secrets}/${COMPOSE_SECRETS.haproxyStatsPassword}`, to: target, mode: '0400', owner: MONITORING_UID },
     { kind: 'exec', argv: ['setuidgid', 'nobody', '/bin/prometheus', ...PROMETHEUS_ARGS] },
   ];
 }

@@ -23,6 +23,7 @@ export const COMPOSE_SECRETS = {
   tlsCertificate: 'tls-certificate',
   tlsPrivateKey: 'tls-private-key',
   tlsCaCertificate: 'tls-ca-certificate',
+  haproxyStatsPassword: 'haproxy-stats-password',
 } as const;
 
 /** Files of the compose bundle, relative to the compose folder. */
@@ -36,6 +37,7 @@ export const COMPOSE_FILES = {
   tlsCertificate: `secrets/${COMPOSE_SECRETS.tlsCertificate}`,
   tlsPrivateKey: `secrets/${COMPOSE_SECRETS.tlsPrivateKey}`,
   tlsCaCertificate: `secrets/${COMPOSE_SECRETS.tlsCaCertificate}`,
+  haproxyStatsPassword: `secrets/${COMPOSE_SECRETS.haproxyStatsPassword}`,
 } as const;
 
 /** Relative to the compose folder: the rules file and scrape jobs for the operator's own Prometheus. */
