@@ -31,3 +31,14 @@ export class ConnectionLostError extends Error {
     this.name = 'ConnectionLostError';
   }
 }
+
+/**
+ * The message named an exchange the broker does not have: the broker answered 404 NOT_FOUND and closed the channel
+ * (the publisher opens a new one). Nothing was stored; declare the exchange or fix the name, then publish again.
+ */
+export class ExchangeNotFoundError extends Error {
+  constructor(readonly messageId: string, readonly exchange: string, readonly brokerText: string) {
+    super(`message ${messageId} was not published: exchange "${exchange}" does not exist on the broker (${brokerText}); declare it (add it to the spec's topology) or fix the exchange name`);
+    this.name = 'ExchangeNotFoundError';
+  }
+}

@@ -12,6 +12,9 @@
  *   messages reached the dead-letter queue; prints each delivery's time and x-delivery-count.
  * - take: prints every message of QUEUE (headers included) as JSON and acks it.
  * - browse: reads QUEUE's dead letters ROUNDS times as `warren dlq list` does; prints the count each round saw.
+ * - channel-error: ROUNDS times, a publish to the missing exchange MISSING (the broker closes the channel: 404), then
+ *   COUNT publishes to `events` on the same connection; prints each failure and how many publishes were confirmed.
+ * PROGRESS_LOG (produce): every 20 ms in which the relay's confirms grew, a line { at, sent } (the confirm timeline).
  * SPEC (JSON) is the cluster spec, URL the broker. STORE is a SQLite file, or a postgres:// URL (PostgresStore).
  */
 import { appendFileSync } from 'node:fs';
@@ -71,6 +74,13 @@ async function produce(): Promise<void> {
   const relay = new OutboxRelay(store, publisher, { window: Number(env('WINDOW', '50')) });
   const relaying = env('RELAY', 'on') === 'on';
   if (relaying) relay.start();
+  const progressLog = env('PROGRESS_LOG', '');
+  let logged = 0;
+  const progress = setInterval(() => {
+    if (progressLog === '' || relay.stats.sent === logged) return;
+    logged = relay.stats.sent;
+    appendFileSync(progressLog, `${JSON.stringify({ at: Date.now(), sent: logged })}\n`);
+  }, 20);
   const last = await app.lastOrder();
   const from = last === null ? Number(env('FROM', '0')) : last + 1;
   const to = Number(env('TO'));
@@ -87,8 +97,9 @@ async function produce(): Promise<void> {
     // Always yield: the relay runs on this event loop, and a commit slower than the rate would starve it.
     await sleep(Math.max(0, ahead));
   }
-  if (relaying) await relay.drained(60_000);
+  if (relaying) await relay.drained(Number(env('DRAIN_MS', '60000')));
   relay.stop();
+  clearInterval(progress);
   console.log(JSON.stringify({ event: 'done', from, to, sent: relay.stats.sent, failed: relay.stats.failed, ms: Date.now() - started }));
   await connection.close();
 }
@@ -192,7 +203,34 @@ async function browse(): Promise<void> {
   await connection.close();
 }
 
-const modes: Record<string, () => Promise<void>> = { produce, consume, 'raw-reject': rawReject, take, declare, browse };
+async function channelError(): Promise<void> {
+  const connection = new ReliableConnection({ urls: [env('URL')], name: 'lab-channel-error' });
+  const publisher = new Publisher(connection, { timeoutMs: 5000 });
+  await publisher.start();
+  await connection.start();
+  const failures: { name: string; message: string }[] = [];
+  let confirmed = 0;
+  const unexpected: string[] = [];
+  for (let round = 0; round < Number(env('ROUNDS', '3')); round++) {
+    await publisher.publish({ exchange: env('MISSING'), routingKey: 'order.created', messageId: `missing-${round}`, body: Buffer.from('lost') }).then(
+      () => unexpected.push(`missing-${round} was confirmed`),
+      (error: Error) => failures.push({ name: error.name, message: error.message }),
+    );
+    const ids = Array.from({ length: Number(env('COUNT', '20')) }, (_, i) => `after-${round}-${i}`);
+    await Promise.all(
+      ids.map((id) =>
+        publisher.publish({ exchange: 'events', routingKey: 'order.created', messageId: id, body: Buffer.from(id) }).then(
+          () => void confirmed++,
+          (error: Error) => unexpected.push(`${id}: ${error.name}: ${error.message}`),
+        ),
+      ),
+    );
+  }
+  console.log(JSON.stringify({ event: 'done', failures, confirmed, unexpected, reopens: publisher.reopens, connects: connection.connects }));
+  await connection.close();
+}
+
+const modes: Record<string, () => Promise<void>> = { produce, consume, 'raw-reject': rawReject, take, declare, browse, 'channel-error': channelError };
 modes[env('MODE')]!().then(
   () => process.exit(0),
   (error) => {

@@ -1,0 +1,40 @@
+/**
+ * The publisher after a channel error on a live connection, against a real RabbitMQ 4.3 node (lab): a publish to an
+ * exchange the broker does not have is answered 404 NOT_FOUND and the broker closes the channel. That publish is
+ * rejected with an error naming the exchange; the publisher opens a new channel on the same connection, and every
+ * later publish is confirmed and reaches its queue. Before the fix, every publish after the first 404 failed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ordersSpec, startBrokerLab, type BrokerLab } from '../reliability/broker-lab';
+
+describe('the publisher after the broker closed its channel (a real RabbitMQ 4.3 node)', () => {
+  let broker: BrokerLab | undefined;
+
+  beforeAll(async () => {
+    broker = await startBrokerLab(ordersSpec('4.3'));
+  }, 300_000);
+
+  afterAll(async () => {
+    await broker?.lab.destroy();
+  });
+
+  it('rejects the publish to a missing exchange naming it, reopens the channel, and confirms every later publish', async () => {
+    const rounds = 3;
+    const count = 20;
+    const run = await broker!.app({ MODE: 'channel-error', MISSING: 'events.missing', ROUNDS: String(rounds), COUNT: String(count) });
+    console.log(`after ${rounds} channel errors: ${run.confirmed} publishes confirmed, ${run.reopens} channels reopened, ${run.connects} connection(s); first error: ${run.failures[0]?.message}`);
+    expect(run.unexpected).toEqual([]);
+    expect(run.failures).toHaveLength(rounds);
+    for (const [round, failure] of run.failures.entries()) {
+      expect(failure).toEqual({
+        name: 'ExchangeNotFoundError',
+        message: `message missing-${round} was not published: exchange "events.missing" does not exist on the broker (404 (NOT-FOUND) with message "NOT_FOUND - no exchange 'events.missing' in vhost '/'"); declare it (add it to the spec's topology) or fix the exchange name`,
+      });
+    }
+    expect(run.confirmed).toBe(rounds * count);
+    // The same connection throughout: the channel was opened again, the connection never dropped.
+    expect([run.reopens, run.connects]).toEqual([rounds, 1]);
+    const taken = (await broker!.app({ MODE: 'take', QUEUE: 'orders.created' })).messages as { messageId: string }[];
+    expect(taken.map((m) => m.messageId).sort()).toEqual(Array.from({ length: rounds }, (_, r) => Array.from({ length: count }, (_, i) => `after-${r}-${i}`)).flat().sort());
+  }, 180_000);
+});
