@@ -15,6 +15,7 @@ export { rabbitmqConfSections, TARGET_CLUSTER_SIZE_KEY } from './render/rabbitmq
 export { definitionsOf, rabbitPasswordHash } from './render/definitions';
 export { planSnapshotOf, type PlanSnapshot } from './plan/snapshot';
 export { planChanges } from './plan/plan';
+export { versionChange } from './plan/upgrade-path';
 export { CHANGE_CLASSES, formatChange, worstClass, type ChangeClass, type PlannedChange } from './plan/change';
 export { sameIdentity, type CookieNow, type CookieRecord, type FileIdentity } from './plan/cookie';
 export { nextPlanState, parsePlanState, renderPlanState, PLAN_STATE_PATH, type PlanState, type SynthesisRecord } from './plan/state';

@@ -37,6 +37,7 @@ import { renderInstallScript } from './install-script';
 import { HAPROXY_CHECKER_SERVICE, HAPROXY_CHECKER_UNIT_PATH, renderHaproxyCheckerUnit } from './haproxy-checker-unit';
 import { MAJORITY_AGENT_SERVICE, MAJORITY_AGENT_UNIT_PATH, renderMajorityAgentUnit } from './majority-agent-unit';
 import { rabbitmqPackagePlan } from './rabbitmq-apt';
+import { rollingFiles } from './day2/rolling';
 
 /** Where Debian's packages read their files. */
 export const VM_PATHS = {
@@ -201,7 +202,8 @@ function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues): {
       plan: {
         host: host.host,
         description: `load balancer of cluster "${cluster.name}"${keepalivedConf ? ` (priority ${host.priority} for ${lb.virtualIp!.address})` : ''}`,
-        packages: keepalivedConf ? ['haproxy', 'keepalived'] : ['haproxy'],
+        // socat: the admin host's rolling scripts read HAProxy's runtime API socket through it.
+        packages: keepalivedConf ? ['haproxy', 'keepalived', 'socat'] : ['haproxy', 'socat'],
         systemUsers: keepalivedConf ? [KEEPALIVED_SCRIPT_USER] : [],
         runtimeDirectories: keepalivedConf ? [{ path: probe.stateDir, owner: KEEPALIVED_SCRIPT_USER }] : [],
         hostsEntries: hostsEntries(cluster),
@@ -251,7 +253,7 @@ function monitoringFiles(cluster: ResolvedCluster): GeneratedFile[] {
   ];
 }
 
-/** Every file of every host's bundle, under `vm/<host>/`, and the Prometheus files under `vm/monitoring/`. */
+/** Every file of every host's bundle, under `vm/<host>/`, the Prometheus files under `vm/monitoring/`, the admin host's under `vm/admin/`. */
 export function vmBundleFiles(cluster: ResolvedCluster, secrets: SecretValues): GeneratedFile[] {
   return [
     ...bundles(cluster, secrets).flatMap(({ plan, files }) => [
@@ -259,5 +261,6 @@ export function vmBundleFiles(cluster: ResolvedCluster, secrets: SecretValues): 
       { path: `vm/${plan.host}/install.sh`, content: renderInstallScript(plan), kind: 'executable' as const },
     ]),
     ...monitoringFiles(cluster),
+    ...rollingFiles(cluster),
   ];
 }

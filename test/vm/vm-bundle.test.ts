@@ -39,7 +39,9 @@ describe('VM bundles', () => {
     ]);
     // Beside the hosts: the rules file and scrape jobs for the operator's Prometheus (test/monitoring checks them).
     expect(byHost('monitoring')).toEqual(['rabbitmq-rules.yml', 'scrape-configs.yml']);
-    expect(new Set(files.map((f) => f.path.split('/')[1]))).toEqual(new Set(['rmq-1', 'rmq-2', 'rmq-3', 'lb-1', 'lb-2', 'monitoring']));
+    // And the admin host's rolling restart and upgrade (test/vm/rolling.test.ts, test/day2/rolling-real.test.ts).
+    expect(byHost('admin')).toEqual(['warren-rolling-restart.sh', 'warren-upgrade.sh']);
+    expect(new Set(files.map((f) => f.path.split('/')[1]))).toEqual(new Set(['rmq-1', 'rmq-2', 'rmq-3', 'lb-1', 'lb-2', 'monitoring', 'admin']));
   });
 
   it('shares one cookie and one definitions file across nodes, and names each node explicitly', () => {

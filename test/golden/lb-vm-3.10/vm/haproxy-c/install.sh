@@ -42,7 +42,7 @@ apt_install() {
 }
 
 if [ $packages = 1 ]; then
-  wanted=(haproxy keepalived)
+  wanted=(haproxy keepalived socat)
   missing=()
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   if [ ${#missing[@]} -gt 0 ]; then apt-get update -qq; apt_install "${missing[@]}"; fi
