@@ -34,6 +34,7 @@ export { secretsStoreLocation, type SecretsStoreLocation } from './secrets/store
 export type { GeneratedFile } from './core/files';
 export { renderRabbitmqConf, type RabbitmqConfOptions } from './render/rabbitmq-conf';
 export { renderEnabledPlugins } from './render/enabled-plugins';
+export { INTER_NODE_TLS_FILE, renderInterNodeTlsConfig } from './tls/inter-node';
 export { renderDefinitions, type Definitions } from './render/definitions';
 export { alertRulesOf, type AlertRule, type AlertRuleOptions } from './monitoring/alerts';
 export { ALERTMANAGER_CONFIG_FILE, renderAlertmanagerConfig } from './monitoring/alertmanager';

@@ -22,4 +22,5 @@ export { nextPlanState, parsePlanState, renderPlanState, PLAN_STATE_PATH, type P
 export { clientServiceHostName, podHostName } from './kubernetes/resolve';
 export { tlsDialledNames, tlsGeneratedNames, type DialledName } from './tls/dialled';
 export { isGeneratedTlsMaterial, TLS_IDS } from './tls/resolve';
+export { hasInterNodeTls, interNodeEnvironment, interNodeErlArgs, INTER_NODE_ENV } from './tls/inter-node';
 export { formatDelay } from './topology/reliability';

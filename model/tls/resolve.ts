@@ -15,6 +15,8 @@ export interface ResolvedTls {
   readonly verifyPeer: boolean;
   /** Whether the plain AMQP listener stays open next to TLS. */
   readonly plainListener: boolean;
+  /** Erlang distribution and the CLI over TLS (inter-node.ts), peers verified against the CA. */
+  readonly interNode: boolean;
 }
 
 /** Absolute paths of the TLS files on a node; each target picks the folder. */
@@ -58,6 +60,7 @@ export function resolveTls(tls: NonNullable<ParsedSpec['tls']>): ResolvedTls {
     ...(caCertificate !== undefined && { caCertificate: ref(TLS_IDS.caCertificate, 'TLS CA certificate (PEM)', 'tls.caCertificate', caCertificate) }),
     verifyPeer: tls.verifyPeer,
     plainListener: tls.plainListener,
+    interNode: tls.interNode,
   };
 }
 

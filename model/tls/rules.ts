@@ -30,6 +30,11 @@ export const tlsRule: Rule = (spec) => {
       error('tls.caCertificate', undefined, 'is missing while tls.verifyPeer is true; give the CA that signs client certificates ("file:<path>" or "env:<VARIABLE>"), or set verifyPeer to false'),
     );
   }
+  if (tls.interNode && tls.caCertificate === undefined && tls.certificate !== 'generate') {
+    problems.push(
+      error('tls.caCertificate', undefined, 'is missing while tls.interNode is true; nodes verify each other (and the CLI tools) against it: give the CA that signed the certificate ("file:<path>" or "env:<VARIABLE>"), or set interNode to false'),
+    );
+  }
   if (spec.loadBalancer && tls.verifyPeer && !tls.plainListener) {
     // HAProxy passes TLS through and has no client certificate: its TLS check would fail on every node.
     problems.push(

@@ -32,6 +32,12 @@ export const tlsSchema = z
       .boolean()
       .default(true)
       .describe('Keep the plain AMQP listener (ports.amqp) next to TLS (ports.amqps); false leaves TLS only (`listeners.tcp = none`). @default true'),
+    interNode: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Erlang distribution between the nodes, and the CLI tools (rabbitmqctl, rabbitmq-diagnostics...) talking to them, over TLS with the same certificate, key and CA (inter_node_tls.config, `-proto_dist inet_tls`). Peers are always verified both ways (verify_peer, fail_if_no_peer_cert): every peer is a node or CLI holding a certificate from the CA, so a switch to skip it would only weaken it. Needs caCertificate (or "generate"). epmd (port 4369) stays plain: it only maps node names to ports. @default false',
+      ),
   })
   .optional()
   .describe('AMQP over TLS on ports.amqps, on every target; the load balancer passes TLS through to the nodes. @default - no TLS');

@@ -36,6 +36,11 @@ export interface RabbitmqNodeRef {
   /** Holds the .erlang.cookie the CLI authenticates with. */
   readonly dataDir: string;
   readonly root?: string;
+  /**
+   * Mounted on /etc/rabbitmq for the CLI too, so it reads the node's rabbitmq-env.conf (CTL_ERL_ARGS: inter-node TLS)
+   * as on a real host. @default - the CLI sees this machine's /etc/rabbitmq
+   */
+  readonly etcDir?: string;
 }
 
 export interface RabbitmqNode extends RabbitmqNodeRef {
@@ -94,7 +99,7 @@ export function rabbitmqctl(lab: Lab, node: RabbitmqNodeRef, args: readonly stri
 
 /** Runs one of RabbitMQ's CLI tools (`rabbitmq-diagnostics`, `rabbitmq-upgrade`, ...) against the node. */
 export function rabbitmqCli(lab: Lab, node: RabbitmqNodeRef, tool: string, args: readonly string[], timeoutMs = 60_000): Promise<CommandResult> {
-  const bindMounts: BindMount[] = [{ source: node.dataDir, target: RABBITMQ_HOME }];
+  const bindMounts: BindMount[] = [{ source: node.dataDir, target: RABBITMQ_HOME }, ...(node.etcDir ? [{ source: node.etcDir, target: '/etc/rabbitmq' }] : [])];
   return lab.run(node.host, [`${RABBITMQ_BIN}/${tool}`, '-n', node.nodeName, ...args], { env: { HOME: RABBITMQ_HOME }, bindMounts, timeoutMs, root: node.root });
 }
 

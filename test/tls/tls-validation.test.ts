@@ -31,6 +31,14 @@ describe('tls validation', () => {
     ]);
   });
 
+  it('errors when interNode has no CA for the nodes to verify each other against', () => {
+    expect(messages({ name: 'tls', tls: { ...TLS, interNode: true } })).toEqual([
+      'tls.caCertificate: is missing while tls.interNode is true; nodes verify each other (and the CLI tools) against it: give the CA that signed the certificate ("file:<path>" or "env:<VARIABLE>"), or set interNode to false',
+    ]);
+    expect(messages({ name: 'tls', tls: { ...TLS, caCertificate: 'file:ca.pem', interNode: true } })).toEqual([]);
+    expect(resolveCluster({ name: 'tls', tls: { ...TLS, caCertificate: 'file:ca.pem' } } as ClusterSpec).tls?.interNode).toBe(false);
+  });
+
   it('errors when HAProxy could check nothing: TLS only, client certificates required', () => {
     expect(messages({ name: 'tls', nodes: 1, loadBalancer: {}, tls: { ...TLS, caCertificate: 'file:ca.pem', verifyPeer: true, plainListener: false } })).toEqual([
       'tls.plainListener: "false" leaves HAProxy nothing to check: with verifyPeer the TLS listener refuses its health check, which has no client certificate; keep plainListener true (HAProxy then checks the plain AMQP port) or set verifyPeer to false',
@@ -69,6 +77,7 @@ describe('tls validation', () => {
       caCertificate: { id: 'tls-ca-certificate', description: 'TLS CA certificate (PEM)', path: 'tls.caCertificate', source: { kind: 'file', path: 'ca.pem' }, generatable: false, consumer: 'rabbitmq', carrier: 'own-file' },
       verifyPeer: false,
       plainListener: true,
+      interNode: false,
     });
     expect(cluster.secrets.map((s) => s.id)).toEqual(['erlang-cookie', 'default-user-password', 'tls-certificate', 'tls-private-key', 'tls-ca-certificate']);
     expect(resolveCluster({ name: 'plain' }).tls).toBeUndefined();
