@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Figure } from './figures';
 import type { GraphFigures } from './graph-timing';
 import type { LabFigures } from './lab-bench';
+import { reliabilityRows, type ReliabilityResult } from './reliability-table';
 
 export interface BenchResult {
   readonly startedAt: string;
@@ -17,6 +18,8 @@ export interface BenchResult {
   readonly synthWallMs: Readonly<Record<string, { readonly inProcessMs: Figure; readonly cliMs: Figure }>>;
   /** Absent from results measured before the figure existed. */
   readonly graph?: GraphFigures;
+  /** Issue 13's figures; absent from results measured before they existed. */
+  readonly reliability?: ReliabilityResult;
   readonly targets: Readonly<Record<string, number | boolean>>;
 }
 
@@ -53,6 +56,7 @@ export function renderBenchTable(result: BenchResult): string {
       `| publish throughput through HAProxy / direct (${t.pairs} interleaved pairs) | ${t.ratio.median.toFixed(3)} ± ${t.ratio.spread.toFixed(3)} (median's 95 % interval ${t.ratioMedianInterval95.map((r) => r.toFixed(2)).join(' to ')}; pairs ${t.ratio.min.toFixed(2)} to ${t.ratio.max.toFixed(2)}; ${t.throughHaproxyPerSecond.median} / ${t.directPerSecond.median} msg/s) | - | >= ${result.targets.throughputRatioMin}: ${met(lab.met.throughputRatio)} |`,
     );
   }
+  rows.push(...reliabilityRows(result.reliability));
   const { default: defaultSpec, ...sized } = result.synthWallMs;
   const synth = Object.entries(sized);
   rows.push(

@@ -17,6 +17,8 @@ import { measureSynth } from './synth-timing';
 import { measureGraph } from './graph-timing';
 import { renderTimelineSvg } from './timeline-svg';
 import ensurePackages from '../test/setup/ensure-packages';
+import { measureReliabilityLines } from './reliability-figures';
+import { runReliabilityFiguresOnly } from './reliability-run';
 
 /** Issue 15's targets for failover (medians unless named worst), issue 20's for throughput, the synth ones. */
 const TARGETS = {
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify({ startedAt: new Date().toISOString(), machine: { cpus: cpus().length }, synthWallMs: synth, targets }, null, 2)}\n`);
     return;
   }
+  if (process.env.BENCH_ONLY === 'reliability-figures') return runReliabilityFiguresOnly(LINES.map((l) => l.line).filter((l) => !only || only.includes(l)));
   ensurePackages();
   const startedAt = new Date().toISOString();
   log('synth timings');
@@ -94,6 +97,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length },
     lines,
     plots,
+    reliability: { startedAt: new Date().toISOString(), lines: await measureReliabilityLines(Object.keys(lines)) },
     synthWallMs: synth,
     graph,
     targets: {
