@@ -6,6 +6,7 @@
 import type { PlannedChange } from './change';
 import { classifierFor, ROLL, UNKNOWN } from './classify';
 import { metadataStoreRule, nodesRule, versionRule } from './cluster-rules';
+import { scaleWithUpgradeRule, targetGroupSizeRule } from './scale-rules';
 import { cookieChange, type CookieNow, type CookieRecord } from './cookie';
 import { differences, isPlainObject } from './diff';
 import type { PlainObject, PlainValue, PlanSnapshot } from './snapshot';
@@ -83,6 +84,8 @@ export function planChanges(before: PlanSnapshot, after: PlanSnapshot, options: 
     ...metadataStoreRule(before, after),
     ...(cookie ? [cookie] : []),
     ...(hostsFollowName ? [] : nodesRule(before, after)),
+    ...targetGroupSizeRule(before, after),
+    ...scaleWithUpgradeRule(before, after),
   ];
   for (const difference of differences(before, after)) {
     const classifier = classifierFor(difference.segments);
