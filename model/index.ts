@@ -21,6 +21,8 @@ export { SUPPORTED_LINES, type MetadataStore, type RabbitmqVersion, type Version
 export type { ResolvedHaproxy, ResolvedKeepalived, ResolvedLoadBalancer, ResolvedLoadBalancerHost } from './load-balancer/resolve';
 export type { ResolvedKubernetes } from './kubernetes/resolve';
 export type { ResolvedTls, TlsPaths } from './tls/resolve';
+export type { ResolvedFirewall } from './firewall/resolve';
+export { hostFirewallsOf, type FirewallAllow, type FirewallMatch, type HostFirewall, type PortRange } from './firewall/host-rules';
 export type { ConnectionRef, ResolvedQueue, ResolvedTopology } from './topology/resolve';
 export type { ResolvedReliability, ResolvedReliableQueue } from './topology/reliability';
 

@@ -24,3 +24,4 @@ export { tlsDialledNames, tlsGeneratedNames, type DialledName } from './tls/dial
 export { isGeneratedTlsMaterial, TLS_IDS } from './tls/resolve';
 export { hasInterNodeTls, interNodeEnvironment, interNodeErlArgs, INTER_NODE_ENV } from './tls/inter-node';
 export { formatDelay } from './topology/reliability';
+export { tcpPortsOpenTo, STREAM_REPLICATION_PORTS } from './firewall/host-rules';

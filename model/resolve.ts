@@ -15,6 +15,7 @@ import { resolveKubernetes, type ResolvedKubernetes } from './kubernetes/resolve
 import { resolveComposeMonitoring, type ResolvedComposeMonitoring } from './monitoring/compose-services';
 import { resolveMajorityCheck, type ResolvedMajorityCheck } from './cluster/majority-check';
 import { resolveTls, tlsSecretRefs, type ResolvedTls } from './tls/resolve';
+import { resolveFirewall, type ResolvedFirewall } from './firewall/resolve';
 import { validateSpec } from './validate';
 import { metadataStoreOf, partitionHandlingNotices } from './rabbitmq/metadata-store';
 import { featuresOf, parseVersion, type MetadataStore, type RabbitmqVersion, type VersionFeatures } from './rabbitmq/version';
@@ -83,6 +84,8 @@ export interface ResolvedCluster {
   };
   /** AMQP over TLS on ports.amqps. @default - no TLS listener */
   readonly tls?: ResolvedTls;
+  /** Host firewall of the VM bundles (nftables). @default - none: the bundles change no firewall */
+  readonly firewall?: ResolvedFirewall;
   readonly topology: ResolvedTopology;
   /** Kubernetes target (cdk8s chart, Pulumi Kubernetes program). */
   readonly kubernetes: ResolvedKubernetes;
@@ -133,6 +136,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
   const loadBalancer = spec.loadBalancer && resolveLoadBalancer(spec.loadBalancer, spec.name, spec.heartbeatSeconds);
   const topology = resolveTopology(spec.topology, spec.queues.defaultType, features);
   const tls = spec.tls && resolveTls(spec.tls);
+  const firewall = resolveFirewall(spec.firewall);
   // Partition handling means something only on Mnesia; where it pauses the node, no majority check is needed.
   const partitionHandlingHonoured = metadataStore === 'mnesia';
   const majorityCheck = resolveMajorityCheck(partitionHandlingHonoured, spec.partitionHandling.mode);
@@ -173,6 +177,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
       monitoring: resolveComposeMonitoring(spec.monitoring, spec.compose.hostPortOffset),
     },
     ...(tls && { tls }),
+    ...(firewall && { firewall }),
     topology,
     kubernetes: resolveKubernetes(spec.name, nodes.length, spec.kubernetes, features),
     secrets: [erlangCookie, password, ...(loadBalancer ? [loadBalancer.statsPassword, ...(loadBalancer.keepalived.authPass ? [loadBalancer.keepalived.authPass] : [])] : []), ...topology.secrets, ...tlsSecretRefs(tls)],

@@ -19,6 +19,7 @@ import {
   resourcesSchema,
 } from './cluster/schema';
 import { composeSchema } from './compose/schema';
+import { firewallSchema } from './firewall/schema';
 import { kubernetesSchema } from './kubernetes/schema';
 import { loadBalancerSchema } from './load-balancer/schema';
 import { monitoringSchema } from './monitoring/schema';
@@ -49,6 +50,7 @@ export const clusterSpecSchema = z
     compose: composeSchema,
     monitoring: monitoringSchema,
     tls: tlsSchema,
+    firewall: firewallSchema,
     topology: topologySchema,
     kubernetes: kubernetesSchema,
   })

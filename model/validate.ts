@@ -8,6 +8,7 @@ import { closest, formatPath, type Problem } from './core/problems';
 import type { Rule } from './core/rule';
 import { defaultUserRule, nodesRule, partitionHandlingRule, pluginsRule, portsRule, resourcesRule } from './cluster/rules';
 import { composeRule } from './compose/rules';
+import { firewallRule } from './firewall/rules';
 import { kubernetesRule } from './kubernetes/rules';
 import { monitoringRule } from './monitoring/compose-services';
 import { loadBalancerHostsRule, loadBalancerSettingsRule } from './load-balancer/rules';
@@ -54,6 +55,7 @@ export const RULES: readonly Rule[] = [
   loadBalancerSettingsRule,
   kubernetesRule,
   tlsRule,
+  firewallRule,
 ];
 
 function specRules(spec: ParsedSpec): Problem[] {

@@ -26,12 +26,14 @@ import {
   PROMETHEUS_RULES_FILE,
   PROMETHEUS_SCRAPE_FILE,
   haproxyPasswordFileOf,
+  hostFirewallsOf,
   renderPrometheusRules,
   renderPrometheusScrapeConfigs,
   renderRabbitmqConf,
   secretValue,
   tlsPathsIn,
   type GeneratedFile,
+  type HostFirewall,
   type ResolvedCluster,
   type ResolvedNode,
   type SecretValues,
@@ -42,6 +44,7 @@ import { HAPROXY_CHECKER_SERVICE, HAPROXY_CHECKER_UNIT_PATH, renderHaproxyChecke
 import { MAJORITY_AGENT_SERVICE, MAJORITY_AGENT_UNIT_PATH, renderMajorityAgentUnit } from './majority-agent-unit';
 import { rabbitmqPackagePlan } from './rabbitmq-apt';
 import { rollingFiles } from './day2/rolling';
+import { firewallBundle } from './firewall';
 
 /** Where Debian's packages read their files. */
 export const VM_PATHS = {
@@ -143,7 +146,7 @@ function majorityAgentFiles(cluster: ResolvedCluster): { files: BundleFile[]; in
   };
 }
 
-function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: SharedNodeFiles): { plan: InstallPlan; files: BundleFile[] } {
+function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: SharedNodeFiles, firewalls: readonly HostFirewall[]): { plan: InstallPlan; files: BundleFile[] } {
   const file = (destination: string, mode: InstalledFile['mode'], owner = 'root', group = 'rabbitmq'): InstalledFile => ({
     source: inBundle(destination),
     destination,
@@ -154,13 +157,14 @@ function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: Shared
   });
   const [conf, ...rest] = shared.files;
   const agent = majorityAgentFiles(cluster);
+  const firewall = firewallBundle(cluster, firewalls.find((f) => f.host === node.host));
   return {
-    files: [conf!, [VM_PATHS.rabbitmqEnv, rabbitmqEnvFile(cluster, node), 'plain'], ...rest, ...agent.files],
+    files: [conf!, [VM_PATHS.rabbitmqEnv, rabbitmqEnvFile(cluster, node), 'plain'], ...rest, ...agent.files, ...firewall.files],
     plan: {
       host: node.host,
       description: `RabbitMQ node ${node.nodeName} of cluster "${cluster.name}" (RabbitMQ ${cluster.version.text})`,
       // rabbitmq-server comes through the version gate: pinned to the spec's line, from the distribution or the team's repositories.
-      packages: [],
+      packages: [...firewall.packages],
       rabbitmq: rabbitmqPackagePlan(cluster.version, cluster.features),
       systemUsers: [],
       hostsEntries: hostsEntries(cluster),
@@ -175,9 +179,13 @@ function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: Shared
         ...shared.tls.map((f) => file(f.path, f.mode, f.owner, 'rabbitmq')),
         ...(cluster.tls?.interNode ? [file(VM_PATHS.interNodeTls, '0644')] : []),
         ...agent.installed,
+        ...firewall.installed,
       ],
-      checks: [],
-      services: ['rabbitmq-server', ...agent.services],
+      checks: [...firewall.checks],
+      // The firewall first: the node's peers are admitted before it tries to join them.
+      services: [...firewall.services, 'rabbitmq-server', ...agent.services],
+      // nft -f replaces warren's table in one transaction: a reload never leaves the host open or closed between two rulesets.
+      reloadOnChange: [...firewall.services],
       afterStart: [
         '# A node that ran before with the package defaults still has guest: remove it (users come from definitions.json).',
         'rabbitmqctl await_startup >/dev/null',
@@ -187,7 +195,7 @@ function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: Shared
   };
 }
 
-function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues): { plan: InstallPlan; files: BundleFile[] }[] {
+function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues, firewalls: readonly HostFirewall[]): { plan: InstallPlan; files: BundleFile[] }[] {
   const lb = cluster.loadBalancer;
   if (!lb) return [];
   const haproxyCfg = renderHaproxyConfig(
@@ -201,6 +209,7 @@ function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues): {
   const checkerFile = (destination: string, mode: InstalledFile['mode']): InstalledFile => ({ source: inBundle(destination), destination, mode, owner: 'root', group: 'root', service: HAPROXY_CHECKER_SERVICE });
   return lb.hosts.map((host) => {
     const keepalivedConf = keepalived.get(host.host);
+    const firewall = firewallBundle(cluster, firewalls.find((f) => f.host === host.host));
     const haproxyFile: InstalledFile = { source: inBundle(VM_PATHS.haproxyCfg), destination: VM_PATHS.haproxyCfg, mode: '0644', owner: 'root', group: 'root', service: 'haproxy' };
     const keepalivedFiles: InstalledFile[] = keepalivedConf
       ? [
@@ -222,17 +231,19 @@ function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues): {
               [HAPROXY_CHECKER_UNIT_PATH, checkerUnit, 'plain'],
             ] as BundleFile[])
           : []),
+        ...firewall.files,
       ],
       plan: {
         host: host.host,
         description: `load balancer of cluster "${cluster.name}"${keepalivedConf ? ` (priority ${host.priority} for ${lb.virtualIp!.address})` : ''}`,
         // socat: the admin host's rolling scripts read HAProxy's runtime API socket through it.
-        packages: keepalivedConf ? ['haproxy', 'keepalived', 'socat'] : ['haproxy', 'socat'],
+        packages: [...(keepalivedConf ? ['haproxy', 'keepalived', 'socat'] : ['haproxy', 'socat']), ...firewall.packages],
         systemUsers: keepalivedConf ? [KEEPALIVED_SCRIPT_USER] : [],
         runtimeDirectories: keepalivedConf ? [{ path: probe.stateDir, owner: KEEPALIVED_SCRIPT_USER }] : [],
         hostsEntries: hostsEntries(cluster),
-        files: [haproxyFile, ...keepalivedFiles],
+        files: [haproxyFile, ...keepalivedFiles, ...firewall.installed],
         checks: [
+          ...firewall.checks,
           { program: 'haproxy', command: 'haproxy -c -f {file}', source: inBundle(VM_PATHS.haproxyCfg) },
           // keepalived -t checks the script it tracks, that script's user and the interface, so it reads the host's
           // /etc/keepalived as the install will leave it. Its private PID namespace is needed: 2.2.7's -t is killed
@@ -243,8 +254,8 @@ function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues): {
             : []),
         ],
         // The checker first: its folder must exist when Keepalived starts watching it.
-        services: keepalivedConf ? ['haproxy', HAPROXY_CHECKER_SERVICE, 'keepalived'] : ['haproxy'],
-        reloadOnChange: ['haproxy', 'keepalived'],
+        services: [...firewall.services, ...(keepalivedConf ? ['haproxy', HAPROXY_CHECKER_SERVICE, 'keepalived'] : ['haproxy'])],
+        reloadOnChange: [...firewall.services, 'haproxy', 'keepalived'],
         afterStart: [],
       },
     };
@@ -253,7 +264,8 @@ function loadBalancerBundles(cluster: ResolvedCluster, secrets: SecretValues): {
 
 function bundles(cluster: ResolvedCluster, secrets: SecretValues): { plan: InstallPlan; files: BundleFile[] }[] {
   const shared = sharedNodeFiles(cluster, secrets);
-  return [...cluster.nodes.map((node) => nodeBundle(cluster, node, shared)), ...loadBalancerBundles(cluster, secrets)];
+  const firewalls = hostFirewallsOf(cluster);
+  return [...cluster.nodes.map((node) => nodeBundle(cluster, node, shared, firewalls)), ...loadBalancerBundles(cluster, secrets, firewalls)];
 }
 
 /** What each host's install.sh does, as data (the scripts are `renderInstallScript` of these). */

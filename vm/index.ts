@@ -1,3 +1,4 @@
 export * from './bundle';
 export * from './install-plan';
 export * from './install-script';
+export * from './firewall';

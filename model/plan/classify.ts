@@ -185,6 +185,11 @@ export const CLASSIFIERS: Readonly<Record<string, Classifier>> = {
             },
     ]),
   ),
+  firewall: verdict(
+    'live',
+    "VM hosts only: install.sh reloads warren-firewall, whose nft -f replaces table inet warren in one transaction; no service restarts and established connections stay",
+    'run install.sh on every host; when switching the firewall on, first make sure firewall.admins holds the network you connect from',
+  ),
   topology: verdict('live', 'imported with the definitions', 'rabbitmqctl import_definitions <definitions.json> on one node'),
   ...TOPOLOGY_CLASSIFIERS,
   kubernetes: verdict('rolling restart', POD_TEMPLATE, 'kubectl apply'),
