@@ -8,6 +8,7 @@ import type { Figure } from './figures';
 import type { GraphFigures } from './graph-timing';
 import type { LabFigures } from './lab-bench';
 import { reliabilityRows, type ReliabilityResult } from './reliability-table';
+import { reliabilityKillRows, type ReliabilityKillFigures } from './reliability-kills';
 
 export interface BenchResult {
   readonly startedAt: string;
@@ -20,6 +21,8 @@ export interface BenchResult {
   readonly graph?: GraphFigures;
   /** Issue 13's figures; absent from results measured before they existed. */
   readonly reliability?: ReliabilityResult;
+  /** Per broker line, issue 13's kill proofs; absent from results measured before the figure existed. */
+  readonly reliabilityKills?: Readonly<Record<string, ReliabilityKillFigures>>;
   readonly targets: Readonly<Record<string, number | boolean>>;
 }
 
@@ -57,6 +60,7 @@ export function renderBenchTable(result: BenchResult): string {
     );
   }
   rows.push(...reliabilityRows(result.reliability));
+  if (result.reliabilityKills) rows.push(...reliabilityKillRows(result.reliabilityKills));
   const { default: defaultSpec, ...sized } = result.synthWallMs;
   const synth = Object.entries(sized);
   rows.push(

@@ -5,16 +5,19 @@
  * for one). `-- --readme` also writes bench/results.json and regenerates the README's table from it. Runs: BENCH_KILL_RUNS (default 4, alternating warren/guide), BENCH_VIP_RUNS (3), BENCH_THROUGHPUT_PAIRS (60 interleaved windows each direct / through HAProxy, after 3 discarded), BENCH_SYNTH_IN_PROCESS_RUNS (5), BENCH_SYNTH_COMMAND_RUNS (7), BENCH_GRAPH_RUNS (7).
  * BENCH_ONLY=graph measures only how long the 1,000-queue topology takes to draw (no root, no roots, a minute);
  * BENCH_ONLY=synth only the synth timings (no root, no roots; a minute or two).
+ * BENCH_ONLY=reliability-kills only issue 13's kill proofs (root and roots; about 10 minutes a line); with `-- --readme`
+ * its figures replace those in bench/results.json, and the README's table is regenerated from it.
  */
 import { cpus } from 'node:os';
 import { log } from './figures';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../test/e2e/bundles';
 import { measureLab, type LabFigures } from './lab-bench';
 import { updateReadme } from './readme-table';
 import { measureSynth } from './synth-timing';
 import { measureGraph } from './graph-timing';
+import { measureReliabilityKills, type ReliabilityKillFigures } from './reliability-kills';
 import { renderTimelineSvg } from './timeline-svg';
 import ensurePackages from '../test/setup/ensure-packages';
 import { measureReliabilityLines } from './reliability-figures';
@@ -38,6 +41,13 @@ const LINES = [
   { line: '4.3', example: 'e2e-4.3.yaml', loadBalancer: 'sid' },
   { line: '3.10', example: 'e2e-3.10.yaml', loadBalancer: 'bookworm' },
 ] as const;
+
+/** Issue 13's kill proofs on each selected line, after its lab part. */
+async function reliabilityKillsOf(only: readonly string[] | undefined): Promise<Record<string, ReliabilityKillFigures>> {
+  const figures: Record<string, ReliabilityKillFigures> = {};
+  for (const { line } of LINES.filter((l) => !only || only.includes(l.line))) figures[line] = await measureReliabilityKills(line);
+  return figures;
+}
 
 function synthTargetsMet(synth: ReturnType<typeof measureSynth>): { synth100NodesMet: boolean; synthDefaultCommandMet: boolean } {
   return {
@@ -63,6 +73,21 @@ async function main(): Promise<void> {
   }
   if (process.env.BENCH_ONLY === 'reliability-figures') return runReliabilityFiguresOnly(LINES.map((l) => l.line).filter((l) => !only || only.includes(l)));
   ensurePackages();
+  if (process.env.BENCH_ONLY === 'reliability-kills') {
+    // The lab's helpers print progress with console.log: keep stdout for the JSON alone.
+    const print = console.log;
+    console.log = console.error;
+    const reliabilityKills = await reliabilityKillsOf(only).finally(() => (console.log = print));
+    process.stdout.write(`${JSON.stringify({ startedAt: new Date().toISOString(), machine: { cpus: cpus().length }, reliabilityKills }, null, 2)}\n`);
+    if (process.argv.includes('--readme')) {
+      const resultsFile = join(REPO_ROOT, 'bench', 'results.json');
+      const figures = { ...JSON.parse(readFileSync(resultsFile, 'utf8')), reliabilityKills };
+      writeFileSync(resultsFile, `${JSON.stringify(figures, null, 2)}\n`);
+      updateReadme(join(REPO_ROOT, 'README.md'), figures);
+      log('merged the reliability kills into bench/results.json and regenerated the README table');
+    }
+    return;
+  }
   const startedAt = new Date().toISOString();
   log('synth timings');
   const synth = measureSynth(runs('BENCH_SYNTH_IN_PROCESS_RUNS', 5), runs('BENCH_SYNTH_COMMAND_RUNS', 7));
@@ -92,12 +117,14 @@ async function main(): Promise<void> {
       },
     };
   }
+  const reliabilityKills = await reliabilityKillsOf(only);
   const figures = {
     startedAt,
     machine: { cpus: cpus().length },
     lines,
     plots,
     reliability: { startedAt: new Date().toISOString(), lines: await measureReliabilityLines(Object.keys(lines)) },
+    reliabilityKills,
     synthWallMs: synth,
     graph,
     targets: {

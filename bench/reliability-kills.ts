@@ -1,0 +1,71 @@
+/**
+ * Issue 13's headline proof as figures: on one broker line, 3 nodes + 2 load balancers + the VIP (WarrenLab, the
+ * line's e2e example), 10,000 messages at about 1,000/s published through the VIP from an outbox with a window of
+ * confirms in flight, and three faults, one per run (test/client/kill-scenarios.ts): SIGKILL of the publisher, of
+ * the consumer between its handler's commit and its ack, of the node holding the queue's leader. Per fault: sent,
+ * confirmed, handled, lost and handled twice (both must be 0), the achieved rates and the time to recover.
+ */
+import { FAULTS, KillLab, type Fault, type FaultFigures, type KillLine, type KillRunOptions } from '../test/client/kill-scenarios';
+import { log } from './figures';
+
+export interface ReliabilityKillFigures {
+  /** Package versions the lab ran: rabbitmq-server, erlang-base, haproxy, keepalived. */
+  readonly versions: Readonly<Record<string, string>>;
+  /** Messages per run, the rate the producer writes them at, and its window of unconfirmed messages. */
+  readonly run: KillRunOptions;
+  /** How the figures are counted. */
+  readonly method: string;
+  readonly faults: Readonly<Record<Fault, FaultFigures>>;
+  /** Every fault lost 0 messages and handled none twice. */
+  readonly met: boolean;
+}
+
+/** The issue's load: 10,000 messages at 1,000/s; 200 unconfirmed in flight (research/reliability.md, goal 1). */
+export const RELIABILITY_KILL_RUN: KillRunOptions = { total: 10_000, ratePerSecond: 1000, window: 200 };
+
+export async function measureReliabilityKills(line: KillLine, run: KillRunOptions = RELIABILITY_KILL_RUN): Promise<ReliabilityKillFigures> {
+  log(`reliability kills on RabbitMQ ${line}: booting 3 nodes, 2 load balancers and the VIP`);
+  const lab = await KillLab.boot(line);
+  try {
+    const faults = {} as Record<Fault, FaultFigures>;
+    for (const fault of FAULTS) {
+      log(`reliability kills on ${line}: ${fault} (${run.total} messages at ${run.ratePerSecond}/s, window ${run.window})`);
+      const figures = await lab.run(fault, run);
+      faults[fault] = figures;
+      log(`  ${figures.note}: sent ${figures.sent}, confirmed ${figures.confirmed}, handled ${figures.handled}, lost ${figures.lost}, twice ${figures.handledTwice}; ${figures.publishRatePerSecond} confirmed/s, ${figures.handleRatePerSecond} handled/s; recovered in ${figures.recoverMs} ms`);
+    }
+    return {
+      versions: lab.versions,
+      run,
+      method:
+        'applications on warren\'s client (test/client/lab-app.ts) in the client host, both through the VIP: a producer writing each order and its message in one SQLite transaction, its outbox relayed with confirms; a consumer with an inbox in its own SQLite store. ' +
+        'confirmed = messages that left the outbox; handled = distinct orders whose effect committed; rates from the first to the last confirm (commit); ' +
+        'recoverMs = from the fault to the end of the longest pause after it in the confirms (publisher, leader-node; 20 ms polls) or in the commits (consumer, from its last commit before the kill)',
+      faults,
+      met: FAULTS.every((f) => faults[f].lost === 0 && faults[f].handledTwice === 0 && faults[f].sent === run.total),
+    };
+  } finally {
+    await lab.destroy();
+  }
+}
+
+const FAULT_LABELS: Record<Fault, string> = {
+  publisher: 'SIGKILL of the publisher (restarted, resends its outbox)',
+  consumer: "SIGKILL of the consumer between its handler's commit and its ack",
+  'leader-node': "SIGKILL of the node holding the queue's leader",
+};
+
+/** The README table's rows for these figures (bench/readme-table.ts), one line heading each broker line. */
+export function reliabilityKillRows(lines: Readonly<Record<string, ReliabilityKillFigures>>): string[] {
+  return Object.entries(lines).flatMap(([line, figures]) => {
+    const { run, versions } = figures;
+    return [
+      `| **reliable messaging on ${line}** (RabbitMQ ${versions['rabbitmq-server']}; 3 nodes, 2 load balancers, VIP): ${run.total.toLocaleString('en')} messages at ${run.ratePerSecond.toLocaleString('en')}/s through the VIP, outbox + inbox, window ${run.window} | | | |`,
+      ...FAULTS.map((fault) => {
+        const f = figures.faults[fault];
+        const ok = f.lost === 0 && f.handledTwice === 0 && f.sent === run.total;
+        return `| ${FAULT_LABELS[fault]} | sent ${f.sent}, confirmed ${f.confirmed}, handled ${f.handled}, lost ${f.lost}, handled twice ${f.handledTwice} (${f.duplicatesSkipped} duplicates skipped by the inbox); ${f.publishRatePerSecond} confirmed/s, ${f.handleRatePerSecond} handled/s; recovered in ${(f.recoverMs / 1000).toFixed(2)} s | - | 0 lost, 0 handled twice: ${ok ? 'met' : 'NOT met'} |`;
+      }),
+    ];
+  });
+}
