@@ -107,9 +107,10 @@ await_node_back() {
 }
 
 # haproxy_down_rows LB HOST: the rows of HAProxy's stats (runtime API /run/haproxy/admin.sock) where server HOST is not UP.
+# UNIX-CONNECT: a bare path would make socat create a regular file when the socket is missing.
 haproxy_down_rows() {
   local csv
-  csv=$(remote "$1" "echo 'show stat' | socat stdio /run/haproxy/admin.sock") || { echo "no answer from /run/haproxy/admin.sock: $csv"; return 0; }
+  csv=$(remote "$1" "echo 'show stat' | socat stdio UNIX-CONNECT:/run/haproxy/admin.sock") || { echo "no answer from /run/haproxy/admin.sock: $csv"; return 0; }
   echo "$csv" | awk -F, -v server="$2" '$2 == server { n++; if ($18 !~ /^UP/) print $1 "/" $2 " is " $18 } END { if (n == 0) print "no server " server }'
 }
 
