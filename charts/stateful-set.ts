@@ -7,9 +7,9 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import { dirname } from 'node:path';
-import { CLOSE_CLIENT_CONNECTIONS_COMMAND, listenerNamed, majorityAgentArgs, tlsPathsIn, type ResolvedCluster, type ResolvedMajorityCheck } from '../model/internal';
+import { CLOSE_CLIENT_CONNECTIONS_COMMAND, hasInterNodeTls, interNodeEnvironment, listenerNamed, majorityAgentArgs, tlsPathsIn, type ResolvedCluster, type ResolvedMajorityCheck } from '../model/internal';
 import { labelsOf, selectorOf } from './labels';
-import { CONFIG_DIR, CONFIG_FILES, DEFINITIONS_KEY, TLS_DIR } from './node-config';
+import { CONFIG_DIR, configItemsOf, DEFINITIONS_KEY, INTER_NODE_TLS_PATH, TLS_DIR } from './node-config';
 
 /** uid and gid of the rabbitmq user in the official image. */
 const RABBITMQ_UID = 999;
@@ -112,7 +112,7 @@ function podSpecOf(cluster: ResolvedCluster): k8s.PodSpec {
         projected: {
           defaultMode: 0o440,
           sources: [
-            { configMap: { name: k8sTarget.names.configMap, items: Object.entries(CONFIG_FILES).map(([key, path]) => ({ key, path })) } },
+            { configMap: { name: k8sTarget.names.configMap, items: configItemsOf(cluster) } },
             { secret: { name: k8sTarget.names.defaultUserSecret, items: [{ key: DEFINITIONS_KEY, path: DEFINITIONS_KEY }] } },
           ],
         },
@@ -204,6 +204,8 @@ function rabbitmqContainerOf(cluster: ResolvedCluster): k8s.Container {
       { name: 'RABBITMQ_NODENAME', value: k8sTarget.nodeNamePattern },
       { name: 'RABBITMQ_CONFIG_FILES', value: `${CONFIG_DIR}/conf.d` },
       { name: 'RABBITMQ_ENABLED_PLUGINS_FILE', value: `${CONFIG_DIR}/enabled_plugins` },
+      // The server's and the CLI's (probes, preStop) VM arguments for inter-node TLS: the options file's path, no secret.
+      ...interNodeEnvOf(cluster),
     ],
     ports: [
       ...cluster.listeners.map((listener) => ({ name: listener.name, containerPort: listener.port, protocol: 'TCP' })),
@@ -270,6 +272,8 @@ function majorityAgentContainerOf(cluster: ResolvedCluster, check: ResolvedMajor
       { name: 'RABBITMQ_NODENAME', value: cluster.kubernetes.nodeNamePattern },
       { name: 'HOME', value: DATA_DIR },
       { name: 'WARREN_ON_MINORITY', value: CLOSE_CLIENT_CONNECTIONS_COMMAND },
+      // Its CLI closes connections over the distribution: with inter-node TLS, through TLS like the node.
+      ...interNodeEnvOf(cluster),
     ],
     ports: [{ name: 'majority', containerPort: check.agentPort, protocol: 'TCP' }],
     // Measured: one BEAM of about 42 MB, 3 ms of CPU per second.
@@ -290,6 +294,16 @@ function majorityAgentContainerOf(cluster: ResolvedCluster, check: ResolvedMajor
       // The cookie the CLI needs, installed there by the init container; the CLI writes nothing but temporary files.
       { name: 'data', mountPath: DATA_DIR, readOnly: true },
       { name: 'tmp', mountPath: '/tmp' },
+      ...(hasInterNodeTls(cluster)
+        ? [
+            { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+            { name: 'tls', mountPath: TLS_DIR, readOnly: true },
+          ]
+        : []),
     ],
   };
+}
+
+function interNodeEnvOf(cluster: ResolvedCluster): k8s.EnvVar[] {
+  return Object.entries(interNodeEnvironment(cluster, INTER_NODE_TLS_PATH)).map(([name, value]) => ({ name, value }));
 }

@@ -10,6 +10,7 @@ import type { PublishedPort } from '../model/internal';
 export type FileContent =
   | 'rabbitmq-conf'
   | 'enabled-plugins'
+  | 'inter-node-tls'
   | 'majority-agent'
   | 'haproxy-config'
   | 'erlang-cookie'

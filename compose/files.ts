@@ -13,6 +13,7 @@ import {
   rabbitmqConfSections,
   renderConfFile,
   renderEnabledPlugins,
+  renderInterNodeTlsConfig,
   secretValue,
   tlsPathsIn,
   type GeneratedFile,
@@ -64,6 +65,8 @@ export function serviceFileContent(cluster: ResolvedCluster, content: FileConten
       return containerRabbitmqConf(cluster);
     case 'enabled-plugins':
       return renderEnabledPlugins(cluster);
+    case 'inter-node-tls':
+      return renderInterNodeTlsConfig(cluster, tlsPathsIn(CONTAINER_PATHS.tls));
     case 'majority-agent':
       return MAJORITY_AGENT_ESCRIPT;
     case 'haproxy-config':
@@ -112,6 +115,7 @@ function fileKindOf(content: FileContent): GeneratedFile['kind'] {
       return 'executable';
     case 'rabbitmq-conf':
     case 'enabled-plugins':
+    case 'inter-node-tls':
     case 'haproxy-config':
     case 'tls-certificate':
     case 'tls-ca-certificate':

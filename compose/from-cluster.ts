@@ -6,6 +6,8 @@
 import { posix } from 'node:path';
 import {
   composePortPlan,
+  hasInterNodeTls,
+  interNodeEnvironment,
   majorityAgentArgs,
   secretsOfTarget,
   tlsPathsIn,
@@ -68,6 +70,8 @@ function nodeFilesOf(cluster: ResolvedCluster): ServiceFile[] {
   return [
     bind('rabbitmq-conf', COMPOSE_FILES.rabbitmqConf, CONTAINER_PATHS.rabbitmqConf),
     bind('enabled-plugins', COMPOSE_FILES.enabledPlugins, CONTAINER_PATHS.enabledPlugins),
+    // Paths only, no secret: mounted like rabbitmq.conf.
+    ...(hasInterNodeTls(cluster) ? [bind('inter-node-tls', COMPOSE_FILES.interNodeTls, CONTAINER_PATHS.interNodeTls)] : []),
     ...(cluster.majorityCheck ? [bind('majority-agent', COMPOSE_FILES.majorityAgent, cluster.majorityCheck.programPath)] : []),
     ...secretFiles.values(),
   ];
@@ -128,7 +132,9 @@ function nodeService(cluster: ResolvedCluster, node: ResolvedNode, files: readon
     name: node.host,
     image: cluster.image,
     hostname: node.host,
-    environment: { RABBITMQ_NODENAME: node.nodeName },
+    // With inter-node TLS the server's and the CLI's VM arguments (no secret: the options file's path); the
+    // healthcheck's and `docker exec`'s CLI read them from the container's environment too.
+    environment: { RABBITMQ_NODENAME: node.nodeName, ...interNodeEnvironment(cluster, CONTAINER_PATHS.interNodeTls) },
     files,
     dataVolume: { name: `${node.host}-data`, target: CONTAINER_PATHS.data },
     ports,

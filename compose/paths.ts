@@ -11,6 +11,8 @@ export const CONTAINER_PATHS = {
   secrets: '/run/secrets',
   /** Certificate, key and CA, installed by the entrypoint (the key 0400 for the rabbitmq user). */
   tls: '/etc/rabbitmq/tls',
+  /** Options of the Erlang distribution over TLS (tls.interNode), read by the node and the CLI (-ssl_dist_optfile). */
+  interNodeTls: '/etc/rabbitmq/inter_node_tls.config',
 } as const;
 
 /** Folders the image already has; the entrypoint creates any other folder it installs into. */
@@ -31,6 +33,7 @@ export const COMPOSE_FILES = {
   compose: 'compose.yaml',
   rabbitmqConf: 'rabbitmq/rabbitmq.conf',
   enabledPlugins: 'rabbitmq/enabled_plugins',
+  interNodeTls: 'rabbitmq/inter_node_tls.config',
   majorityAgent: 'rabbitmq/majority-agent.escript',
   cookie: `secrets/${COMPOSE_SECRETS.cookie}`,
   definitions: `secrets/${COMPOSE_SECRETS.definitions}`,

@@ -118,7 +118,7 @@ export class DockerRabbitmqCluster extends pulumi.ComponentResource {
 }
 
 /** Files that need no secret value render now, so their diffs stay readable. */
-const RENDERED_NOW: ReadonlySet<FileContent> = new Set(['rabbitmq-conf', 'enabled-plugins', 'majority-agent']);
+const RENDERED_NOW: ReadonlySet<FileContent> = new Set(['rabbitmq-conf', 'enabled-plugins', 'inter-node-tls', 'majority-agent']);
 
 /**
  * Each content the compose files hold, rendered by the same function; those that need secret values inside

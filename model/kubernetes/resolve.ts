@@ -86,6 +86,11 @@ export function podHostName(kubernetes: ResolvedKubernetes, ordinal: number): st
   return `${kubernetes.names.statefulSet}-${ordinal}.${kubernetes.names.headlessService}.${kubernetes.namespace}.svc`;
 }
 
+/** The host part of a pod's node name (nodeNamePattern): `<pod>.<headless Service>.<namespace>`, as peers dial it. */
+export function nodeNameHost(kubernetes: ResolvedKubernetes, ordinal: number): string {
+  return `${kubernetes.names.statefulSet}-${ordinal}.${kubernetes.names.headlessService}.${kubernetes.namespace}`;
+}
+
 /** DNS name of the client Service, as applications in other namespaces dial it. */
 export function clientServiceHostName(kubernetes: ResolvedKubernetes): string {
   return `${kubernetes.names.clientService}.${kubernetes.namespace}.svc`;

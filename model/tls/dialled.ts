@@ -5,7 +5,7 @@
  */
 import type { ResolvedCluster } from '../resolve';
 import type { SecretTarget } from '../secrets/targets';
-import { clientServiceHostName, podHostName } from '../kubernetes/resolve';
+import { clientServiceHostName, nodeNameHost, podHostName } from '../kubernetes/resolve';
 
 export interface DialledName {
   /** A DNS name or an IPv4 address. */
@@ -51,7 +51,11 @@ export function tlsDialledNames(cluster: ResolvedCluster, targets: readonly Secr
         for (const node of cluster.nodes) add(target, node.host, `node ${node.host}`);
         break;
       case 'kubernetes':
-        for (let i = 0; i < cluster.kubernetes.replicas; i++) add(target, podHostName(cluster.kubernetes, i), `pod ${cluster.kubernetes.names.statefulSet}-${i}`);
+        for (let i = 0; i < cluster.kubernetes.replicas; i++) {
+          add(target, podHostName(cluster.kubernetes, i), `pod ${cluster.kubernetes.names.statefulSet}-${i}`);
+          // Peers dial the host of the node name (rabbit@<pod>.<headless>.<namespace>), and check the certificate names it.
+          if (cluster.tls?.interNode) add(target, nodeNameHost(cluster.kubernetes, i), `node name of pod ${cluster.kubernetes.names.statefulSet}-${i}`);
+        }
         add(target, clientServiceHostName(cluster.kubernetes), 'client Service');
         break;
       default: {
