@@ -96,10 +96,17 @@ export interface ReliabilityFigures {
 /** Issue 13's bounds. */
 export const RELIABILITY_TARGETS = { retryLatenessP99MaxMs: 500, poisonHealthyRatioMin: 0.9, publishRatioMin: 0.9 } as const;
 
-export function reliabilityMet(f: ReliabilityFigures): Record<'retryDelays' | 'poisonHealthyRate' | 'publishOverhead', boolean> {
+export function reliabilityMet(f: ReliabilityFigures): Record<'retryDelays' | 'poisonHealthyRate' | 'poisonDeadLetter' | 'publishOverhead', boolean> {
+  const letter = f.poison.warren.deadLetterHeaders;
   return {
     retryDelays: Object.values(f.retryLatenessMs).every((l) => l.p99Ms <= RELIABILITY_TARGETS.retryLatenessP99MaxMs && l.minMs >= 0),
     poisonHealthyRate: f.poison.warren.ratio.median >= RELIABILITY_TARGETS.poisonHealthyRatioMin,
+    // Every poison run delivered it as often as its dead letter says, and the dead letter names the error and the origin.
+    poisonDeadLetter:
+      f.poison.warren.poisonDeliveries.every((d) => d === letter['x-warren-attempts']) &&
+      typeof letter['x-warren-error'] === 'string' &&
+      typeof letter['x-warren-origin-queue'] === 'string' &&
+      typeof letter['x-warren-origin-exchange'] === 'string',
     publishOverhead: f.publish.ratio.median >= RELIABILITY_TARGETS.publishRatioMin,
   };
 }

@@ -24,7 +24,7 @@ export function reliabilityRows(result: ReliabilityResult | undefined): string[]
       ...Object.values(f.retryLatenessMs).map(
         (l) => `| retry after ${l.configuredMs / 1000} s: delivered - due (n ${l.n}) | p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (min ${l.minMs}) | - | p99 <= ${RELIABILITY_TARGETS.retryLatenessP99MaxMs} ms: ${met(ok.retryDelays)} |`,
       ),
-      `| healthy messages with a poison message / without (${warren.pairs} interleaved pairs) | ${poisonCell(warren)} | ${poisonCell(guide)} | warren >= ${RELIABILITY_TARGETS.poisonHealthyRatioMin}: ${met(ok.poisonHealthyRate)} |`,
+      `| healthy messages with a poison message / without (${warren.pairs} interleaved pairs) | ${poisonCell(warren)} | ${poisonCell(guide)} | warren >= ${RELIABILITY_TARGETS.poisonHealthyRatioMin}: ${met(ok.poisonHealthyRate)}; dead letter after ${warren.deadLetterHeaders['x-warren-attempts']} attempts with error and origin: ${met(ok.poisonDeadLetter)} |`,
       `| Publisher / raw amqplib confirm channel, same window (${p.pairs} interleaved pairs) | ${ratio(p.ratio)}; median's 95 % interval ${p.ratioMedianInterval95.map((r) => r.toFixed(2)).join(' to ')}; ${p.warrenPerSecond.median} / ${p.rawPerSecond.median} msg/s | - | >= ${RELIABILITY_TARGETS.publishRatioMin}: ${met(ok.publishOverhead)} |`,
       `| outbox (a transaction per message, relayed): ${Object.keys(p.outbox).join(' / ')} | ${Object.values(p.outbox).map((o) => `${o.perSecond.median} msg/s (${o.costRatio.median.toFixed(2)} × the Publisher's time)`).join(' / ')} | - | - |`,
     );

@@ -35,7 +35,8 @@ interface Pending {
   returned?: { replyCode: number; replyText: string };
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  /** Date.now() after which it fails with PublishTimeoutError. */
+  readonly deadline: number;
 }
 
 /** amqplib fails every unconfirmed publish of a closed channel with this text; a real basic.nack reads 'message nacked'. */
@@ -48,6 +49,9 @@ export class Publisher {
   private readonly closeReasons = new WeakMap<amqp.ConfirmChannel, Error>();
   private readonly channelWaiters = new Set<() => void>();
   private reopenAttempt = 0;
+  /** One timer for every pending publish, armed at the earliest deadline: a timer per message cost half the per-message overhead. */
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private timeoutAt = Infinity;
   private readonly timeoutMs: number;
   private readonly reopenInitialBackoffMs: number;
   private readonly reopenMaxBackoffMs: number;
@@ -70,14 +74,23 @@ export class Publisher {
     return this.pending.size;
   }
 
-  async publish(message: OutgoingMessage): Promise<void> {
-    if (this.pending.has(message.messageId)) throw new Error(`message ${message.messageId} is already being published; wait for its confirm before sending it again`);
-    const started = Date.now();
-    const channel = this.channel ?? (await this.channelWithin(this.timeoutMs));
+  publish(message: OutgoingMessage): Promise<void> {
+    if (this.pending.has(message.messageId)) return Promise.reject(new Error(`message ${message.messageId} is already being published; wait for its confirm before sending it again`));
+    const deadline = Date.now() + this.timeoutMs;
+    // Not an async function: the common case (a channel is open) allocates one promise per message, not two.
+    return this.channel ? this.send(message, this.channel, deadline) : this.sendOnceOpen(message, deadline);
+  }
+
+  private async sendOnceOpen(message: OutgoingMessage, deadline: number): Promise<void> {
+    const channel = await this.channelWithin(this.timeoutMs);
     if (!channel) throw new PublishTimeoutError(message.messageId, this.timeoutMs);
+    return this.send(message, channel, deadline);
+  }
+
+  private send(message: OutgoingMessage, channel: amqp.ConfirmChannel, deadline: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => this.settle(message.messageId, new PublishTimeoutError(message.messageId, this.timeoutMs)), Math.max(1, this.timeoutMs - (Date.now() - started)));
-      this.pending.set(message.messageId, { message, channel, resolve, reject, timer });
+      this.pending.set(message.messageId, { message, channel, resolve, reject, deadline });
+      this.armTimeout(deadline);
       try {
         channel.publish(
           message.exchange,
@@ -155,9 +168,35 @@ export class Publisher {
     const pending = this.pending.get(id);
     if (!pending) return;
     this.pending.delete(id);
-    clearTimeout(pending.timer);
+    if (this.pending.size === 0) this.disarmTimeout();
     if (error) pending.reject(error);
     else pending.resolve();
+  }
+
+  /** Makes sure the timer fires by `deadline`; a later deadline waits for the next sweep. */
+  private armTimeout(deadline: number): void {
+    if (deadline >= this.timeoutAt) return;
+    clearTimeout(this.timeoutTimer);
+    this.timeoutAt = deadline;
+    this.timeoutTimer = setTimeout(() => this.expire(), Math.max(1, deadline - Date.now()));
+  }
+
+  private disarmTimeout(): void {
+    clearTimeout(this.timeoutTimer);
+    this.timeoutTimer = undefined;
+    this.timeoutAt = Infinity;
+  }
+
+  /** Fails every publish past its deadline and arms the timer for the earliest one left. */
+  private expire(): void {
+    this.disarmTimeout();
+    const now = Date.now();
+    let next = Infinity;
+    for (const [id, pending] of [...this.pending]) {
+      if (pending.deadline <= now) this.settle(id, new PublishTimeoutError(id, this.timeoutMs));
+      else next = Math.min(next, pending.deadline);
+    }
+    if (next !== Infinity && this.pending.size > 0) this.armTimeout(next);
   }
 }
 

@@ -12,7 +12,7 @@ const poison = (ratios: number[], settings: string) => ({
   ratio: figure(ratios, { digits: 3 }),
   deadLetteredAfterMs: figure([1500, 1600, 1700]),
   poisonDeliveries: [3, 3, 3],
-  deadLetterHeaders: { 'x-warren-attempts': 3 },
+  deadLetterHeaders: { 'x-warren-attempts': 3, 'x-warren-error': 'cannot parse poison', 'x-warren-origin-queue': 'orders', 'x-warren-origin-exchange': 'events' },
 });
 const lateness = (configuredMs: number, p99Ms: number) => ({ configuredMs, n: 100, minMs: 2, p50Ms: 40, p99Ms, maxMs: p99Ms + 10 });
 const figures = (p99Ms: number, publishRatios: number[]): ReliabilityFigures => ({
@@ -36,16 +36,19 @@ describe("the README's reliable-messaging rows", () => {
     expect(rows).toContain('| retry after 60 s: delivered - due (n 100) | p50 40 ms, p99 120 ms, max 130 ms (min 2) | - | p99 <= 500 ms: met |');
     expect(rows).toContain(
       '| healthy messages with a poison message / without (3 interleaved pairs) | 1.000 ± 0.010 (pairs 0.98 to 1.02); 410 / 410 msg/s; dead letter after 1.60 s, 3 deliveries | ' +
-        '0.600 ± 0.050 (pairs 0.50 to 0.70); 246 / 410 msg/s; dead letter after 1.60 s, 3 deliveries | warren >= 0.9: met |',
+        '0.600 ± 0.050 (pairs 0.50 to 0.70); 246 / 410 msg/s; dead letter after 1.60 s, 3 deliveries | warren >= 0.9: met; dead letter after 3 attempts with error and origin: met |',
     );
     expect(rows).toContain("| Publisher / raw amqplib confirm channel, same window (3 interleaved pairs) | 1.000 ± 0.015 (pairs 0.97 to 1.03); median's 95 % interval 0.90 to 1.10; 6000 / 6100 msg/s | - | >= 0.9: met |");
     expect(rows).toContain("| outbox (a transaction per message, relayed): sqlite | 125 msg/s (48.00 × the Publisher's time) | - | - |");
     expect(reliabilityRows(undefined)).toEqual([]);
   });
 
-  it('say NOT met when a level is late at p99 or the Publisher is below 0.9 of the raw channel', () => {
-    expect(reliabilityMet(figures(501, [0.97, 1.0, 1.03]))).toEqual({ retryDelays: false, poisonHealthyRate: true, publishOverhead: true });
-    expect(reliabilityMet(figures(120, [0.8, 0.85, 0.95]))).toEqual({ retryDelays: true, poisonHealthyRate: true, publishOverhead: false });
+  it('say NOT met when a level is late at p99, the Publisher is below 0.9 of the raw channel, or the dead letter lacks its error', () => {
+    expect(reliabilityMet(figures(501, [0.97, 1.0, 1.03]))).toEqual({ retryDelays: false, poisonHealthyRate: true, poisonDeadLetter: true, publishOverhead: true });
+    expect(reliabilityMet(figures(120, [0.8, 0.85, 0.95]))).toEqual({ retryDelays: true, poisonHealthyRate: true, poisonDeadLetter: true, publishOverhead: false });
+    const noError = figures(120, [1, 1, 1]);
+    const { 'x-warren-error': _, ...headers } = noError.poison.warren.deadLetterHeaders;
+    expect(reliabilityMet({ ...noError, poison: { ...noError.poison, warren: { ...noError.poison.warren, deadLetterHeaders: headers } } }).poisonDeadLetter).toBe(false);
   });
 
   it('take p99 by nearest rank: of 100 samples the 99th smallest, of 10 the largest', () => {

@@ -9,8 +9,12 @@
  *   channel against warren's Publisher (same connection options, queue, properties and driver loop), then the
  *   outbox (SQLite in STORE_DIR, and PostgreSQL when POSTGRES_URL is set): OUTBOX_COUNT rows each written in its
  *   own transaction while the relay sends them with WINDOW in flight, timed until the outbox is drained.
+ * - publish-timeout (for test/client/publisher-timeout-real.test.ts): connects, writes READY_FILE, waits for GO_FILE
+ *   (the test has frozen the broker meanwhile), then publishes one message every GAP_MS, COUNT in all, with
+ *   TIMEOUT_MS; prints each one's outcome and how long after its own publish it settled.
  * URL is the broker, SPEC (JSON) the cluster spec.
  */
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as amqp from 'amqplib';
 import { resolveCluster, type ClusterSpec } from '../../model';
@@ -130,7 +134,30 @@ async function publishPairs(): Promise<void> {
   await rawConnection.close();
 }
 
-const modes: Record<string, () => Promise<void>> = { 'retry-delays': retryDelays, 'poison-pairs': poisonPairs, 'publish-pairs': publishPairs };
+async function publishTimeout(): Promise<void> {
+  const connection = new ReliableConnection({ urls: [env('URL')], name: 'publish-timeout' });
+  const publisher = new Publisher(connection, { timeoutMs: num('TIMEOUT_MS') });
+  await publisher.start();
+  await connection.start();
+  writeFileSync(env('READY_FILE'), 'ready');
+  while (!existsSync(env('GO_FILE'))) await sleep(20);
+  const outcomes: Promise<{ id: string; settledAfterMs: number; error: string | null }>[] = [];
+  for (let i = 0; i < num('COUNT'); i++) {
+    const id = `timeout-${i}`;
+    const sentAt = Date.now();
+    outcomes.push(
+      publisher.publish({ exchange: 'events', routingKey: 'order.created', messageId: id, body: Buffer.from(id) }).then(
+        () => ({ id, settledAfterMs: Date.now() - sentAt, error: null }),
+        (error: Error) => ({ id, settledAfterMs: Date.now() - sentAt, error: `${error.name}: ${error.message}` }),
+      ),
+    );
+    await sleep(num('GAP_MS'));
+  }
+  console.log(JSON.stringify({ event: 'done', outcomes: await Promise.all(outcomes), inFlight: publisher.inFlight }));
+  process.exit(0);
+}
+
+const modes: Record<string, () => Promise<void>> = { 'retry-delays': retryDelays, 'poison-pairs': poisonPairs, 'publish-pairs': publishPairs, 'publish-timeout': publishTimeout };
 modes[env('MODE')]!().then(
   () => process.exit(0),
   (error) => {
