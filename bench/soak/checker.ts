@@ -83,6 +83,8 @@ export interface SoakVerdict {
   readonly handlerRedeliveries: IdList;
   readonly handledNeverWritten: IdList;
   readonly longestGap: { readonly ms: number; readonly fromMs: number; readonly toMs: number; readonly faults: readonly string[] };
+  /** The longest wait from a message's confirm to its first commit by a handler (reported, not enforced). */
+  readonly longestDelivery: { readonly ms: number; readonly id: string | null };
   readonly invariants: readonly Invariant[];
   /** Every enforced invariant holds. */
   readonly passed: boolean;
@@ -133,6 +135,17 @@ export function checkSoak(input: CheckInput): SoakVerdict {
   const handledNeverWritten = idList([...handled.keys()].filter((id) => !written.has(id)));
   const confirmTimes = input.events.filter((e) => e.e === 'confirm').map((e) => e.t);
   const gap = longestGap(confirmTimes, input.faults, input.startMs, input.endMs);
+  const firstConfirm = new Map<string, number>();
+  const firstHandled = new Map<string, number>();
+  for (const e of input.events) {
+    if (e.e === 'confirm' && !firstConfirm.has(e.id)) firstConfirm.set(e.id, e.t);
+    if (e.e === 'handled' && !firstHandled.has(e.id)) firstHandled.set(e.id, e.t);
+  }
+  let longestDelivery: SoakVerdict['longestDelivery'] = { ms: 0, id: null };
+  for (const [id, t] of firstHandled) {
+    const confirmedAt = firstConfirm.get(id);
+    if (confirmedAt !== undefined && t - confirmedAt > longestDelivery.ms) longestDelivery = { ms: t - confirmedAt, id };
+  }
   const notRecovered = input.rounds.filter((r) => r.recoveredAtMs === null);
   const unhealed = input.faults.filter((f) => f.healedAtMs === undefined);
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -166,6 +179,7 @@ export function checkSoak(input: CheckInput): SoakVerdict {
     handlerRedeliveries,
     handledNeverWritten,
     longestGap: gap,
+    longestDelivery,
     invariants,
     passed: invariants.every((i) => i.holds || !i.enforced),
   };

@@ -22,6 +22,8 @@ const CONSUMERS = ['consumer-1', 'consumer-2'];
 /** Messages per second each publisher writes. */
 const RATE_PER_PRODUCER = 40;
 const QUEUE = 'orders.created';
+/** Bound on one connection attempt, set by the harness around the client (see boundConnectAttempts in client-app.ts). */
+const CONNECT_TIMEOUT_MS = 5000;
 /** Confirms and deliveries per bin of the report's series. */
 export const SERIES_BIN_MS = 1000;
 
@@ -47,6 +49,8 @@ export interface SoakReport {
   readonly startMs: number;
   readonly endMs: number;
   readonly executed: { readonly faults: readonly FaultRecord[]; readonly rounds: readonly RoundRecord[] };
+  /** What the harness changed around warren's client: the bound on a connection attempt (0: none, the client as it is). */
+  readonly clientWorkarounds: { readonly connectTimeoutMs: number };
   /** Each client's last line (its summary), by name. */
   readonly clients: Readonly<Record<string, unknown>>;
   readonly verdict: SoakVerdict;
@@ -84,7 +88,7 @@ export async function soakLine(options: LineOptions): Promise<SoakReport> {
     const [url] = amqpUrlsOf(cluster, { user: cluster.defaultUser.name, password: bundles.secrets.defaultUserPassword });
     const client = (name: string, mode: string, store: string) =>
       warren.lab.spawn(CLIENT_HOST, [TSX, CLIENT_APP], {
-        env: { MODE: mode, NAME: name, URL: url!, SPEC: JSON.stringify(spec), QUEUE, STORE: join(dir, store), LOG: join(dir, `${name}.jsonl`), STOP_FILE: join(dir, `stop-${mode}`), RATE: String(RATE_PER_PRODUCER) },
+        env: { MODE: mode, NAME: name, URL: url!, SPEC: JSON.stringify(spec), QUEUE, STORE: join(dir, store), LOG: join(dir, `${name}.jsonl`), STOP_FILE: join(dir, `stop-${mode}`), RATE: String(RATE_PER_PRODUCER), CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) },
       });
     const consumers = CONSUMERS.map((name) => ({ name, process: client(name, 'consume', 'consumers.db') }));
     const producers = PRODUCERS.map((name) => ({ name, process: client(name, 'produce', `${name}.db`) }));
@@ -136,6 +140,7 @@ export async function soakLine(options: LineOptions): Promise<SoakReport> {
       startMs,
       endMs,
       executed: { faults: nemesis.faults, rounds: nemesis.rounds },
+      clientWorkarounds: { connectTimeoutMs: CONNECT_TIMEOUT_MS },
       clients,
       verdict,
       vipHolders,

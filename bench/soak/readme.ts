@@ -27,14 +27,15 @@ export function renderSoakTable(reports: readonly SoakReport[]): string {
       String(v.lostConfirmed.count),
       `${v.handledTwice.count} (${v.handlerRedeliveries.count} redelivered to the handler)`,
       `${seconds(v.longestGap.ms)}${v.longestGap.faults.length > 0 ? ` (${v.longestGap.faults.join(', ')})` : ''}`,
+      seconds(v.longestDelivery.ms),
       invariants,
     ];
   });
   const plots = reports.map((r) => `![soak timeline, RabbitMQ ${r.line}](bench/soak/results/latest-${r.line}.svg)`);
   return [
     START,
-    '| line | run | faults injected | confirmed / written | confirmed lost | handled twice | longest window without a confirm | invariants |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| line | run | faults injected | confirmed / written | confirmed lost | handled twice | longest window without a confirm | longest confirm-to-handled | invariants |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((cells) => `| ${cells.join(' | ')} |`),
     '',
     ...plots.flatMap((p) => [p, '']),

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     copyFileSync(`${base}.json`, join(RESULTS, `latest-${line}.json`));
     copyFileSync(`${base}.svg`, join(RESULTS, `latest-${line}.svg`));
     const v = report.verdict;
-    log(`RabbitMQ ${line}: ${v.counts.confirmed} confirmed, ${v.lostConfirmed.count} lost, ${v.handledTwice.count} handled twice, ${v.handlerRedeliveries.count} redelivered to the handler, longest gap ${(v.longestGap.ms / 1000).toFixed(1)} s (${v.longestGap.faults.join(', ') || 'no fault'})`);
+    log(`RabbitMQ ${line}: ${v.counts.confirmed} confirmed, ${v.lostConfirmed.count} lost, ${v.handledTwice.count} handled twice, ${v.handlerRedeliveries.count} redelivered to the handler, longest gap ${(v.longestGap.ms / 1000).toFixed(1)} s (${v.longestGap.faults.join(', ') || 'no fault'}), longest confirm-to-handled ${(v.longestDelivery.ms / 1000).toFixed(1)} s (${v.longestDelivery.id})`);
     for (const i of v.invariants) log(`  ${i.holds ? 'PASS' : i.enforced ? 'FAIL' : 'fail (beyond tolerance, reported)'}: ${i.name}: ${i.detail}`);
     log(`wrote ${base}.json and .svg, the logs in ${base}-logs/`);
     failed ||= !v.passed;

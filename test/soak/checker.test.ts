@@ -36,6 +36,7 @@ describe('checkSoak', () => {
     expect(verdict.passed).toBe(true);
     expect(verdict.counts).toEqual({ written: 300, attempts: 300, failedAttempts: 0, confirmed: 300, handled: 300, handlerCalls: 300 });
     expect(verdict.lostConfirmed.count).toBe(0);
+    expect(verdict.longestDelivery).toEqual({ ms: 30, id: 'm-0' });
     expect(verdict.invariants.every((i) => i.holds && i.enforced)).toBe(true);
     expect(verdict.invariants.map((i) => i.name)).toEqual([
       'publishers got confirms during the run',
@@ -72,6 +73,8 @@ describe('checkSoak', () => {
     const verdict = checkSoak(input([...cleanEvents(300), { e: 'deliver', id: 'm-9', t: T + 9_000, c: 'consumer-2' }]));
     expect(verdict.passed).toBe(true);
     expect(verdict.handlerRedeliveries).toEqual({ count: 1, ids: ['m-9'] });
+    const late = [...cleanEvents(300).filter((e) => !(e.id === 'm-9' && e.e === 'handled')), { e: 'handled', id: 'm-9', t: T + 60_000, c: 'consumer-2' } as const];
+    expect(checkSoak(input(late)).longestDelivery).toEqual({ ms: 60_000 - 920, id: 'm-9' });
     expect(verdict.handledTwice.count).toBe(0);
   });
 

@@ -35,6 +35,7 @@ const report: SoakReport = {
   startMs: T,
   endMs: T + 60_000,
   executed: { faults, rounds },
+  clientWorkarounds: { connectTimeoutMs: 5000 },
   clients: {},
   vipHolders: [
     { atMs: T - 10_000, holders: ['lb-1'] },
@@ -80,9 +81,9 @@ describe('the soak report', () => {
     expect(report.verdict.longestGap).toMatchObject({ ms: 6_000, faults: ['broker-kill rabbit-2 (round 0)', 'lb-link-cut lb-1 (round 0)'] });
     const table = renderSoakTable([report]);
     expect(table.split('\n').slice(1, 4)).toEqual([
-      '| line | run | faults injected | confirmed / written | confirmed lost | handled twice | longest window without a confirm | invariants |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- |',
-      `| 4.3 (RabbitMQ 4.3.6-1, HAProxy 3.2.26-1, keepalived 1:2.3.4-1+b2) | 2027-01-15, seed 7, 1 min | 1 rounds, 2 faults (broker-kill, lb-link-cut) | 541 / 541 | 0 | 0 (0 redelivered to the handler) | 6.0 s (broker-kill rabbit-2 (round 0), lb-link-cut lb-1 (round 0)) | 8 of 8 hold |`,
+      '| line | run | faults injected | confirmed / written | confirmed lost | handled twice | longest window without a confirm | longest confirm-to-handled | invariants |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      `| 4.3 (RabbitMQ 4.3.6-1, HAProxy 3.2.26-1, keepalived 1:2.3.4-1+b2) | 2027-01-15, seed 7, 1 min | 1 rounds, 2 faults (broker-kill, lb-link-cut) | 541 / 541 | 0 | 0 (0 redelivered to the handler) | 6.0 s (broker-kill rabbit-2 (round 0), lb-link-cut lb-1 (round 0)) | 0.0 s | 8 of 8 hold |`,
     ]);
     const results = join(work, 'results');
     mkdirSync(results, { recursive: true });
