@@ -24,6 +24,7 @@ const figures: ReliabilityKillFigures = {
   run: RELIABILITY_KILL_RUN,
   method: 'counted',
   faults: { publisher: fault('publisher'), consumer: fault('consumer', { lost: 1, handled: 9999 }), 'leader-node': fault('leader-node', { recoverMs: 6450 }) },
+  queueGrownAtBoot: [],
   met: false,
 };
 
@@ -39,6 +40,7 @@ describe('the reliability kill figures', () => {
     expect(rows[3]).toContain("| SIGKILL of the node holding the queue's leader | ");
     expect(rows[3]).toContain('recovered in 6.45 s');
     expect(rows).toHaveLength(4);
+    expect(reliabilityKillRows({ '3.10': { ...figures, run: { ...RELIABILITY_KILL_RUN, storeDir: '/dev/shm' } } })[0]).toContain('outbox + inbox (SQLite on /dev/shm), window 200');
   });
 
   it('time to recover: from the fault to the end of the longest pause after it', () => {

@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { rabbitmqctl, type LabProcess, type LoadBalancerBuild } from '../lab';
+import { rabbitmqCli, rabbitmqctl, type LabProcess, type LoadBalancerBuild } from '../lab';
 import { REPO_ROOT, specVariant, synthVmBundles } from '../e2e/bundles';
 import { CLIENT_HOST, sleep, WarrenLab } from '../e2e/warren-lab';
 import { LAB_APP, ordersSpec, TSX } from '../reliability/broker-lab';
@@ -36,6 +36,11 @@ export interface KillRunOptions {
   readonly ratePerSecond: number;
   /** Messages awaiting a confirm at once (the outbox relay's window). */
   readonly window: number;
+  /**
+   * Where the applications' SQLite stores live (they commit with synchronous = FULL: one fsync per transaction).
+   * @default - the lab's temporary folder, on disk
+   */
+  readonly storeDir?: string;
 }
 
 export interface FaultFigures {
@@ -114,6 +119,11 @@ async function exitedWithin(app: LabProcess, what: string, timeoutMs: number): P
 
 export class KillLab {
   private runs = 0;
+  /**
+   * Nodes given a member of the queue after boot with `rabbitmq-queues grow`: seen on 3.10.8 under heavy load, the
+   * definitions were imported while only two nodes had joined, so the quorum queue started with two members.
+   */
+  readonly grownAtBoot: string[] = [];
   /** A node killed by a leader-node run, started again before the next run. */
   private down: string | undefined;
 
@@ -140,6 +150,7 @@ export class KillLab {
       warren.startKeepalived('lb-1');
       await warren.waitForVipHolder((h) => h === 'lb-1', 30_000);
       warren.startKeepalived('lb-2');
+      await lab.waitForMembers(60_000).catch(() => lab.growMembers());
       await lab.waitForMembers(120_000);
     } catch (error) {
       await lab.destroy();
@@ -180,6 +191,16 @@ export class KillLab {
     }
   }
 
+  private async growMembers(): Promise<void> {
+    const members = (await this.queueInfo())?.members ?? [];
+    for (const node of this.warren.cluster.nodes.filter((n) => !members.includes(n.nodeName))) {
+      const grown = await rabbitmqCli(this.warren.lab, this.warren.node(node.host), 'rabbitmq-queues', ['grow', node.nodeName, 'all']);
+      if (grown.code !== 0) throw new Error(`rabbitmq-queues grow ${node.nodeName} all: ${grown.stderr}`);
+      this.grownAtBoot.push(node.host);
+      console.log(`${QUEUE} had no member on ${node.host} after boot (members ${members.join(', ')}); grew it there`);
+    }
+  }
+
   private app(env: Record<string, string>): LabProcess {
     return this.warren.lab.spawn(CLIENT_HOST, [TSX, LAB_APP], { env: { URL: this.warren.amqpUrl(), SPEC: JSON.stringify(this.spec), ...env } });
   }
@@ -198,7 +219,8 @@ export class KillLab {
     const run = ++this.runs;
     const from = run * 1_000_000;
     const dir = this.warren.lab.tempDir;
-    const files = { producer: join(dir, `kill-${run}-producer.db`), consumer: join(dir, `kill-${run}-consumer.db`), progress: join(dir, `kill-${run}-confirms.jsonl`), attempts: join(dir, `kill-${run}-attempts.jsonl`) };
+    const stores = options.storeDir ?? dir;
+    const files = { producer: join(stores, `kill-${run}-producer.db`), consumer: join(stores, `kill-${run}-consumer.db`), progress: join(dir, `kill-${run}-confirms.jsonl`), attempts: join(dir, `kill-${run}-attempts.jsonl`) };
     const consumerEnv = { MODE: 'consume', QUEUE, STORE: files.consumer, ATTEMPTS_LOG: files.attempts, EFFECTS: String(total), QUIET_MS: '3000', PREFETCH: '50' };
     let consumer = this.app({ ...consumerEnv, KILL_AFTER_COMMITS: fault === 'consumer' ? String(Math.round(total / 3)) : '0' });
     const consumerHost = await this.warren.hostOfConnection('lab-consumer', 90_000);
