@@ -4,12 +4,13 @@
  * longer names every host (a node or load balancer added) or expires within 30 days is reissued by the same CA:
  * clients that trust the CA keep working. For local and test clusters only: the CA's key lies unencrypted in the store.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import { tlsGeneratedNames, TLS_IDS, type ResolvedCluster } from '../model/internal';
 import { writeCertificate } from './x509-writer';
 import { EXPIRY_WARNING_DAYS } from './tls-certificates';
+import { writeStoreFile } from './store-file';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CA_DAYS = 3650;
@@ -26,12 +27,6 @@ export interface GeneratedTls {
 
 const newKeys = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pem = (key: KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }) as string;
-
-function save(path: string, content: string, created: string[]): void {
-  const isNew = !existsSync(path);
-  writeFileSync(path, content, { mode: 0o600 });
-  if (isNew) created.push(path);
-}
 
 /** Why the stored node certificate cannot be reused, or undefined when it can. */
 function staleness(certificate: X509Certificate, key: KeyObject, ca: X509Certificate, names: ReturnType<typeof tlsGeneratedNames>, now: Date): string | undefined {
@@ -61,8 +56,8 @@ export function ensureGeneratedTls(cluster: ResolvedCluster, folder: string, cre
     const commonName = `warren test CA ${cluster.name}`.slice(0, 64);
     const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
     caCertificate = writeCertificate({ commonName, publicKey: keys.publicKey, notBefore, notAfter: new Date(now.getTime() + CA_DAYS * DAY_MS), ca: true }, { commonName, ...keys });
-    save(path(TLS_IDS.caPrivateKey), pem(caKey), created);
-    save(path(TLS_IDS.caCertificate), caCertificate, created);
+    writeStoreFile(path(TLS_IDS.caPrivateKey), pem(caKey), created);
+    writeStoreFile(path(TLS_IDS.caCertificate), caCertificate, created);
   }
   const ca = new X509Certificate(caCertificate);
   const names = tlsGeneratedNames(cluster);
@@ -85,8 +80,8 @@ export function ensureGeneratedTls(cluster: ResolvedCluster, folder: string, cre
       },
       { commonName: ca.subject.replace(/^CN=/, ''), publicKey: createPublicKey(caKey), privateKey: caKey },
     );
-    save(path(TLS_IDS.privateKey), pem(keys.privateKey), created);
-    save(path(TLS_IDS.certificate), certificate, created);
+    writeStoreFile(path(TLS_IDS.privateKey), pem(keys.privateKey), created);
+    writeStoreFile(path(TLS_IDS.certificate), certificate, created);
   }
   const read = (id: string) => readFileSync(path(id), 'utf8');
   return {
