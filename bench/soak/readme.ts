@@ -31,7 +31,7 @@ export function renderSoakTable(reports: readonly SoakReport[]): string {
       invariants,
     ];
   });
-  const plots = reports.map((r) => `![soak timeline, RabbitMQ ${r.line}](bench/soak/results/latest-${r.line}.svg)`);
+  const plots = reports.map((r) => `![soak timeline, RabbitMQ ${r.line}${r.schedule.harsh ? ', harsh' : ''}](bench/soak/results/latest-${r.line}${r.schedule.harsh ? '-harsh' : ''}.svg)`);
   return [
     START,
     '| line | run | faults injected | confirmed / written | confirmed lost | handled twice | longest window without a confirm | longest confirm-to-handled | invariants |',
@@ -43,9 +43,9 @@ export function renderSoakTable(reports: readonly SoakReport[]): string {
   ].join('\n');
 }
 
-/** The latest report of each line found in `resultsDir`, in the soak's line order. */
+/** The latest report of each line found in `resultsDir` (within tolerance, then harsh), in the soak's line order. */
 export function latestReports(resultsDir: string): SoakReport[] {
-  return SOAK_LINES.map((line) => join(resultsDir, `latest-${line}.json`))
+  return SOAK_LINES.flatMap((line) => [join(resultsDir, `latest-${line}.json`), join(resultsDir, `latest-${line}-harsh.json`)])
     .filter((file) => existsSync(file))
     .map((file) => JSON.parse(readFileSync(file, 'utf8')) as SoakReport);
 }

@@ -3,7 +3,7 @@
  * Per broker line (both by default): boots the line's e2e example as VM bundles in the lab, runs confirmed
  * publishers and consumers through the VIP while the nemesis injects a seeded schedule of faults, and checks the
  * clients' logs. Writes bench/soak/results/<line>-<seed>.json and .svg (git-ignored) and, for the last run of each
- * line, latest-<line>.json / .svg; `--readme` regenerates the README's soak table from the latest files. Exits 1
+ * line, latest-<line>.json / .svg (latest-<line>-harsh.* for --harsh); `--readme` regenerates the README's soak table from the latest files. Exits 1
  * when an enforced invariant fails (within tolerance: loss, unconfirmed rows, long gaps, no recovery; always:
  * handled twice, unknown ids). Needs root and the roots of test/roots, as the e2e suite.
  */
@@ -43,8 +43,10 @@ async function main(): Promise<void> {
     const report = await soakLine({ line, example, loadBalancer, schedule, maxGapMs: args.maxGapMs, log, keepLogsIn: `${base}-logs` });
     writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(`${base}.svg`, renderSoakSvg(report));
-    copyFileSync(`${base}.json`, join(RESULTS, `latest-${line}.json`));
-    copyFileSync(`${base}.svg`, join(RESULTS, `latest-${line}.svg`));
+    // Harsh runs keep a latest of their own: the README shows both, and a harsh run never stands for a tolerated one.
+    const latest = join(RESULTS, `latest-${line}${args.harsh ? '-harsh' : ''}`);
+    copyFileSync(`${base}.json`, `${latest}.json`);
+    copyFileSync(`${base}.svg`, `${latest}.svg`);
     const v = report.verdict;
     log(`RabbitMQ ${line}: ${v.counts.confirmed} confirmed, ${v.lostConfirmed.count} lost, ${v.handledTwice.count} handled twice, ${v.handlerRedeliveries.count} redelivered to the handler, longest gap ${(v.longestGap.ms / 1000).toFixed(1)} s (${v.longestGap.faults.join(', ') || 'no fault'}), longest confirm-to-handled ${(v.longestDelivery.ms / 1000).toFixed(1)} s (${v.longestDelivery.id})`);
     for (const i of v.invariants) log(`  ${i.holds ? 'PASS' : i.enforced ? 'FAIL' : 'fail (beyond tolerance, reported)'}: ${i.name}: ${i.detail}`);

@@ -92,6 +92,13 @@ describe('the soak report', () => {
     writeFileSync(readme, '# x\n\n<!-- soak-table:start (old) -->\nold figures\n<!-- soak-table:end -->\n\nafter\n');
     updateSoakReadme(readme, results);
     expect(readFileSync(readme, 'utf8')).toBe(`# x\n\n${table}\n\nafter\n`);
+    const harsh: SoakReport = { ...report, schedule: drawSchedule({ seed: 12, minutes: 1, harsh: true }, { nodes: ['rabbit-1', 'rabbit-2', 'rabbit-3'], loadBalancers: ['lb-1', 'lb-2'] }) };
+    writeFileSync(join(results, 'latest-4.3-harsh.json'), JSON.stringify(harsh));
+    updateSoakReadme(readme, results);
+    const both = readFileSync(readme, 'utf8');
+    expect(both).toContain('| 2027-01-15, seed 12, 1 min, harsh |');
+    expect(both).toContain('![soak timeline, RabbitMQ 4.3, harsh](bench/soak/results/latest-4.3-harsh.svg)');
+    expect(both.indexOf('seed 7,')).toBeLessThan(both.indexOf('seed 12,'));
     writeFileSync(readme, '# no markers\n');
     expect(() => updateSoakReadme(readme, results)).toThrow('has no soak-table markers');
     expect(() => updateSoakReadme(readme, join(work, 'none'))).toThrow('holds no latest-<line>.json; run npm run soak first');
