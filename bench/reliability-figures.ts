@@ -204,13 +204,13 @@ export async function measureReliability(line: string, options: { retryPerLevel:
   }
 }
 
-/** Env overrides of the run counts: BENCH_RETRY_PER_LEVEL (100), BENCH_POISON_PAIRS (6), BENCH_PUBLISH_PAIRS (20). */
+/** Env overrides of the run counts: BENCH_RETRY_PER_LEVEL (100), BENCH_POISON_PAIRS (8), BENCH_PUBLISH_PAIRS (20). */
 export async function measureReliabilityLines(lines: readonly string[]): Promise<Record<string, ReliabilityFigures>> {
   const runs = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
   const figures: Record<string, ReliabilityFigures> = {};
   for (const line of lines) {
     log(`reliability figures for RabbitMQ ${line} (one node; about 7 minutes)`);
-    figures[line] = await measureReliability(line, { retryPerLevel: runs('BENCH_RETRY_PER_LEVEL', 100), poisonPairs: runs('BENCH_POISON_PAIRS', 6), publishPairs: runs('BENCH_PUBLISH_PAIRS', 20) });
+    figures[line] = await measureReliability(line, { retryPerLevel: runs('BENCH_RETRY_PER_LEVEL', 100), poisonPairs: runs('BENCH_POISON_PAIRS', 8), publishPairs: runs('BENCH_PUBLISH_PAIRS', 20) });
   }
   return figures;
 }

@@ -57,6 +57,8 @@ export class ReliableConsumer<Tx> {
   private readonly prefetch: number;
   private readonly confirmTimeoutMs: number;
   private readonly onCommitted: ((message: InboundMessage) => void) | undefined;
+  /** Per channel, the ids of forwarded copies the broker returned (unroutable). */
+  private readonly returned = new WeakMap<amqp.ConfirmChannel, Set<string>>();
   /** Handled and committed, skipped as duplicates, sent to retry, dead-lettered. */
   readonly stats = { handled: 0, duplicates: 0, retried: 0, deadLettered: 0 };
 
@@ -79,8 +81,13 @@ export class ReliableConsumer<Tx> {
       await checkQueues(connection, this.queue.declarations);
       const channel = await connection.createConfirmChannel();
       channel.on('error', () => undefined);
+      // The broker sends basic.return before the basic.ack of the same publish: the confirm callback finds it here.
+      const returned = new Set<string>();
+      this.returned.set(channel, returned);
+      channel.on('return', (r: amqp.Message) => returned.add(String(r.properties.messageId)));
       await channel.prefetch(this.prefetch);
-      // One message at a time: a SQLite store's transactions are synchronous, and retries keep their order.
+      // One handler at a time: a SQLite store's transactions are synchronous, and retries keep their order.
+      // A forward's confirm is not waited for in this line (see forward).
       let chain = Promise.resolve();
       await channel.consume(this.queue.name, (message: amqp.ConsumeMessage | null) => {
         if (message) chain = chain.then(() => this.process(channel, message)).catch(() => undefined);
@@ -100,7 +107,7 @@ export class ReliableConsumer<Tx> {
     const headers = message.properties.headers ?? {};
     const attempt = this.attemptOf(message);
     if (messageId === undefined) {
-      await this.deadLetter(channel, message, attempt, 'the message has no message-id, so duplicates cannot be told apart; publish it with one');
+      this.deadLetter(channel, message, attempt, 'the message has no message-id, so duplicates cannot be told apart; publish it with one');
       return;
     }
     if (await this.store.processed(this.name, messageId)) {
@@ -129,7 +136,7 @@ export class ReliableConsumer<Tx> {
 
   private async failed(channel: amqp.ConfirmChannel, message: amqp.ConsumeMessage, inbound: InboundMessage, error: string): Promise<void> {
     if (inbound.attempt >= this.queue.attempts) {
-      await this.deadLetter(channel, message, inbound.attempt, error);
+      this.deadLetter(channel, message, inbound.attempt, error);
       return;
     }
     this.stats.retried++;
@@ -139,16 +146,21 @@ export class ReliableConsumer<Tx> {
       return;
     }
     const delayQueue = retry.queueForRetry[inbound.attempt - 1]!;
-    await this.forward(channel, message, delayQueue, { [HEADERS.attempts]: inbound.attempt, [HEADERS.error]: error });
+    this.forward(channel, message, delayQueue, { [HEADERS.attempts]: inbound.attempt, [HEADERS.error]: error });
   }
 
-  private async deadLetter(channel: amqp.ConfirmChannel, message: amqp.ConsumeMessage, attempt: number, error: string): Promise<void> {
+  private deadLetter(channel: amqp.ConfirmChannel, message: amqp.ConsumeMessage, attempt: number, error: string): void {
     this.stats.deadLettered++;
-    await this.forward(channel, message, this.queue.deadLetterQueue, { [HEADERS.attempts]: attempt, [HEADERS.error]: error });
+    this.forward(channel, message, this.queue.deadLetterQueue, { [HEADERS.attempts]: attempt, [HEADERS.error]: error });
   }
 
-  /** Publishes a copy into `queue` (confirmed, routed), then acks the original; on failure the original goes back. */
-  private async forward(channel: amqp.ConfirmChannel, message: amqp.ConsumeMessage, queue: string, extra: Record<string, unknown>): Promise<void> {
+  /**
+   * Publishes a copy into `queue` (confirmed, routed), then acks the original; on failure the original goes back.
+   * The processing line does not wait for the confirm: waiting capped retries and dead letters at one per confirm
+   * round trip (tens of ms on a busy quorum queue), so a burst of failures queued up in the consumer and came back late.
+   * Nothing is acked before its copy is confirmed, so a crash meanwhile redelivers the original.
+   */
+  private forward(channel: amqp.ConfirmChannel, message: amqp.ConsumeMessage, queue: string, extra: Record<string, unknown>): void {
     const own = Object.fromEntries(Object.entries(message.properties.headers ?? {}).filter(([k]) => !BROKER_HEADERS.includes(k)));
     const headers = {
       ...own,
@@ -158,26 +170,30 @@ export class ReliableConsumer<Tx> {
       ...extra,
     };
     const { properties } = message;
+    const id = String(properties.messageId);
+    const returned = this.returned.get(channel);
+    let settled = false;
+    // Not stored elsewhere: give it back (4.3 counts it as a failed delivery toward the limit).
+    const settle = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      try {
+        if (ok) channel.ack(message);
+        else channel.reject(message, true);
+      } catch {
+        // The channel closed meanwhile: the broker gives the original back by itself.
+      }
+    };
+    const timer = setTimeout(() => settle(false), this.confirmTimeoutMs);
     try {
-      await new Promise<void>((resolve, reject) => {
-        let returned = false;
-        const onReturn = (r: amqp.Message) => {
-          if (r.properties.messageId === properties.messageId) returned = true;
-        };
-        channel.on('return', onReturn);
-        const timer = setTimeout(() => reject(new Error(`no confirm within ${this.confirmTimeoutMs} ms`)), this.confirmTimeoutMs);
-        channel.publish('', queue, message.content, { ...properties, headers, persistent: true, mandatory: true }, (err: unknown) => {
-          clearTimeout(timer);
-          channel.off('return', onReturn);
-          if (err) reject(new Error('nacked'));
-          else if (returned) reject(new Error(`queue "${queue}" does not exist`));
-          else resolve();
-        });
+      channel.publish('', queue, message.content, { ...properties, headers, persistent: true, mandatory: true }, (err: unknown) => {
+        const wasReturned = returned?.delete(id) ?? false;
+        settle(!err && !wasReturned);
       });
-      channel.ack(message);
     } catch {
-      // Not stored elsewhere: give it back (4.3 counts it as a failed delivery toward the limit).
-      channel.reject(message, true);
+      clearTimeout(timer);
+      settled = true; // the channel is gone, and with it the delivery: the broker redelivers the original
     }
   }
 }
