@@ -22,6 +22,12 @@ const CONSUMERS = ['consumer-1', 'consumer-2'];
 /** Messages per second each publisher writes. */
 const RATE_PER_PRODUCER = 40;
 const QUEUE = 'orders.created';
+/**
+ * How long the consumers may take, once the publishers are done, to handle every confirmed message before the rest
+ * count as lost: messages sent ahead to a consumer whose connection went half-open come back only after the broker's
+ * heartbeat timeout (2.5 min measured after a Keepalived SIGKILL), so well above that.
+ */
+const CATCH_UP_MS = 300_000;
 /** Bound on one connection attempt, set by the harness around the client (see boundConnectAttempts in client-app.ts). */
 const CONNECT_TIMEOUT_MS = 5000;
 /** Confirms and deliveries per bin of the report's series. */
@@ -119,7 +125,7 @@ export async function soakLine(options: LineOptions): Promise<SoakReport> {
     await waitFor(() => {
       const handled = new Set(CONSUMERS.flatMap((c) => readEvents(dir, c).filter((e) => e.e === 'handled').map((e) => e.id)));
       return [...all].every((id) => handled.has(id));
-    }, 120_000, 'the consumers handled every confirmed message').catch((error: Error) => options.log(`${options.line}: ${error.message}`));
+    }, CATCH_UP_MS, 'the consumers handled every confirmed message').catch((error: Error) => options.log(`${options.line}: ${error.message}`));
     // Redeliveries after the last handled message still count: give them a moment.
     await sleep(3_000);
     writeFileSync(join(dir, 'stop-consume'), '');
