@@ -5,7 +5,8 @@
  */
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { prometheusRuleGroupsOf, type ResolvedCluster } from '../model';
+import { clientServiceHostName, listenersOfFamily, prometheusRuleGroupsOf, type ResolvedCluster } from '../model/internal';
+import { TLS_KEYS } from './stateful-set';
 import { labelsOf, selectorOf } from './labels';
 
 export const PROMETHEUS_OPERATOR_API = 'monitoring.coreos.com/v1';
@@ -22,10 +23,25 @@ export class NodesServiceMonitor extends Construct {
       spec: {
         selector: { matchLabels: { ...selectorOf(cluster), 'app.kubernetes.io/component': 'nodes' } },
         namespaceSelector: { matchNames: [k8sTarget.namespace] },
-        endpoints: [{ port: 'prometheus', path: '/metrics', interval: '15s', scrapeTimeout: '10s' }, ...deadLetterEndpoints(cluster)],
+        endpoints: [{ ...metricsEndpoint(cluster), path: '/metrics', interval: '15s', scrapeTimeout: '10s' }, ...deadLetterEndpoints(cluster)],
       },
     });
   }
+}
+
+/**
+ * The nodes' metrics port: the plain one while they keep it, else TLS, verified against the CA in the TLS Secret
+ * (`ca.crt`) under the client Service's name, which every node's certificate carries (model/tls/dialled.ts).
+ */
+function metricsEndpoint(cluster: ResolvedCluster): Record<string, unknown> {
+  const { plain, tls } = listenersOfFamily(cluster.listeners, 'prometheus');
+  if (plain || !tls) return { port: 'prometheus' };
+  const { kubernetes: k8sTarget } = cluster;
+  return {
+    port: tls.name,
+    scheme: 'https',
+    tlsConfig: { ca: { secret: { name: k8sTarget.names.tlsSecret, key: TLS_KEYS.caCertificate } }, serverName: clientServiceHostName(k8sTarget) },
+  };
 }
 
 /**
@@ -35,7 +51,7 @@ export class NodesServiceMonitor extends Construct {
 function deadLetterEndpoints(cluster: ResolvedCluster): Record<string, unknown>[] {
   const vhosts = [...new Set(cluster.topology.deadLetterQueues.map((q) => q.vhost))].sort();
   if (vhosts.length === 0) return [];
-  return [{ port: 'prometheus', path: '/metrics/detailed', params: { family: ['queue_coarse_metrics'], vhost: vhosts }, interval: '30s', scrapeTimeout: '10s' }];
+  return [{ ...metricsEndpoint(cluster), path: '/metrics/detailed', params: { family: ['queue_coarse_metrics'], vhost: vhosts }, interval: '30s', scrapeTimeout: '10s' }];
 }
 
 export class ClusterPrometheusRule extends Construct {

@@ -7,7 +7,7 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import { dirname } from 'node:path';
-import { CLOSE_CLIENT_CONNECTIONS_COMMAND, hasInterNodeTls, interNodeEnvironment, listenerNamed, majorityAgentArgs, tlsPathsIn, type ResolvedCluster, type ResolvedMajorityCheck } from '../model/internal';
+import { CLOSE_CLIENT_CONNECTIONS_COMMAND, hasInterNodeTls, interNodeEnvironment, listenersOfFamily, majorityAgentArgs, tlsPathsIn, type ResolvedCluster, type ResolvedMajorityCheck } from '../model/internal';
 import { labelsOf, selectorOf } from './labels';
 import { CONFIG_DIR, configItemsOf, DEFINITIONS_KEY, INTER_NODE_TLS_PATH, TLS_DIR } from './node-config';
 
@@ -192,6 +192,8 @@ function rabbitmqContainerOf(cluster: ResolvedCluster): k8s.Container {
   const { kubernetes: k8sTarget, ports, features } = cluster;
   const { requests, limits } = k8sTarget.resources;
   const ping: k8s.ExecAction = { command: ['rabbitmq-diagnostics', '-q', 'ping'] };
+  const { plain: plainManagement, tls: tlsManagement } = listenersOfFamily(cluster.listeners, 'management');
+  const managementListener = plainManagement ?? tlsManagement;
   const timeout = k8sTarget.preStop.timeoutSeconds;
   return {
     name: 'rabbitmq',
@@ -224,9 +226,14 @@ function rabbitmqContainerOf(cluster: ResolvedCluster): k8s.Container {
     startupProbe: { exec: ping, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 60 },
     // No liveness probe: restarting a busy or syncing node makes things worse.
     readinessProbe:
-      features.httpHealthEndpoints && listenerNamed(cluster.listeners, 'management')
+      features.httpHealthEndpoints && managementListener
         ? {
-            httpGet: { path: '/api/health/checks/ready-to-serve-clients', port: k8s.IntOrString.fromString('management') },
+            // Over TLS where the plain port is closed; the kubelet does not verify the certificate.
+            httpGet: {
+              path: '/api/health/checks/ready-to-serve-clients',
+              port: k8s.IntOrString.fromString(managementListener.name),
+              ...(managementListener.tls && { scheme: 'HTTPS' }),
+            },
             periodSeconds: 10,
             timeoutSeconds: 5,
             failureThreshold: 3,

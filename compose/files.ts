@@ -144,7 +144,7 @@ function prometheusFiles(cluster: ResolvedCluster): GeneratedFile[] {
     return `${address}:${port.hostPort}`;
   };
   const scrape = renderPrometheusScrapeConfigs(cluster, {
-    nodeTarget: (node) => hostPort(node.host, 'prometheus'),
+    nodeTarget: (node, listener) => hostPort(node.host, listener.name),
     haproxyTargets: () => [hostPort(HAPROXY_SERVICE, 'stats')],
     haproxyPasswordFile: haproxyPasswordFileOf(cluster),
   });

@@ -101,7 +101,7 @@ export function composePrometheusConfig(cluster: ResolvedCluster): string {
   return renderPrometheusConfig(
     cluster,
     {
-      nodeTarget: (node, port) => `${node.host}:${port}`,
+      nodeTarget: (node, listener) => `${node.host}:${listener.port}`,
       haproxyTargets: (statsPort) => [`${HAPROXY_SERVICE}:${statsPort}`],
       haproxyPasswordFile: haproxyPasswordFileOf(cluster),
     },

@@ -89,9 +89,14 @@ export interface TcpKeepalive {
   readonly count: number;
 }
 
-/** A further step of a TCP check: a plain HTTP/1.0 GET on another port of the server, passing on one status. */
+/** A further step of a TCP check: an HTTP/1.0 GET on another port of the server, passing on one status. */
 export interface HttpGetStep {
   readonly port: number;
+  /**
+   * The port speaks TLS (a node whose management API listens over TLS only): the step connects with `ssl`, and the
+   * servers skip verifying the node's certificate (`verify none`), since HAProxy holds no CA. @default false
+   */
+  readonly overTls?: boolean;
   readonly path: string;
   readonly expectStatus: number;
 }

@@ -4,7 +4,7 @@
  * behind a hashed password, HAProxy's own Prometheus metrics, and a health URI for Keepalived.
  */
 import type { ListenerName, ResolvedCluster, ResolvedHaproxy, ResolvedNode, SecretValues } from '../model/internal';
-import { listenerNamed, majorityLossAgentMs, secretValue } from '../model/internal';
+import { LISTENER_PORT_KEYS, listenerNamed, majorityLossAgentMs, secretValue } from '../model/internal';
 import type { AdminSocket, AmqpHealthCheck, HaproxyConfig, HaproxyListen, HaproxyResolvers, HaproxyServer, LogTarget } from './config';
 import { deterministicSalt, sha512Crypt } from './sha512-crypt';
 
@@ -15,15 +15,18 @@ export interface HaproxyTargetOptions {
   readonly target: 'compose' | 'vm';
   /**
    * Port of a node's listener, for nodes that do not all listen on the cluster's ports (several nodes on one test host).
-   * @default - cluster.ports.amqp / cluster.ports.management
+   * @default - the cluster's port of that listener (cluster.ports.amqp, .amqps, .management, .managementTls)
    */
-  readonly serverPort?: (node: ResolvedNode, listener: 'amqp' | 'amqps' | 'management') => number;
+  readonly serverPort?: (node: ResolvedNode, listener: BalancedListener) => number;
   /**
    * Where HAProxy logs: `stdout` (containers, or a test harness) or the host's syslog socket `/dev/log` (journald, rsyslog).
    * @default - "stdout" for compose, "syslog" for vm
    */
   readonly log?: 'stdout' | 'syslog';
 }
+
+/** The listeners HAProxy forwards to the nodes. */
+export type BalancedListener = 'amqp' | 'amqps' | 'management' | 'management-tls';
 
 /** The runtime API's socket on VM hosts, where Debian's own haproxy.cfg puts it. */
 export const ADMIN_SOCKET_PATH = '/run/haproxy/admin.sock';
@@ -66,8 +69,8 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
   // server starts without an address and the Docker DNS resolvers find it as soon as the container exists.
   // vm: /etc/hosts or DNS at start-up, else the server stays down (with a warning) until a reload.
   const initAddr = options.target === 'compose' ? (['none'] as const) : (['libc', 'none'] as const);
-  const portOf = (node: ResolvedNode, listener: 'amqp' | 'amqps' | 'management') => options.serverPort?.(node, listener) ?? cluster.ports[listener];
-  const servers = (listener: 'amqp' | 'amqps' | 'management', checkListener?: 'amqp'): HaproxyServer[] =>
+  const portOf = (node: ResolvedNode, listener: BalancedListener) => options.serverPort?.(node, listener) ?? cluster.ports[LISTENER_PORT_KEYS[listener]];
+  const servers = (listener: BalancedListener, checkListener?: 'amqp' | 'management'): HaproxyServer[] =>
     cluster.nodes.map((node) => {
       const address = options.serverAddress(node);
       return {
@@ -103,15 +106,20 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
   const healthPath = cluster.features.httpHealthEndpoints ? '/api/health/checks/ready-to-serve-clients' : '/api/auth';
   // RabbitMQ logs every connection that sends it a byte (3 lines for an AMQP handshake that does not log in), and the
   // connection category's level cannot drop those without dropping real clients' abrupt closes: where the management
-  // API can show that the broker answers, the AMQP port only gets a connection that sends nothing.
-  const quietCheck = listens('management');
+  // API can show that the broker answers, the AMQP port only gets a connection that sends nothing. The API is asked
+  // on its plain port while the node keeps one, else over TLS.
+  const plainManagement = listens('management');
+  const quietCheck = plainManagement || listens('management-tls');
+  const managementStep = plainManagement
+    ? { port: cluster.ports.management, path: healthPath, expectStatus: 200 }
+    : { port: cluster.ports.managementTls, overTls: true, path: healthPath, expectStatus: 200 };
   const majorityStep = majority ? [{ port: majority.agentPort, path: majority.path, expectStatus: 200 }] : [];
   const amqpCheck: AmqpHealthCheck = quietCheck
-    ? { kind: 'amqp', amqpPort: { kind: 'silent-connect' }, then: [{ port: cluster.ports.management, path: healthPath, expectStatus: 200 }, ...majorityStep] }
+    ? { kind: 'amqp', amqpPort: { kind: 'silent-connect' }, then: [managementStep, ...majorityStep] }
     : { kind: 'amqp', amqpPort: { kind: 'protocol-header', sendHex: AMQP_PROTOCOL_HEADER_HEX, expectHexRegex: CONNECTION_START_HEX_REGEX }, then: majorityStep };
   const majorityLossMs = majorityLossDetectionMs(cluster);
   const quietCheckComment = [
-    'sends nothing (RabbitMQ logs that at debug level only), then asks the management API',
+    `sends nothing (RabbitMQ logs that at debug level only), then asks the management API${plainManagement ? '' : ' over TLS'}`,
     `(${healthPath}): a node is up while its AMQP port accepts and its broker`,
     `${cluster.features.httpHealthEndpoints ? 'reports that it serves clients' : 'answers'}; a frozen broker is marked down within ${detection.unreachableMs} ms.`,
   ];
@@ -173,7 +181,7 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
   } : undefined;
   const clientListens = [...(plainAmqp ? [amqp] : []), ...(amqps ? [amqps] : [])];
   // Without the management plugin nothing listens there: a backend whose check can never pass would only mislead.
-  const management: HaproxyListen | undefined = listens('management') ? {
+  const management: HaproxyListen | undefined = plainManagement ? {
     name: 'management',
     comment: [
       `Management UI and HTTP API. The check asks the API itself (${healthPath}, no credentials needed)`,
@@ -187,6 +195,22 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
     serverDefaults,
     servers: servers('management'),
   } : undefined;
+  const managementTls: HaproxyListen | undefined = listens('management-tls') ? {
+    name: 'management-tls',
+    comment: [
+      'Management UI and HTTP API over TLS, passed through like AMQP over TLS (browsers see the nodes\' certificate).',
+      plainManagement
+        ? `The check is the one of "management", on the node's plain port (${cluster.ports.management}): both listeners open and close together.`
+        : `The check asks the API itself over TLS (${healthPath}, check-ssl, no verification: traffic is never decrypted here).`,
+    ],
+    mode: 'tcp',
+    bind: { address: '', port: cluster.ports.managementTls },
+    balance: 'roundrobin',
+    logFormat: 'tcplog',
+    healthCheck: { kind: 'http', method: 'GET', path: healthPath, expectStatus: 200 },
+    serverDefaults: plainManagement ? serverDefaults : { ...serverDefaults, checkOverTls: true },
+    servers: servers('management-tls', plainManagement ? 'management' : undefined),
+  } : undefined;
   const password = secretValue(secrets, lb.statsPassword);
   const stats: HaproxyListen = {
     name: 'stats',
@@ -194,7 +218,7 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
       `Stats page (/) and HAProxy's Prometheus metrics (${h.metricsPath}), both for user "${h.statsUser}" only (basic`,
       `authentication; Prometheus: basic_auth), and ${h.healthPath} for Keepalived without credentials: 200 while`,
       'HAProxy serves and a node is up.',
-      ...(listens('prometheus') ? [`Scrape each node's own metrics on port ${cluster.ports.prometheus}, never through this load balancer.`] : []),
+      ...cluster.listeners.filter((l) => l.family === 'prometheus').map((l) => `Scrape each node's own metrics on port ${l.port}${l.tls ? ' (TLS)' : ''}, never through this load balancer.`),
     ],
     mode: 'http',
     bind: { address: '', port: h.statsPort },
@@ -247,6 +271,6 @@ export function haproxyConfigFromCluster(cluster: ResolvedCluster, secrets: Secr
         users: [{ name: h.statsUser, passwordHash: sha512Crypt(password, deterministicSalt(password, `${cluster.name}/${h.statsUser}`)) }],
       },
     ],
-    listens: [...clientListens, ...(management ? [management] : []), stats],
+    listens: [...clientListens, ...(management ? [management] : []), ...(managementTls ? [managementTls] : []), stats],
   };
 }

@@ -108,10 +108,10 @@ function keepaliveLines(keepalive: TcpKeepalive): string[] {
   ]);
 }
 
-/** A plain connection (no `ssl`, whatever the server's check-ssl), one request, the status line matched. */
+/** A plain connection (no `ssl`, whatever the server's check-ssl) unless the step is over TLS, one request, the status line matched. */
 function httpGetStepLines(step: HttpGetStep): string[] {
   return [
-    `tcp-check connect port ${step.port}`,
+    `tcp-check connect port ${step.port}${step.overTls ? ' ssl' : ''}`,
     `tcp-check send "GET ${step.path} HTTP/1.0\\r\\n\\r\\n"`,
     `tcp-check expect rstring "^HTTP/1\\.[01] ${step.expectStatus}"`,
   ];
@@ -153,7 +153,12 @@ function healthCheckLines(check: HealthCheck): string[] {
   }
 }
 
-function defaultServerLine(defaults: ServerDefaults): string {
+/** Whether a step of the check connects over TLS: the servers then need `verify none` (HAProxy holds no CA). */
+function hasTlsStep(check: HealthCheck | undefined): boolean {
+  return check?.kind === 'amqp' && check.then.some((step) => step.overTls === true);
+}
+
+function defaultServerLine(defaults: ServerDefaults, tlsSteps: boolean): string {
   const { check } = defaults;
   return [
     'default-server',
@@ -163,7 +168,7 @@ function defaultServerLine(defaults: ServerDefaults): string {
     `fall ${check.fall}`,
     ...(defaults.shutdownSessionsWhenDown ? ['on-marked-down shutdown-sessions'] : []),
     ...(defaults.resolvers ? [`resolvers ${defaults.resolvers}`, 'resolve-prefer ipv4'] : []),
-    ...(defaults.checkOverTls ? ['check-ssl', 'verify none'] : []),
+    ...(defaults.checkOverTls ? ['check-ssl', 'verify none'] : tlsSteps ? ['verify none'] : []),
   ].join(' ');
 }
 
@@ -196,7 +201,7 @@ function renderListen(listen: HaproxyListen): string {
         ]
       : []),
     ...(listen.healthCheck ? healthCheckLines(listen.healthCheck) : []),
-    ...(listen.serverDefaults ? [defaultServerLine(listen.serverDefaults)] : []),
+    ...(listen.serverDefaults ? [defaultServerLine(listen.serverDefaults, hasTlsStep(listen.healthCheck))] : []),
     ...listen.servers.map((server) => serverLine(server, listen.healthCheck !== undefined)),
   ];
   return section(`listen ${listen.name}`, lines);

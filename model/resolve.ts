@@ -33,8 +33,11 @@ export interface ResolvedPorts {
   readonly amqp: number;
   readonly amqps: number;
   readonly management: number;
+  readonly managementTls: number;
   readonly prometheus: number;
+  readonly prometheusTls: number;
   readonly stream: number;
+  readonly streamTls: number;
   readonly epmd: number;
   readonly distribution: number;
   /** Ports the CLI tools use, distribution + 10000 .. + 10010. */
@@ -82,7 +85,7 @@ export interface ResolvedCluster {
     /** Prometheus and Alertmanager services (monitoring.compose). */
     readonly monitoring: ResolvedComposeMonitoring;
   };
-  /** AMQP over TLS on ports.amqps. @default - no TLS listener */
+  /** AMQP over TLS on ports.amqps, and the other families' TLS listeners tls.listeners asks for. @default - no TLS listener */
   readonly tls?: ResolvedTls;
   /** Host firewall of the VM bundles (nftables). @default - none: the bundles change no firewall */
   readonly firewall?: ResolvedFirewall;

@@ -279,7 +279,7 @@ export const VM_MONITORING_FOLDER = 'vm/monitoring';
 /** The rules file and scrape jobs, with the nodes and load balancers at the addresses their bundles give them. */
 function monitoringFiles(cluster: ResolvedCluster): GeneratedFile[] {
   const scrape = renderPrometheusScrapeConfigs(cluster, {
-    nodeTarget: (node, port) => `${node.address ?? node.host}:${port}`,
+    nodeTarget: (node, listener) => `${node.address ?? node.host}:${listener.port}`,
     haproxyTargets: (statsPort) => (cluster.loadBalancer?.hosts ?? []).map((h) => `${h.address}:${statsPort}`),
     haproxyPasswordFile: haproxyPasswordFileOf(cluster),
   });

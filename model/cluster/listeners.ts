@@ -3,12 +3,33 @@
  * plugins and TLS. rabbitmq.conf, HAProxy, the compose port plan, the Kubernetes Services, container ports
  * and NetworkPolicy all read this list; inter-node ports (epmd, distribution, the CLI range) stay in `ports`.
  */
+import type { ListenerMode, TlsSpec } from '../tls/schema';
 import type { PortsSpec } from './schema';
 
-export type ListenerName = 'amqp' | 'amqps' | 'management' | 'prometheus' | 'stream';
+export type ListenerName = 'amqp' | 'amqps' | 'management' | 'management-tls' | 'prometheus' | 'prometheus-tls' | 'stream' | 'stream-tls';
+
+/** A protocol a node serves, plain and/or over TLS. */
+export type ListenerFamily = 'amqp' | 'management' | 'prometheus' | 'stream';
+
+/** The key of `ports` each listener's port comes from. */
+export const LISTENER_PORT_KEYS = {
+  amqp: 'amqp',
+  amqps: 'amqps',
+  management: 'management',
+  'management-tls': 'managementTls',
+  prometheus: 'prometheus',
+  'prometheus-tls': 'prometheusTls',
+  stream: 'stream',
+  'stream-tls': 'streamTls',
+} as const satisfies Record<ListenerName, keyof PortsSpec>;
+
+export type ListenerPortKey = (typeof LISTENER_PORT_KEYS)[ListenerName];
 
 export interface Listener {
   readonly name: ListenerName;
+  readonly family: ListenerFamily;
+  /** The key of `ports` the port comes from (`ports.<portKey>` in messages). */
+  readonly portKey: ListenerPortKey;
   readonly port: number;
   /** Whether the listener speaks TLS. */
   readonly tls: boolean;
@@ -22,25 +43,44 @@ export interface Listener {
   readonly access: 'balanced' | 'per-node' | 'advertised';
 }
 
-/** What the listeners depend on: the same fields on a parsed spec and on a resolved cluster. */
+/** What the listeners depend on: the spec's ports, plugins and TLS section. */
 export interface ListenerSource {
-  readonly ports: Pick<PortsSpec, ListenerName>;
+  readonly ports: Pick<PortsSpec, ListenerPortKey>;
   readonly plugins: readonly string[];
-  readonly tls?: { readonly plainListener: boolean };
+  readonly tls?: Pick<NonNullable<TlsSpec>, 'listeners' | 'plainListener'>;
 }
 
-/** Listeners in a fixed order: amqp, amqps, management, prometheus, stream. */
+const FAMILIES: readonly { family: ListenerFamily; plugin?: string; audience: Listener['audience']; access: Listener['access']; plain: ListenerName; secure: ListenerName }[] = [
+  { family: 'amqp', audience: 'clients', access: 'balanced', plain: 'amqp', secure: 'amqps' },
+  { family: 'management', plugin: 'rabbitmq_management', audience: 'operators', access: 'balanced', plain: 'management', secure: 'management-tls' },
+  { family: 'prometheus', plugin: 'rabbitmq_prometheus', audience: 'scrapers', access: 'per-node', plain: 'prometheus', secure: 'prometheus-tls' },
+  { family: 'stream', plugin: 'rabbitmq_stream', audience: 'clients', access: 'advertised', plain: 'stream', secure: 'stream-tls' },
+];
+
+/** How a family is served: AMQP gets TLS with the section (plain beside it unless switched off), the others when asked. */
+function modeOf(family: ListenerFamily, tls: ListenerSource['tls']): ListenerMode {
+  if (!tls) return 'plain';
+  if (family === 'amqp') return tls.listeners.amqp ?? (tls.plainListener === false ? 'tls' : 'tls+plain');
+  return tls.listeners[family];
+}
+
+/** Listeners in a fixed order: per family (amqp, management, prometheus, stream), the plain one first. */
 export function listenersOf(source: ListenerSource): readonly Listener[] {
   const { ports, plugins, tls } = source;
-  const has = (plugin: string) => plugins.includes(plugin);
-  const listeners: (Listener | false)[] = [
-    (tls?.plainListener ?? true) && { name: 'amqp', port: ports.amqp, tls: false, audience: 'clients', access: 'balanced' },
-    tls !== undefined && { name: 'amqps', port: ports.amqps, tls: true, audience: 'clients', access: 'balanced' },
-    has('rabbitmq_management') && { name: 'management', port: ports.management, tls: false, audience: 'operators', access: 'balanced' },
-    has('rabbitmq_prometheus') && { name: 'prometheus', port: ports.prometheus, tls: false, audience: 'scrapers', access: 'per-node' },
-    has('rabbitmq_stream') && { name: 'stream', port: ports.stream, tls: false, audience: 'clients', access: 'advertised' },
-  ];
-  return listeners.filter((listener): listener is Listener => listener !== false);
+  return FAMILIES.flatMap(({ family, plugin, audience, access, plain, secure }): Listener[] => {
+    if (plugin !== undefined && !plugins.includes(plugin)) return [];
+    const mode = modeOf(family, tls);
+    const listener = (name: ListenerName, secured: boolean): Listener => ({ name, family, portKey: LISTENER_PORT_KEYS[name], port: ports[LISTENER_PORT_KEYS[name]], tls: secured, audience, access });
+    return [...(mode !== 'tls' ? [listener(plain, false)] : []), ...(mode !== 'plain' ? [listener(secure, true)] : [])];
+  });
+}
+
+/** The family's listeners the node opens: plain and/or TLS. */
+export function listenersOfFamily(listeners: readonly Listener[], family: ListenerFamily): { readonly plain?: Listener; readonly tls?: Listener } {
+  const own = listeners.filter((l) => l.family === family);
+  const plain = own.find((l) => !l.tls);
+  const tls = own.find((l) => l.tls);
+  return { ...(plain && { plain }), ...(tls && { tls }) };
 }
 
 /** The listener applications connect to by default: plain AMQP while the nodes keep it, else AMQP over TLS. */

@@ -52,8 +52,11 @@ export const portsSchema = z
     amqp: port(5672, 'AMQP 0-9-1 listener'),
     amqps: port(5671, 'AMQP over TLS listener (used only when TLS is configured)'),
     management: port(15672, 'Management UI and HTTP API'),
+    managementTls: port(15671, 'Management UI and HTTP API over TLS (used only when tls.listeners.management asks for TLS)'),
     prometheus: port(15692, 'Prometheus metrics, scraped per node'),
+    prometheusTls: port(15691, 'Prometheus metrics over TLS (used only when tls.listeners.prometheus asks for TLS)'),
     stream: port(5552, 'Stream protocol listener (rabbitmq_stream plugin)'),
+    streamTls: port(5551, 'Stream protocol over TLS (used only when tls.listeners.stream asks for TLS)'),
     epmd: port(4369, 'Erlang port mapper'),
     distribution: port(25672, 'Erlang distribution (inter-node and CLI traffic)'),
   })

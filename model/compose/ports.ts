@@ -2,12 +2,14 @@
  * The host ports the compose target publishes. One plan, read by the compose generator and by the
  * rule that rejects clashes, so what is checked is what is written.
  */
-import type { Listener } from '../cluster/listeners';
+import type { Listener, ListenerName, ListenerPortKey } from '../cluster/listeners';
 
 export interface PublishedPort {
   /** Service that publishes it: a node's host name, or `haproxy`. */
   readonly service: string;
-  readonly listener: 'amqp' | 'amqps' | 'management' | 'prometheus' | 'stats';
+  readonly listener: ListenerName | 'stats';
+  /** The key of `ports` the container port comes from (none for HAProxy's stats). */
+  readonly portKey?: ListenerPortKey;
   readonly hostPort: number;
   readonly containerPort: number;
 }
@@ -22,9 +24,9 @@ export interface PortPlanSource {
 /**
  * The plan for nodes with these host names. With a load balancer, clients use HAProxy's ports (the balanced
  * listeners) and each node publishes only its per-node listeners (metrics, scraped per node). Without one,
- * node i publishes each balanced and per-node listener at port + offset + i - 1, except amqps, which counts
- * down (port + offset - (i - 1)): with the usual 5671 beside 5672 it would otherwise land on the next node's
- * plain AMQP port. Advertised listeners (stream) are not published: their clients dial the host name the
+ * node i publishes each balanced and per-node listener at port + offset + i - 1, except TLS listeners, which
+ * count down (port + offset - (i - 1)): with the usual 5671 beside 5672 (15671, 15691 beside 15672, 15692) they
+ * would otherwise land on the next node's plain port. Advertised listeners (stream) are not published: their clients dial the host name the
  * node advertises, which does not resolve outside the compose network.
  */
 export function composePortPlan(source: PortPlanSource, hosts: readonly string[]): PublishedPort[] {
@@ -35,8 +37,9 @@ export function composePortPlan(source: PortPlanSource, hosts: readonly string[]
   const nodes = hosts.flatMap((service, i) =>
     onNodes.map((l): PublishedPort => ({
       service,
-      listener: l.name as PublishedPort['listener'],
-      hostPort: l.name === 'amqps' ? l.port + offset - i : l.port + offset + i,
+      listener: l.name,
+      portKey: l.portKey,
+      hostPort: l.tls ? l.port + offset - i : l.port + offset + i,
       containerPort: l.port,
     })),
   );
@@ -44,7 +47,7 @@ export function composePortPlan(source: PortPlanSource, hosts: readonly string[]
   const balancer: PublishedPort[] = [
     ...published
       .filter((l) => l.access === 'balanced')
-      .map((l): PublishedPort => ({ service: 'haproxy', listener: l.name as PublishedPort['listener'], hostPort: l.port + offset, containerPort: l.port })),
+      .map((l): PublishedPort => ({ service: 'haproxy', listener: l.name, portKey: l.portKey, hostPort: l.port + offset, containerPort: l.port })),
     { service: 'haproxy', listener: 'stats', hostPort: statsPort + offset, containerPort: statsPort },
   ];
   return [...nodes, ...balancer];

@@ -35,9 +35,9 @@ function composeHostPorts(spec: ParsedSpec): Problem[] {
   const nodes = nodeHostsOf(spec).length;
   const problems: Problem[] = [];
   const highest = Math.max(...plan.map((p) => p.hostPort));
-  const lowest = Math.min(...plan.map((p) => p.hostPort));
-  if (lowest < 1) {
-    problems.push(error('ports.amqps', spec.ports.amqps, `gives host port ${lowest} in the compose target (amqps counts down one port per node); use ports.amqps of at least ${spec.ports.amqps + 1 - lowest}`));
+  for (const low of plan.filter((p) => p.hostPort < 1 && p.service === nodeHostsOf(spec).at(-1)!.host)) {
+    const key = low.portKey!;
+    problems.push(error(`ports.${key}`, spec.ports[key], `gives host port ${low.hostPort} in the compose target (a TLS listener counts down one port per node); use ports.${key} of at least ${spec.ports[key] + 1 - low.hostPort}`));
   }
   if (highest > 65535) {
     problems.push(error('compose.hostPortOffset', spec.compose.hostPortOffset, `pushes published ports past 65535 (up to ${highest}); use an offset of at most ${Math.max(0, spec.compose.hostPortOffset - (highest - 65535))}`));
@@ -62,7 +62,7 @@ function composeHostPorts(spec: ParsedSpec): Problem[] {
       continue;
     }
     // Without a load balancer, node i publishes each listener at port + i - 1 (amqps: - (i - 1)): listeners need room for every node.
-    const listener = published.listener as keyof ParsedSpec['ports'];
+    const listener = published.portKey!;
     const port = fittingPort((value) => ({ ...spec, ports: { ...spec.ports, [listener]: value } }), published.containerPort);
     const fix = port === undefined ? 'choose ports further apart, or fewer nodes' : `move ports.${listener} to ${port}, or use fewer nodes`;
     problems.push(error(`ports.${listener}`, published.containerPort, `${clash}; each listener needs ${nodes} consecutive host ports (one per node), so ${fix}`));

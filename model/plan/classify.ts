@@ -24,6 +24,9 @@ const LISTENER_KEYS: Readonly<Record<string, string>> = {
   'ports.management': 'management.tcp.port',
   'ports.prometheus': 'prometheus.tcp.port',
   'ports.stream': 'stream.listeners.tcp.default',
+  'ports.managementTls': 'management.ssl.port',
+  'ports.prometheusTls': 'prometheus.ssl.port',
+  'ports.streamTls': 'stream.listeners.ssl.default',
 };
 
 const listenerPort: Classifier = (d, { before, after }) => {
@@ -172,6 +175,11 @@ export const CLASSIFIERS: Readonly<Record<string, Classifier>> = {
       : d.after === undefined
         ? { class: 'rolling restart', reason: 'the TLS listener closes at the next boot', fix: `move clients off amqps first, then ${ROLL}` }
         : { class: 'rolling restart', reason: 'ssl_options are read at boot', fix: ROLL },
+  'tls.listeners': verdict(
+    'rolling restart',
+    'listeners open and close at boot',
+    `move clients and scrapers to the TLS port of a family before its plain port closes, then ${ROLL}`,
+  ),
   ...Object.fromEntries(
     ['certificate', 'privateKey', 'caCertificate'].map((key): [string, Classifier] => [
       `tls.${key}`,

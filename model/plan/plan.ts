@@ -27,7 +27,7 @@ const CONF_KEYS_CHANGED_BY: readonly (readonly [string, readonly string[]])[] = 
   ['heartbeatSeconds', ['heartbeat']],
   ['ports', ['listeners.', 'management.', 'prometheus.', 'stream.']],
   ['plugins', ['management.', 'prometheus.', 'stream.']],
-  ['tls', ['listeners.', 'ssl_options.']],
+  ['tls', ['listeners.', 'ssl_options.', 'management.', 'prometheus.', 'stream.']],
   ['partitionHandling', ['cluster_partition_handling']],
   ['resources', ['vm_memory_high_watermark', 'disk_free_limit']],
   ['defaultQueueType', ['default_queue_type']],

@@ -44,6 +44,12 @@ export interface VersionFeatures {
   readonly k8sDiscoveryQueriesApi: boolean;
   /** Unauthenticated HTTP health endpoints (`/api/health/checks/ready-to-serve-clients`) exist (4.2+). */
   readonly httpHealthEndpoints: boolean;
+  /**
+   * The Prometheus plugin opens its plain port (15692) unless `prometheus.tcp.listener = none`, even with a TLS port
+   * configured: found in 4.0.5 and 4.3.6. 3.10.8 has no such key and opens no plain port beside a configured TLS one.
+   * The lines between are not checked: they count as 3.10, and a TLS-only choice there gets a warning.
+   */
+  readonly prometheusPlainListenerNone: boolean;
   /** Policies may apply to one queue type (`classic_queues`, `quorum_queues`, `streams`): 3.12+. */
   readonly policiesPerQueueType: boolean;
   /** Quorum queues have two built-in message priorities (4.0+); they never take `x-max-priority`. */
@@ -122,6 +128,7 @@ export function featuresOf(version: RabbitmqVersion): VersionFeatures {
     queueLocatorKey: atLeast(version, 4, 0) ? 'queue_leader_locator' : 'queue_master_locator',
     k8sDiscoveryQueriesApi: !atLeast(version, 4, 1),
     httpHealthEndpoints: atLeast(version, 4, 2),
+    prometheusPlainListenerNone: atLeast(version, 4, 0),
     policiesPerQueueType: atLeast(version, 3, 12),
     quorumQueuePriorities: atLeast(version, 4, 0),
     quorumDelayedRetry: atLeast(version, 4, 3),

@@ -2,7 +2,7 @@
  * rabbitmq.conf for a resolved cluster. Keys the chosen version ignores, and keys of plugins that are
  * not enabled (which would stop the node at boot), are never written.
  */
-import { listenerNamed } from '../cluster/listeners';
+import { listenerNamed, listenersOfFamily, type ListenerFamily } from '../cluster/listeners';
 import type { ResolvedCluster, ResourceLimit } from '../resolve';
 import type { TlsPaths } from '../tls/resolve';
 import { renderConfFile, type ConfSection } from './conf-file';
@@ -29,7 +29,7 @@ export interface RabbitmqConfOptions {
 }
 
 export function rabbitmqConfSections(cluster: ResolvedCluster, options: RabbitmqConfOptions): ConfSection[] {
-  const [amqp, management, prometheus, stream] = (['amqp', 'management', 'prometheus', 'stream'] as const).map((name) => listenerNamed(cluster.listeners, name));
+  const [amqp, management, prometheus, stream, streamTls] = (['amqp', 'management', 'prometheus', 'stream', 'stream-tls'] as const).map((name) => listenerNamed(cluster.listeners, name));
   return [
     {
       comment: [
@@ -54,8 +54,14 @@ export function rabbitmqConfSections(cluster: ResolvedCluster, options: Rabbitmq
         ...(amqp ? ([['listeners.tcp.default', amqp.port]] as const) : ([['listeners.tcp', 'none']] as const)),
         ['heartbeat', cluster.heartbeatSeconds],
         ...(management ? ([['management.tcp.port', management.port]] as const) : []),
-        ...(prometheus ? ([['prometheus.tcp.port', prometheus.port]] as const) : []),
-        ...(stream ? ([['stream.listeners.tcp.default', stream.port]] as const) : []),
+        // The stream plugin opens 5552 unless told `none`, and so does the Prometheus plugin 15692 from 4.0 (features);
+        // the management plugin opens no plain port when only its TLS one is configured.
+        ...(prometheus
+          ? ([['prometheus.tcp.port', prometheus.port]] as const)
+          : listenerNamed(cluster.listeners, 'prometheus-tls') && cluster.features.prometheusPlainListenerNone
+            ? ([['prometheus.tcp.listener', 'none']] as const)
+            : []),
+        ...(stream ? ([['stream.listeners.tcp.default', stream.port]] as const) : streamTls ? ([['stream.listeners.tcp', 'none']] as const) : []),
       ],
     },
     ...tlsSections(cluster, options),
@@ -121,14 +127,38 @@ function tlsSections(cluster: ResolvedCluster, options: RabbitmqConfOptions): Co
   if (!tls) return [];
   const paths = options.tlsPaths;
   if (!paths) throw new Error(`cluster "${cluster.name}" has TLS, but the target gave no tlsPaths; pass where the node finds its certificate files`);
+  const family = (name: ListenerFamily) => listenersOfFamily(cluster.listeners, name);
+  const besides = (name: ListenerFamily, what: string) => {
+    const { plain, tls: secure } = family(name);
+    return `${what} over TLS on ${secure!.port}${plain ? `, next to plain ${what} on ${plain.port}` : '; the plain listener is off'}.`;
+  };
+  const amqps = family('amqp').tls!;
+  const streamTls = family('stream').tls;
+  const httpTls = (prefix: 'management' | 'prometheus', what: string): ConfSection[] => {
+    const secure = family(prefix).tls;
+    if (!secure) return [];
+    return [
+      {
+        comment: [besides(prefix, what), 'The plugin reads its own copy of the certificate settings; it asks browsers and scrapers for no certificate.'],
+        entries: [
+          [`${prefix}.ssl.port`, secure.port],
+          ...(tls.caCertificate ? ([[`${prefix}.ssl.cacertfile`, paths.caCertificate]] as const) : []),
+          [`${prefix}.ssl.certfile`, paths.certificate],
+          [`${prefix}.ssl.keyfile`, paths.privateKey],
+        ],
+      },
+    ];
+  };
   return [
     {
       comment: [
-        `AMQP over TLS on ${cluster.ports.amqps}${tls.plainListener ? `, next to plain AMQP on ${cluster.ports.amqp}` : '; the plain listener is off'}.`,
+        besides('amqp', 'AMQP'),
+        ...(streamTls ? [besides('stream', 'Streams')] : []),
         tls.verifyPeer ? 'Clients must present a certificate signed by the CA (mutual TLS).' : 'Client certificates are neither requested nor checked.',
       ],
       entries: [
-        ['listeners.ssl.default', cluster.ports.amqps],
+        ['listeners.ssl.default', amqps.port],
+        ...(streamTls ? ([['stream.listeners.ssl.default', streamTls.port]] as const) : []),
         ...(tls.caCertificate ? ([['ssl_options.cacertfile', paths.caCertificate]] as const) : []),
         ['ssl_options.certfile', paths.certificate],
         ['ssl_options.keyfile', paths.privateKey],
@@ -136,6 +166,8 @@ function tlsSections(cluster: ResolvedCluster, options: RabbitmqConfOptions): Co
         ['ssl_options.fail_if_no_peer_cert', tls.verifyPeer],
       ],
     },
+    ...httpTls('management', 'Management UI and HTTP API'),
+    ...httpTls('prometheus', 'Prometheus metrics'),
   ];
 }
 

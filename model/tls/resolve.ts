@@ -4,6 +4,7 @@
  */
 import { parseSecretSource, secretValue, type SecretRef, type SecretValues } from '../secrets/secrets';
 import type { ParsedSpec } from '../spec';
+import type { ListenerMode } from './schema';
 
 export interface ResolvedTls {
   /** Server certificate chain (PEM). Not secret, but read from the same sources as secrets. */
@@ -13,10 +14,26 @@ export interface ResolvedTls {
   readonly caCertificate?: SecretRef;
   /** Require and verify client certificates. */
   readonly verifyPeer: boolean;
-  /** Whether the plain AMQP listener stays open next to TLS. */
-  readonly plainListener: boolean;
+  /**
+   * How each listener family is served: AMQP always has TLS here ("tls" or "tls+plain"); management, Prometheus and
+   * streams are "plain", "tls" or "tls+plain". Only listenersOf reads this; targets read the listeners.
+   */
+  readonly listeners: ResolvedTlsListeners;
   /** Erlang distribution and the CLI over TLS (inter-node.ts), peers verified against the CA. */
   readonly interNode: boolean;
+}
+
+export interface ResolvedTlsListeners {
+  readonly amqp: Exclude<ListenerMode, 'plain'>;
+  readonly management: ListenerMode;
+  readonly prometheus: ListenerMode;
+  readonly stream: ListenerMode;
+}
+
+/** The families' modes from the spec; `plainListener` is the older spelling of listeners.amqp (rules.ts rejects a disagreement). */
+export function tlsListenersOf(tls: NonNullable<ParsedSpec['tls']>): ResolvedTlsListeners {
+  const { amqp, management, prometheus, stream } = tls.listeners;
+  return { amqp: amqp ?? (tls.plainListener === false ? 'tls' : 'tls+plain'), management, prometheus, stream };
 }
 
 /** Absolute paths of the TLS files on a node; each target picks the folder. */
@@ -59,7 +76,7 @@ export function resolveTls(tls: NonNullable<ParsedSpec['tls']>): ResolvedTls {
     privateKey: ref(TLS_IDS.privateKey, 'private key of the nodes\' TLS certificate (PEM)', 'tls.privateKey', tls.privateKey),
     ...(caCertificate !== undefined && { caCertificate: ref(TLS_IDS.caCertificate, 'TLS CA certificate (PEM)', 'tls.caCertificate', caCertificate) }),
     verifyPeer: tls.verifyPeer,
-    plainListener: tls.plainListener,
+    listeners: tlsListenersOf(tls),
     interNode: tls.interNode,
   };
 }

@@ -1,6 +1,48 @@
 /** Rules of the `tls` section: a CA where client certificates are verified, and a listener HAProxy can check. */
 import type { Problem } from '../core/problems';
 import { error, warning, type Rule } from '../core/rule';
+import type { ParsedSpec } from '../spec';
+import { tlsListenersOf } from './resolve';
+
+const FAMILY_PLUGINS = { management: 'rabbitmq_management', prometheus: 'rabbitmq_prometheus', stream: 'rabbitmq_stream' } as const;
+
+/** tls.listeners against the rest of the spec: one spelling of AMQP's choice, plugins that open the listeners, who dials them. */
+function listenerRules(spec: ParsedSpec): Problem[] {
+  const tls = spec.tls!;
+  const problems: Problem[] = [];
+  const { amqp } = tls.listeners;
+  if (amqp !== undefined && tls.plainListener !== undefined && (amqp === 'tls+plain') !== tls.plainListener) {
+    problems.push(
+      error('tls.plainListener', tls.plainListener, `contradicts tls.listeners.amqp "${amqp}"; remove plainListener (listeners.amqp says the same: "tls" closes the plain AMQP port, "tls+plain" keeps it)`),
+    );
+  }
+  for (const [family, plugin] of Object.entries(FAMILY_PLUGINS) as [keyof typeof FAMILY_PLUGINS, string][]) {
+    const mode = tls.listeners[family];
+    if (mode !== 'plain' && !spec.plugins.includes(plugin)) {
+      problems.push(error(`tls.listeners.${family}`, mode, `asks for TLS on a listener that ${plugin} opens, and plugins does not enable it; add "${plugin}" to plugins, or set "plain"`));
+    }
+  }
+  if (tls.listeners.prometheus === 'tls' && spec.plugins.includes(FAMILY_PLUGINS.prometheus)) {
+    const line = /^(\d+\.\d+)/.exec(spec.rabbitmq.version)?.[1];
+    if (line !== undefined && ['3.11', '3.12', '3.13'].includes(line)) {
+      problems.push(
+        warning('tls.listeners.prometheus', 'tls', `closes the plain metrics port the way 3.10 does (no prometheus.tcp.port), which is not checked on RabbitMQ ${line}; make sure port ${spec.ports.prometheus} refuses connections after boot, or use "tls+plain"`),
+      );
+    }
+    // Scrape jobs verify the nodes' certificate against a CA: the one given, or warren's own.
+    if (tls.caCertificate === undefined && tls.certificate !== 'generate') {
+      problems.push(
+        error('tls.listeners.prometheus', 'tls', 'closes the plain metrics port, and the scrape jobs need the CA that signed the nodes\' certificate to verify them over TLS; give tls.caCertificate ("file:<path>" or "env:<VARIABLE>"), or use "tls+plain"'),
+      );
+    }
+    if (spec.monitoring.compose.prometheus) {
+      problems.push(
+        error('tls.listeners.prometheus', 'tls', 'closes the plain metrics port that the compose target\'s Prometheus service scrapes (monitoring.compose.prometheus), which does not hold the nodes\' CA; use "tls+plain", or run your own Prometheus from compose/prometheus/scrape-configs.yml'),
+      );
+    }
+  }
+  return problems;
+}
 
 export const tlsRule: Rule = (spec) => {
   const { tls } = spec;
@@ -35,12 +77,13 @@ export const tlsRule: Rule = (spec) => {
       error('tls.caCertificate', undefined, 'is missing while tls.interNode is true; nodes verify each other (and the CLI tools) against it: give the CA that signed the certificate ("file:<path>" or "env:<VARIABLE>"), or set interNode to false'),
     );
   }
-  if (spec.loadBalancer && tls.verifyPeer && !tls.plainListener) {
+  problems.push(...listenerRules(spec));
+  if (spec.loadBalancer && tls.verifyPeer && tlsListenersOf(tls).amqp === 'tls') {
     // HAProxy passes TLS through and has no client certificate: its TLS check would fail on every node.
     problems.push(
       error(
-        'tls.plainListener',
-        false,
+        tls.listeners.amqp === undefined ? 'tls.plainListener' : 'tls.listeners.amqp',
+        tls.listeners.amqp ?? false,
         'leaves HAProxy nothing to check: with verifyPeer the TLS listener refuses its health check, which has no client certificate; keep plainListener true (HAProxy then checks the plain AMQP port) or set verifyPeer to false',
       ),
     );

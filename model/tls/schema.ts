@@ -5,8 +5,18 @@
  */
 import * as z from 'zod';
 
+/** How a listener family is served: without TLS, with TLS only, or both side by side. */
+export const LISTENER_MODES = ['plain', 'tls', 'tls+plain'] as const;
+export type ListenerMode = (typeof LISTENER_MODES)[number];
+
 /** `file:<path>`, `env:<VARIABLE>` or `generate` (all of the section's material together: see rules.ts). */
 export const PEM_SOURCE = /^(file:.+|env:[A-Za-z_][A-Za-z0-9_]*|generate)$/;
+
+const familyMode = (what: string, tlsPort: string, plainPort: string) =>
+  z
+    .enum(LISTENER_MODES, `is not a listener choice; use "plain" (no TLS), "tls" (TLS on ${tlsPort}, ${plainPort} closed) or "tls+plain" (both open)`)
+    .default('plain')
+    .describe(`${what}: "plain" (${plainPort} only), "tls" (${tlsPort} only) or "tls+plain" (both). TLS needs the family's plugin in plugins. @default "plain"`);
 
 const pemSource = (what: string, example: string) =>
   z
@@ -30,8 +40,20 @@ export const tlsSchema = z
       .describe('Require and verify client certificates (mutual TLS, `ssl_options.verify = verify_peer`, `fail_if_no_peer_cert = true`). Needs caCertificate. @default false'),
     plainListener: z
       .boolean()
-      .default(true)
-      .describe('Keep the plain AMQP listener (ports.amqp) next to TLS (ports.amqps); false leaves TLS only (`listeners.tcp = none`). @default true'),
+      .optional()
+      .describe('Keep the plain AMQP listener (ports.amqp) next to TLS (ports.amqps); false leaves TLS only (`listeners.tcp = none`). The same as listeners.amqp ("tls+plain" or "tls"); give one of the two. @default true'),
+    listeners: z
+      .strictObject({
+        amqp: z
+          .enum(['tls', 'tls+plain'], 'is not an AMQP listener choice; use "tls" (AMQP over TLS only) or "tls+plain" (plain AMQP stays open beside it)')
+          .optional()
+          .describe('AMQP: "tls" (ports.amqps only) or "tls+plain" (ports.amqp stays open). @default "tls+plain" (or "tls" with plainListener false)'),
+        management: familyMode('Management UI and HTTP API', 'ports.managementTls', 'ports.management'),
+        prometheus: familyMode('Prometheus metrics', 'ports.prometheusTls', 'ports.prometheus'),
+        stream: familyMode('Stream protocol (rabbitmq_stream)', 'ports.streamTls', 'ports.stream'),
+      })
+      .prefault({})
+      .describe('Which listener families speak TLS, and whether their plain listener stays open: "plain" (no TLS), "tls" (TLS only, the plain port closed) or "tls+plain" (both). Every TLS listener presents the same certificate.'),
     interNode: z
       .boolean()
       .default(false)
@@ -40,6 +62,6 @@ export const tlsSchema = z
       ),
   })
   .optional()
-  .describe('AMQP over TLS on ports.amqps, on every target; the load balancer passes TLS through to the nodes. @default - no TLS');
+  .describe('TLS on every target: AMQP over TLS on ports.amqps, and per tls.listeners the management API, Prometheus metrics and streams; the load balancer passes TLS through to the nodes. @default - no TLS');
 
 export type TlsSpec = z.output<typeof tlsSchema>;

@@ -44,7 +44,7 @@ function listen(text: string, name: string): string[] {
 const examples = loadBalancedExamples();
 
 /** The AMQP listen every example has: `amqp`, or `amqps` where TLS replaced the plain listener. */
-const clientListen = (cluster: ResolvedCluster) => (cluster.tls?.plainListener === false ? 'amqps' : 'amqp');
+const clientListen = (cluster: ResolvedCluster) => (cluster.tls?.listeners.amqp === 'tls' ? 'amqps' : 'amqp');
 
 describe('haproxy.cfg from the examples', () => {
   it('covers a 3.x and a 4.3 spec, with compose and vm variants', () => {
@@ -76,7 +76,8 @@ describe('haproxy.cfg from the examples', () => {
           const health = cluster.features.httpHealthEndpoints ? '/api/health/checks/ready-to-serve-clients' : '/api/auth';
           expect(amqp.filter((l) => l.startsWith('tcp-check')).slice(0, 4)).toEqual([
             'tcp-check connect default linger',
-            `tcp-check connect port ${cluster.ports.management}`,
+            // The management API on its plain port, or over TLS where the nodes closed that one.
+            cluster.tls?.listeners.management === 'tls' ? `tcp-check connect port ${cluster.ports.managementTls} ssl` : `tcp-check connect port ${cluster.ports.management}`,
             `tcp-check send "GET ${health} HTTP/1.0\\r\\n\\r\\n"`,
             'tcp-check expect rstring "^HTTP/1\\.[01] 200"',
           ]);

@@ -21,7 +21,7 @@ const TARGET_ONLY: readonly { readonly key: RegExp; readonly targets: readonly T
 ];
 
 /** Keys whose values each target chooses: paths (where it mounts files) and the peer discovery backend named above. */
-const TARGET_VALUED = /^(load_definitions|definitions\.local\.path|ssl_options\.(cacertfile|certfile|keyfile)|cluster_formation\.peer_discovery_backend)$/;
+const TARGET_VALUED = /^(load_definitions|definitions\.local\.path|(ssl_options|management\.ssl|prometheus\.ssl)\.(cacertfile|certfile|keyfile)|cluster_formation\.peer_discovery_backend)$/;
 
 function entries(conf: string): Map<string, string> {
   return new Map(

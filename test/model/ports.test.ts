@@ -51,7 +51,7 @@ describe('port clashes: each cause gets advice that resolves it', () => {
       'amqps counting down below port 1',
       { name: 'a', nodes: 5, tls, ports: { amqps: 3 } },
       { name: 'a', nodes: 5, tls, ports: { amqps: 5 } },
-      'ports.amqps: "3" gives host port -1 in the compose target (amqps counts down one port per node); use ports.amqps of at least 5',
+      'ports.amqps: "3" gives host port -1 in the compose target (a TLS listener counts down one port per node); use ports.amqps of at least 5',
     ],
     [
       'an offset past 65535',

@@ -13,6 +13,7 @@ import { composeFiles } from '../../compose';
 import {
   alertRulesOf,
   haproxyPasswordFileOf,
+  scrapeCaFileOf,
   hostRuleOptions,
   PROMETHEUS_RULES_FILE,
   PROMETHEUS_SCRAPE_FILE,
@@ -46,6 +47,8 @@ interface ScrapeJob {
   metrics_path: string;
   params?: Record<string, string[]>;
   basic_auth?: { username: string; password?: string; password_file?: string };
+  scheme?: string;
+  tls_config?: { ca_file: string };
   static_configs: { targets: string[]; labels: Record<string, string> }[];
 }
 
@@ -97,7 +100,10 @@ for (const example of exampleNames()) {
         const nodeTargets = nodeJob.static_configs.flatMap((s) => s.targets);
         expect(nodeTargets).toHaveLength(cluster.nodes.length);
         expect(new Set(nodeTargets).size).toBe(cluster.nodes.length);
-        if (target === 'vm') expect(nodeTargets).toEqual(cluster.nodes.map((n) => `${n.address ?? n.host}:${cluster.ports.prometheus}`));
+        // The plain metrics port while the nodes keep it; else TLS, verified against the CA the operator places.
+        const tlsOnly = cluster.tls?.listeners.prometheus === 'tls';
+        if (target === 'vm') expect(nodeTargets).toEqual(cluster.nodes.map((n) => `${n.address ?? n.host}:${tlsOnly ? cluster.ports.prometheusTls : cluster.ports.prometheus}`));
+        expect([nodeJob.scheme, nodeJob.tls_config]).toEqual(tlsOnly ? ['https', { ca_file: scrapeCaFileOf(cluster) }] : [undefined, undefined]);
         // A target label named rabbitmq_cluster would turn the identity series' own into exported_rabbitmq_cluster.
         for (const job of jobs) for (const s of job.static_configs) expect(Object.keys(s.labels)).not.toContain('rabbitmq_cluster');
         const deadLetters = jobs.find((j) => j.job_name === `rabbitmq-${cluster.name}-dead-letters`);

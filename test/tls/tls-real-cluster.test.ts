@@ -4,7 +4,9 @@
  * its files (modes and owners included) under a root folder; real RabbitMQ nodes of the line the example names
  * (3.10.8 from this machine, 4.3 from the forky root) boot from those folders in lab hosts with
  * the example's addresses; a real HAProxy runs the generated config on the load-balancer host (logging to
- * stdout, the only difference from the bundle's file). A client host then talks AMQP over TLS through HAProxy.
+ * stdout, the only difference from the bundle's file). A client host then talks AMQP over TLS through HAProxy, checks
+ * every TLS port (AMQP, management, Prometheus, stream) with openssl at each node and through HAProxy, and finds
+ * every plain port refused.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -213,11 +215,54 @@ describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behin
     expect(fingerprint.stdout.trim().replace(/^.*=/, '')).toBe(certificates.fingerprint256);
   });
 
-  it('plain AMQP is closed on HAProxy and on the nodes', async () => {
-    for (const host of [lbHost, cluster.nodes[0]!.host]) {
-      const probe = await lab!.run('client', ['bash', '-c', `exec 3<>/dev/tcp/${host}/${cluster.ports.amqp}`]);
-      expect(probe.code, `${host}:${cluster.ports.amqp}`).not.toBe(0);
+  /** `openssl s_client -verify_return_error` against host:port from the client host: its exit code and verify line. */
+  async function verifiedHandshake(host: string, port: number) {
+    const command = `openssl s_client -verify_return_error -connect ${host}:${port} -servername ${host} -CAfile ${certificates.caCertificate} </dev/null 2>&1`;
+    const result = await lab!.run('client', ['sh', '-c', command], { timeoutMs: 15_000 });
+    return { code: result.code, verify: /Verify return code: .*/.exec(result.stdout)?.[0] ?? result.stdout.slice(-300) };
+  }
+
+  it('the example turns TLS on for every listener family and leaves no plain listener', () => {
+    expect(cluster.listeners.map((l) => `${l.name}:${l.port}`)).toEqual(['amqps:5671', 'management-tls:15671', 'prometheus-tls:15691', 'stream-tls:5551']);
+  });
+
+  it('every TLS port of every node answers openssl s_client -verify_return_error -CAfile <ca>', async () => {
+    const seen: string[] = [];
+    for (const node of cluster.nodes) {
+      for (const listener of cluster.listeners) {
+        const handshake = await verifiedHandshake(node.host, listener.port);
+        seen.push(`${node.host}:${listener.port} ${handshake.code} ${handshake.verify}`);
+      }
     }
+    expect(seen).toEqual(cluster.nodes.flatMap((n) => cluster.listeners.map((l) => `${n.host}:${l.port} 0 Verify return code: 0 (ok)`)));
+  });
+
+  it('HAProxy passes AMQP and the management API over TLS through, and openssl verifies the nodes\' certificate there', async () => {
+    await waitForStates(Object.fromEntries(cluster.nodes.map((n) => [`management-tls/${n.host}`, 'UP'])), 60_000);
+    const balanced = cluster.listeners.filter((l) => l.access === 'balanced').map((l) => l.port);
+    expect(balanced).toEqual([cluster.ports.amqps, cluster.ports.managementTls]);
+    for (const port of balanced) expect(await verifiedHandshake(lbHost, port), `${lbHost}:${port}`).toEqual({ code: 0, verify: 'Verify return code: 0 (ok)' });
+    // The API itself answers through HAProxy over TLS (its health endpoint needs no credentials).
+    const health = await lab!.run('client', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', '--cacert', certificates.caCertificate, `https://${lbHost}:${cluster.ports.managementTls}/api/overview`]);
+    expect(health.stdout).toBe('401');
+  });
+
+  it('the nodes serve Prometheus metrics over TLS, verified against the CA', async () => {
+    const metrics = await lab!.run('client', ['curl', '-sf', '--max-time', '5', '--cacert', certificates.caCertificate, `https://${cluster.nodes[0]!.host}:${cluster.ports.prometheusTls}/metrics`]);
+    expect(metrics.code).toBe(0);
+    expect(metrics.stdout).toMatch(/^rabbitmq_build_info\{/m);
+  });
+
+  it('every switched-off plain port refuses a connection, on the nodes and on HAProxy', async () => {
+    const plain = [cluster.ports.amqp, cluster.ports.management, cluster.ports.prometheus, cluster.ports.stream];
+    const probes: string[] = [];
+    for (const [host, ports] of [...cluster.nodes.map((n) => [n.host, plain] as const), [lbHost, [cluster.ports.amqp, cluster.ports.management]] as const]) {
+      for (const port of ports) {
+        const probe = await lab!.run('client', ['bash', '-c', `exec 3<>/dev/tcp/${host}/${port}`]);
+        probes.push(`${host}:${port} ${probe.code === 0 ? 'open' : /refused/i.test(probe.stderr) ? 'refused' : probe.stderr.trim()}`);
+      }
+    }
+    expect(probes).toEqual([...cluster.nodes.flatMap((n) => plain.map((p) => `${n.host}:${p} refused`)), `${lbHost}:${cluster.ports.amqp} refused`, `${lbHost}:${cluster.ports.management} refused`]);
   });
 
   it('a killed node fails the check and is marked down; clients carry on through the others', async () => {
