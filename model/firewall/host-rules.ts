@@ -3,7 +3,7 @@
  * listeners, the majority agent) and the firewall's networks. vm/firewall.ts renders it as nftables; the lab's
  * scan reads the same list to know which ports must answer.
  */
-import { listenerNamed, type Listener } from '../cluster/listeners';
+import type { Listener } from '../cluster/listeners';
 import { inSubnet } from '../core/network';
 import type { ResolvedFirewall } from './resolve';
 
@@ -62,20 +62,21 @@ function nodeAllows(cluster: FirewallSource, firewall: ResolvedFirewall, self: s
   const peers = cluster.nodes.filter((n) => n.host !== self).map((n) => n.address!);
   const balancers = (cluster.loadBalancer?.hosts ?? []).map((h) => h.address);
   const { listeners } = cluster;
-  const port = (name: Listener['name']) => listenerNamed(listeners, name)?.port;
-  const amqpPorts = listeners.filter((l) => l.name === 'amqp' || l.name === 'amqps').map((l) => l.port);
-  const management = port('management');
-  const prometheus = port('prometheus');
-  const stream = port('stream');
+  // Each family's plain and TLS ports alike (tls.listeners decides which the node opens).
+  const portsOf = (family: Listener['family']) => listeners.filter((l) => l.family === family).map((l) => l.port);
+  const amqpPorts = portsOf('amqp');
+  const management = portsOf('management');
+  const prometheus = portsOf('prometheus');
+  const stream = portsOf('stream');
   return [
     ...allow('ssh from admins', firewall.admins, tcp(firewall.sshPort)),
     ...allow('epmd and Erlang distribution from the cluster\'s nodes', peers, tcp(cluster.ports.epmd, cluster.ports.distribution)),
-    ...(stream !== undefined ? allow('stream replication from the cluster\'s nodes', peers, tcp(STREAM_REPLICATION_PORTS)) : []),
+    ...(stream.length > 0 ? allow('stream replication from the cluster\'s nodes', peers, tcp(STREAM_REPLICATION_PORTS)) : []),
     ...allow('AMQP from clients and the load balancers', [...firewall.clients, ...balancers], tcp(...amqpPorts)),
-    ...(management !== undefined ? allow('management API from the load balancers and admins', [...balancers, ...firewall.admins], tcp(management)) : []),
-    ...(prometheus !== undefined ? allow('Prometheus metrics from monitoring', firewall.monitoring, tcp(prometheus)) : []),
+    ...(management.length > 0 ? allow('management API from the load balancers and admins', [...balancers, ...firewall.admins], tcp(...management)) : []),
+    ...(prometheus.length > 0 ? allow('Prometheus metrics from monitoring', firewall.monitoring, tcp(...prometheus)) : []),
     // Stream clients reconnect to the node that leads their stream: no balancer stands in front.
-    ...(stream !== undefined ? allow('stream protocol from clients', firewall.clients, tcp(stream)) : []),
+    ...(stream.length > 0 ? allow('stream protocol from clients', firewall.clients, tcp(...stream)) : []),
     ...(cluster.majorityCheck ? allow('majority agent from the load balancers\' health checks', balancers, tcp(cluster.majorityCheck.agentPort)) : []),
   ];
 }
