@@ -45,6 +45,7 @@ import { MAJORITY_AGENT_SERVICE, MAJORITY_AGENT_UNIT_PATH, renderMajorityAgentUn
 import { rabbitmqPackagePlan } from './rabbitmq-apt';
 import { rollingFiles } from './day2/rolling';
 import { firewallBundle } from './firewall';
+import { scaleFiles } from './day2/scale';
 
 /** Where Debian's packages read their files. */
 export const VM_PATHS = {
@@ -298,5 +299,6 @@ export function vmBundleFiles(cluster: ResolvedCluster, secrets: SecretValues): 
     ]),
     ...monitoringFiles(cluster),
     ...rollingFiles(cluster),
+    ...scaleFiles(cluster),
   ];
 }

@@ -105,7 +105,9 @@ export function nodesRule(before: PlanSnapshot, after: PlanSnapshot): PlannedCha
         before: `rabbit@${node.host}`,
         class: 'migration',
         reason: 'the node leaves: its quorum queue and stream members must move first, and classic queues on it are lost with it',
-        fix: `rabbitmq-upgrade drain on it, rabbitmq-queues shrink rabbit@${node.host}, stop it, then rabbitmqctl forget_cluster_node rabbit@${node.host} on a remaining node; one node at a time`,
+        fix:
+          `on VMs, vm/admin/warren-scale-in.sh ${node.host} after the synth (drain, rabbitmq-queues shrink rabbit@${node.host}, grow where a member is missing, stop, forget_cluster_node, members checked); ` +
+          'elsewhere the same steps by hand before the node goes (on Kubernetes, before lowering replicas); one node at a time',
       });
     } else if (now.address !== node.address) {
       changes.push({
@@ -127,8 +129,9 @@ export function nodesRule(before: PlanSnapshot, after: PlanSnapshot): PlannedCha
       reason:
         'a new node joins through peer discovery at its first boot; running nodes need no restart (they read the peer list only at their own first boot), and it holds no member of existing quorum queues or streams until they grow',
       fix:
-        `start it, then rabbitmq-queues grow rabbit@${node.host} all, rabbitmq-streams add_replica per stream, and rabbitmq-queues rebalance all; ` +
-        "on VMs install.sh also rewrites the running nodes' peer list, which restarts RabbitMQ there: run it one host at a time",
+        `start it, then rabbitmq-queues grow rabbit@${node.host} all, rabbitmq-streams add_replica per stream, and rabbitmq-queues rebalance quorum; ` +
+        `on VMs: first install.sh --no-services on the running nodes (/etc/hosts learns ${node.host}; their new peer list matters at a first boot only, so nothing restarts), ` +
+        `then install.sh on ${node.host} and on the load balancers, then vm/admin/warren-scale-out.sh ${node.host}`,
     });
   }
   return [...changes, ...sizeRules(before, after)];

@@ -1,0 +1,75 @@
+/**
+ * The admin host's scale scripts run by bash with a recording stand-in transport: what they refuse before touching
+ * any node. Their whole runs against real nodes: test/day2/scale-real.test.ts (shellcheck: test/vm/vm-bundle.test.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveCluster, type ClusterSpec } from '../../model';
+import { renderScaleInScript, renderScaleOutScript } from '../../vm/day2/scale';
+import { loadExample } from '../support/fixtures';
+
+const scratch = mkdtempSync(join(tmpdir(), 'warren-scale-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const clusterWith = (nodes: number) => {
+  const spec = loadExample('e2e-4.3.yaml') as ClusterSpec & { nodes: { host: string; address: string }[] };
+  return resolveCluster({ ...spec, nodes: spec.nodes.concat([{ host: 'rabbit-4', address: '10.231.206.14' }]).slice(0, nodes) } as ClusterSpec);
+};
+
+/** Runs a script with a transport that logs every call and succeeds, reporting no partition and no virtual host. */
+function run(script: string, args: string[]) {
+  const path = join(scratch, `script-${Math.random().toString(16).slice(2)}.sh`);
+  writeFileSync(path, script, { mode: 0o755 });
+  const log = `${path}.calls`;
+  writeFileSync(`${path}.remote`, `#!/bin/bash\necho "$1: $2" >> ${log}\ncase "$2" in *cluster_status*) echo '{"partitions":{}}' ;; esac\n`, { mode: 0o755 });
+  const result = spawnSync('bash', [path, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, WARREN_REMOTE: `${path}.remote`, WARREN_SUDO: '' } });
+  let calls: string[] = [];
+  try {
+    calls = readFileSync(log, 'utf8').trim().split('\n');
+  } catch {
+    calls = [];
+  }
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr, calls };
+}
+
+describe('warren-scale-in.sh', () => {
+  it('refuses a host that is still in the spec, before any remote call', () => {
+    const result = run(renderScaleInScript(clusterWith(3)), ['rabbit-2']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('warren-scale-in: rabbit-2 is still a RabbitMQ host of the spec; remove it from the spec, run warren synth, then run this again\n');
+    expect(result.calls).toEqual([]);
+  });
+
+  it('refuses to leave fewer than 3 nodes, before any remote call', () => {
+    const result = run(renderScaleInScript(clusterWith(2)), ['rabbit-3']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('warren-scale-in: rabbit-3: gate "at least 3 nodes remain" failed: the spec keeps 2; quorum queues and streams would lose their majority');
+    expect(result.calls).toEqual([]);
+  });
+
+  it('asks for the host when none is given', () => {
+    const result = run(renderScaleInScript(clusterWith(3)), []);
+    expect([result.code, result.stderr]).toEqual([2, 'warren-scale-in: which host? give the RabbitMQ host that left the spec\n']);
+  });
+});
+
+describe('warren-scale-out.sh', () => {
+  it('refuses a host that is not a RabbitMQ host of the spec', () => {
+    const result = run(renderScaleOutScript(clusterWith(4)), ['rabbit-9']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('"rabbit-9" is not a RabbitMQ host of this cluster; use one of rabbit-1 rabbit-2 rabbit-3 rabbit-4');
+    expect(result.calls).toEqual([]);
+  });
+
+  it('joins, grows and checks the members in that order, on the new node', () => {
+    const result = run(renderScaleOutScript(clusterWith(4)), ['rabbit-4']);
+    const steps = result.calls.map((c) => c.replace(/ --timeout \d+/, ''));
+    expect(steps.slice(0, 2)).toEqual(['rabbit-4: rabbitmqctl -q -n rabbit@rabbit-4 await_startup', 'rabbit-4: rabbitmq-diagnostics -q -n rabbit@rabbit-4 check_alarms']);
+    expect(steps).toContain('rabbit-4: rabbitmq-queues -q -n rabbit@rabbit-4 grow rabbit@rabbit-4 all');
+    expect(steps.indexOf('rabbit-4: rabbitmq-queues -q -n rabbit@rabbit-4 grow rabbit@rabbit-4 all')).toBeLessThan(steps.indexOf('rabbit-4: rabbitmqctl -q -n rabbit@rabbit-4 list_vhosts --no-table-headers name'));
+    expect(steps.at(-1)).toBe('rabbit-4: rabbitmq-queues -q -n rabbit@rabbit-4 rebalance quorum');
+  });
+});
