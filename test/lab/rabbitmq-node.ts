@@ -111,13 +111,16 @@ export interface ClusterStatus {
   readonly [key: string]: unknown;
 }
 
-/** Polls cluster_status until exactly n nodes run; throws with the last output on timeout. */
-export async function waitForClusterSize(lab: Lab, node: RabbitmqNodeRef, n: number, timeoutMs: number): Promise<ClusterStatus> {
+/**
+ * Polls cluster_status until exactly n nodes run; throws with the last output on timeout. `callTimeoutMs` bounds one
+ * CLI call (a CLI speaking TLS distribution takes longer on a loaded machine).
+ */
+export async function waitForClusterSize(lab: Lab, node: RabbitmqNodeRef, n: number, timeoutMs: number, callTimeoutMs = 20_000): Promise<ClusterStatus> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   while (Date.now() < deadline) {
     const remainingMs = Math.max(1_000, deadline - Date.now());
-    const result = await rabbitmqctl(lab, node, ['cluster_status', '--formatter', 'json'], Math.min(20_000, remainingMs));
+    const result = await rabbitmqctl(lab, node, ['cluster_status', '--formatter', 'json'], Math.min(callTimeoutMs, remainingMs));
     if (result.code === 0) {
       try {
         const status = JSON.parse(result.stdout) as ClusterStatus;
