@@ -34,12 +34,15 @@ describe("the README's reliable-messaging rows", () => {
   it('give each retry level n, p50, p99 and max, both poison ratios side by side, the publish ratio and the outbox apart', () => {
     const rows = reliabilityRows({ startedAt: '2026-12-02T14:00:00.000Z', lines: { '4.3': figures(120, [0.97, 1.0, 1.03]) } });
     expect(rows).toContain('| retry after 60 s: delivered - due (n 100) | p50 40 ms, p99 120 ms, max 130 ms (min 2) | - | p99 <= 500 ms: met |');
+    const late = reliabilityRows({ startedAt: '2026-12-02T14:00:00.000Z', lines: { '4.3': figures(700, [1, 1, 1]) } });
+    expect(late).toContain('| retry after 60 s: delivered - due (n 100) | p50 40 ms, p99 700 ms, max 710 ms (min 2) | - | p99 <= 500 ms: NOT met |');
+    expect(late).toContain('| retry after 10 s: delivered - due (n 100) | p50 40 ms, p99 80 ms, max 90 ms (min 2) | - | p99 <= 500 ms: met |');
     expect(rows).toContain(
       '| healthy messages with a poison message / without (3 interleaved pairs) | 1.000 ± 0.010 (pairs 0.98 to 1.02); 410 / 410 msg/s; dead letter after 1.60 s, 3 deliveries | ' +
         '0.600 ± 0.050 (pairs 0.50 to 0.70); 246 / 410 msg/s; dead letter after 1.60 s, 3 deliveries | warren >= 0.9: met; dead letter after 3 attempts with error and origin: met |',
     );
     expect(rows).toContain("| Publisher / raw amqplib confirm channel, same window (3 interleaved pairs) | 1.000 ± 0.015 (pairs 0.97 to 1.03); median's 95 % interval 0.90 to 1.10; 6000 / 6100 msg/s | - | >= 0.9: met |");
-    expect(rows).toContain("| outbox (a transaction per message, relayed): sqlite | 125 msg/s (48.00 × the Publisher's time) | - | - |");
+    expect(rows).toContain("| outbox (a transaction per message, relayed): sqlite | 125 msg/s (48.0 × the Publisher's time) | - | - |");
     expect(reliabilityRows(undefined)).toEqual([]);
   });
 
