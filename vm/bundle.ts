@@ -46,6 +46,7 @@ import { rabbitmqPackagePlan } from './rabbitmq-apt';
 import { rollingFiles } from './day2/rolling';
 import { firewallBundle } from './firewall';
 import { scaleFiles } from './day2/scale';
+import { CERT_ROTATION_SCRIPT, renderCertRotationScript } from './cert-rotation';
 
 /** Where Debian's packages read their files. */
 export const VM_PATHS = {
@@ -290,6 +291,12 @@ function monitoringFiles(cluster: ResolvedCluster): GeneratedFile[] {
   ];
 }
 
+/** With TLS, each node's warren-rotate-certs.sh beside its install.sh (run by hand, not installed). */
+function certRotationFiles(cluster: ResolvedCluster): GeneratedFile[] {
+  if (!cluster.tls) return [];
+  return cluster.nodes.map((node) => ({ path: `vm/${node.host}/${CERT_ROTATION_SCRIPT}`, content: renderCertRotationScript(cluster, node, tlsPathsIn(VM_PATHS.tls)), kind: 'executable' }));
+}
+
 /** Every file of every host's bundle, under `vm/<host>/`, the Prometheus files under `vm/monitoring/`, the admin host's under `vm/admin/`. */
 export function vmBundleFiles(cluster: ResolvedCluster, secrets: SecretValues): GeneratedFile[] {
   return [
@@ -297,6 +304,7 @@ export function vmBundleFiles(cluster: ResolvedCluster, secrets: SecretValues): 
       ...files.map(([path, content, kind]): GeneratedFile => ({ path: `vm/${plan.host}/${inBundle(path)}`, content, kind })),
       { path: `vm/${plan.host}/install.sh`, content: renderInstallScript(plan), kind: 'executable' as const },
     ]),
+    ...certRotationFiles(cluster),
     ...monitoringFiles(cluster),
     ...rollingFiles(cluster),
     ...scaleFiles(cluster),
