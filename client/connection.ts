@@ -15,6 +15,23 @@ export interface ReliableConnectionOptions {
   readonly maxBackoffMs?: number;
   /** Connection name shown in the management UI. @default "warren-client" */
   readonly name?: string;
+  /**
+   * Longest wait for one attempt (TCP connect and AMQP handshake). Without a bound, an attempt whose SYNs are lost
+   * (a cut link, a virtual IP whose holder is gone) waits for the kernel's retransmissions, about 2 minutes. @default 5000
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * AMQP heartbeat proposed to the broker, in seconds, unless the URL sets `heartbeat`; the lower non-zero of the
+   * two applies. A connection that went half-open (its load balancer died without a reset) is noticed after about
+   * two missed heartbeats: 20 s at 10, against 2 to 3 minutes at the broker's default of 60. @default 10
+   */
+  readonly heartbeatSeconds?: number;
+}
+
+/** `url` with `heartbeat=<seconds>` added unless it already names one. */
+export function withHeartbeat(url: string, seconds: number): string {
+  if (/[?&]heartbeat=/.test(url)) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}heartbeat=${seconds}`;
 }
 
 export type Setup = (connection: amqp.ChannelModel) => Promise<void>;
@@ -94,7 +111,10 @@ export class ReliableConnection extends EventEmitter {
     const url = this.options.urls[this.attempt % this.options.urls.length]!;
     let connection: amqp.ChannelModel | undefined;
     try {
-      connection = await amqp.connect(url, { clientProperties: { connection_name: this.options.name ?? 'warren-client' } });
+      connection = await amqp.connect(withHeartbeat(url, this.options.heartbeatSeconds ?? 10), {
+        clientProperties: { connection_name: this.options.name ?? 'warren-client' },
+        timeout: this.options.connectTimeoutMs ?? 5000,
+      });
       connection.on('error', () => undefined); // 'close' follows and drives recovery
       const opened = connection;
       opened.on('close', (reason?: Error) => this.lost(opened, reason ? String(reason.message ?? reason) : 'closed'));

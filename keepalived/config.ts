@@ -60,6 +60,8 @@ export interface VrrpInstance {
   readonly version: 2 | 3;
   readonly priority: number;
   readonly advertIntervalMs: number;
+  /** The holder repeats its gratuitous ARP this often (`garp_master_refresh`), not only when it takes the address. */
+  readonly garpRefreshSeconds: number;
   readonly nopreempt: boolean;
   /** Advertisements to the other hosts directly. @default - multicast 224.0.0.18 */
   readonly unicast?: { readonly sourceAddress: string; readonly peers: readonly string[] };

@@ -8,6 +8,15 @@ import { secretValue, secretValueRules, SpecError } from '../model/internal';
 import { HAPROXY_CHECK_SCRIPT_PATH, HAPROXY_FAILING_FILE, haproxyProbeFromCluster } from './check-script';
 import type { KeepalivedConfig, VrrpInstance } from './config';
 
+/**
+ * How often the holder repeats its gratuitous ARP. A load balancer cut off with a minority (it still reaches the
+ * clients, not its peer) takes the virtual IP for a moment and announces it; once it gives the address up, clients keep
+ * sending to it until their ARP entry ages out, because the real holder never changed state and so never announced
+ * again: 50 s without a confirm in the chaos soak (bench/soak). A refresh bounds that to this many seconds, for one
+ * broadcast frame per period.
+ */
+const GARP_REFRESH_SECONDS = 5;
+
 const CHECK_SCRIPT_NAME = 'chk_haproxy';
 const FAILING_FILE_NAME = 'haproxy_failing';
 /** keepalived's convention for the unprivileged script user; the VM bundle creates it. */
@@ -63,6 +72,7 @@ export function keepalivedConfigsFromCluster(cluster: ResolvedCluster, secrets: 
       version: k.vrrpVersion,
       priority: host.priority,
       advertIntervalMs: k.advertIntervalMs,
+      garpRefreshSeconds: GARP_REFRESH_SECONDS,
       nopreempt: k.nopreempt,
       ...(k.peering === 'unicast' && {
         unicast: { sourceAddress: host.address, peers: lb.hosts.filter((peer) => peer.host !== host.host).map((peer) => peer.address) },

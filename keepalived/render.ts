@@ -53,6 +53,7 @@ function renderInstance(instance: VrrpInstance): string[] {
     `version ${instance.version}`,
     `priority ${instance.priority}`,
     `advert_int ${advertInterval(instance.advertIntervalMs)}`,
+    `garp_master_refresh ${instance.garpRefreshSeconds}`,
     ...(instance.nopreempt ? ['nopreempt'] : []),
     ...(instance.unicast ? [`unicast_src_ip ${instance.unicast.sourceAddress}`, ...block('unicast_peer', instance.unicast.peers)] : []),
     ...(instance.authentication

@@ -7,7 +7,6 @@
  * STOP_FILE exists. NAME names the client in its log lines; URL is the VIP's AMQP URL; SPEC the cluster spec.
  */
 import { appendFileSync, existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { resolveCluster, type ClusterSpec } from '../../model';
 import { openSqliteDatabase, OutboxRelay, Publisher, ReliableConnection, ReliableConsumer, reliableQueueOf, SqliteStore, type OutgoingMessage, type SqliteDatabase } from '../../client';
 
@@ -37,20 +36,6 @@ class LoggingPublisher extends Publisher {
     }
     log('confirm', message.messageId);
   }
-}
-
-/**
- * Workaround for a client gap (reported with issue 19, client/ is not this harness's to change): ReliableConnection
- * calls amqplib's connect without a socket timeout, so an attempt whose SYNs are lost (the VIP's ARP entry still
- * naming a load balancer that gave the VIP up) waits for the kernel's SYN retransmissions, 63 s and more, instead of
- * failing and retrying within its 5 s backoff. CONNECT_TIMEOUT_MS=0 measures the client as it is.
- */
-function boundConnectAttempts(): void {
-  const timeoutMs = Number(env('CONNECT_TIMEOUT_MS', '5000'));
-  if (timeoutMs === 0) return;
-  const amqplib = createRequire(__filename)('amqplib') as { connect: (url: string, options?: Record<string, unknown>) => Promise<unknown> };
-  const connect = amqplib.connect;
-  amqplib.connect = (url, options = {}) => connect(url, { timeout: timeoutMs, ...options });
 }
 
 /** The connection through the VIP, its (re)connections and losses logged (id: the client's name). */
@@ -120,7 +105,6 @@ async function consume(): Promise<void> {
 }
 
 const modes: Record<string, () => Promise<void>> = { produce, consume };
-boundConnectAttempts();
 modes[env('MODE')]!().then(
   () => process.exit(0),
   (error) => {

@@ -28,8 +28,6 @@ const QUEUE = 'orders.created';
  * heartbeat timeout (2.5 min measured after a Keepalived SIGKILL), so well above that.
  */
 const CATCH_UP_MS = 300_000;
-/** Bound on one connection attempt, set by the harness around the client (see boundConnectAttempts in client-app.ts). */
-const CONNECT_TIMEOUT_MS = 5000;
 /** Confirms and deliveries per bin of the report's series. */
 export const SERIES_BIN_MS = 1000;
 
@@ -55,8 +53,6 @@ export interface SoakReport {
   readonly startMs: number;
   readonly endMs: number;
   readonly executed: { readonly faults: readonly FaultRecord[]; readonly rounds: readonly RoundRecord[] };
-  /** What the harness changed around warren's client: the bound on a connection attempt (0: none, the client as it is). */
-  readonly clientWorkarounds: { readonly connectTimeoutMs: number };
   /** Each client's last line (its summary), by name. */
   readonly clients: Readonly<Record<string, unknown>>;
   readonly verdict: SoakVerdict;
@@ -94,7 +90,7 @@ export async function soakLine(options: LineOptions): Promise<SoakReport> {
     const [url] = amqpUrlsOf(cluster, { user: cluster.defaultUser.name, password: bundles.secrets.defaultUserPassword });
     const client = (name: string, mode: string, store: string) =>
       warren.lab.spawn(CLIENT_HOST, [TSX, CLIENT_APP], {
-        env: { MODE: mode, NAME: name, URL: url!, SPEC: JSON.stringify(spec), QUEUE, STORE: join(dir, store), LOG: join(dir, `${name}.jsonl`), STOP_FILE: join(dir, `stop-${mode}`), RATE: String(RATE_PER_PRODUCER), CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) },
+        env: { MODE: mode, NAME: name, URL: url!, SPEC: JSON.stringify(spec), QUEUE, STORE: join(dir, store), LOG: join(dir, `${name}.jsonl`), STOP_FILE: join(dir, `stop-${mode}`), RATE: String(RATE_PER_PRODUCER) },
       });
     const consumers = CONSUMERS.map((name) => ({ name, process: client(name, 'consume', 'consumers.db') }));
     const producers = PRODUCERS.map((name) => ({ name, process: client(name, 'produce', `${name}.db`) }));
@@ -146,7 +142,6 @@ export async function soakLine(options: LineOptions): Promise<SoakReport> {
       startMs,
       endMs,
       executed: { faults: nemesis.faults, rounds: nemesis.rounds },
-      clientWorkarounds: { connectTimeoutMs: CONNECT_TIMEOUT_MS },
       clients,
       verdict,
       vipHolders,

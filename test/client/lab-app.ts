@@ -13,7 +13,8 @@
  * - take: prints every message of QUEUE (headers included) as JSON and acks it.
  * - browse: reads QUEUE's dead letters ROUNDS times as `warren dlq list` does; prints the count each round saw.
  * - channel-error: ROUNDS times, a publish to the missing exchange MISSING (the broker closes the channel: 404), then
- *   COUNT publishes to `events` on the same connection; prints each failure and how many publishes were confirmed.
+ *   COUNT publishes to `events` on the same connection; prints each failure, how many publishes were confirmed and
+ *   the heartbeat the connection negotiated (seconds).
  * PROGRESS_LOG (produce): every 20 ms in which the relay's confirms grew, a line { at, sent } (the confirm timeline).
  * SPEC (JSON) is the cluster spec, URL the broker. STORE is a SQLite file, or a postgres:// URL (PostgresStore).
  */
@@ -226,7 +227,8 @@ async function channelError(): Promise<void> {
       ),
     );
   }
-  console.log(JSON.stringify({ event: 'done', failures, confirmed, unexpected, reopens: publisher.reopens, connects: connection.connects }));
+  const heartbeat = (connection.connection as unknown as { connection: { heartbeat: number } }).connection.heartbeat;
+  console.log(JSON.stringify({ event: 'done', failures, confirmed, unexpected, reopens: publisher.reopens, connects: connection.connects, heartbeat }));
   await connection.close();
 }
 

@@ -35,7 +35,6 @@ const report: SoakReport = {
   startMs: T,
   endMs: T + 60_000,
   executed: { faults, rounds },
-  clientWorkarounds: { connectTimeoutMs: 5000 },
   clients: {},
   vipHolders: [
     { atMs: T - 10_000, holders: ['lb-1'] },
