@@ -3,8 +3,8 @@
  * lab-remote.cjs, which hands the command line to this server in the test process. A command line runs inside the
  * host as root, as `ssh HOST "..."` would: RabbitMQ hosts with the node's programs (root file system of its line) and
  * /var/lib/rabbitmq (the cookie), load balancers with their HAProxy's /run/haproxy (the runtime API socket). The lab's
- * hosts have no systemd, so `systemctl stop|start rabbitmq-server` do what the Debian unit does: SIGTERM and wait for
- * the exit; start, and return once the node has booted (Type=notify).
+ * hosts have no systemd, so `systemctl stop|start rabbitmq-server` (and `disable --now`) do what the Debian unit does:
+ * SIGTERM and wait for the exit; start, and return once the node has booted (Type=notify).
  */
 import { createServer, type Server } from 'node:http';
 import { existsSync, readdirSync } from 'node:fs';
@@ -55,10 +55,19 @@ async function stopNode(warren: WarrenLab, host: string): Promise<Result> {
     await node.server.kill('SIGKILL');
     return { code: 1, stdout: '', stderr: `rabbitmq-server on ${host} did not stop within 120 s of SIGTERM; killed` };
   }
-  return { code: 0, stdout: '', stderr: '' };
+  // systemd returns once every process of the unit is gone. 3.10's rabbitmq-server script exits when `rabbitmqctl stop`
+  // answers, while the runtime may still hold the distribution port for a moment: a start then fails with
+  // dist_port_already_used (seen in the lab). Wait for the port, as the unit's stop waits for its processes.
+  const port = warren.cluster.ports.distribution;
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(250)) {
+    const listening = await warren.lab.run(host, ['ss', '-Hltn', `sport = :${port}`]);
+    if (listening.code === 0 && listening.stdout.trim() === '') return { code: 0, stdout: '', stderr: '' };
+  }
+  return { code: 1, stdout: '', stderr: `rabbitmq-server on ${host} exited but port ${port} was still in use 60 s later` };
 }
 
-async function startNode(warren: WarrenLab, host: string): Promise<Result> {
+/** Starts the host's node and returns once it has booted, as `systemctl start` of the Debian unit (Type=notify) does. */
+export async function bootNode(warren: WarrenLab, host: string): Promise<Result> {
   const node = await warren.startNode(host);
   const deadline = Date.now() + 300_000;
   let last = '';
@@ -71,10 +80,21 @@ async function startNode(warren: WarrenLab, host: string): Promise<Result> {
   return { code: 1, stdout: '', stderr: `rabbitmq-server on ${host} did not boot within 300 s: ${last}\n${warren.nodeLogTail(host)}` };
 }
 
+/** Whether RabbitMQ on this host was started, whichever bundles (spec) are in use now. */
+function isStartedNode(warren: WarrenLab, host: string): boolean {
+  try {
+    warren.node(host);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function runCommand(warren: WarrenLab, host: string, command: string): Promise<Result> {
-  if (warren.cluster.nodes.some((n) => n.host === host)) {
-    if (command === 'systemctl stop rabbitmq-server') return stopNode(warren, host);
-    if (command === 'systemctl start rabbitmq-server') return startNode(warren, host);
+  // A node the spec no longer lists (scale in) is still a running node until the script stops it.
+  if (isStartedNode(warren, host)) {
+    if (command === 'systemctl stop rabbitmq-server' || command === 'systemctl disable --now rabbitmq-server') return stopNode(warren, host);
+    if (command === 'systemctl start rabbitmq-server') return bootNode(warren, host);
     const node = warren.node(host);
     return warren.lab.run(host, ['sh', '-c', command], {
       env: { HOME: '/var/lib/rabbitmq', PATH: RABBITMQ_PATH },

@@ -1,101 +1,34 @@
 /**
  * Scale 3 -> 5 -> 3 on real RabbitMQ clusters booted from VM bundles (lab: two HAProxy + Keepalived hosts holding the
  * VIP, as the e2e suite), under confirmed publishing through the VIP, driven by the generated admin scripts
- * vm/admin/warren-scale-out.sh and warren-scale-in.sh. Their transport (WARREN_REMOTE) is a runner that asks this
- * test process to run the command line in the host's namespaces, with the node's programs and cookie; the one
- * command a lab host cannot run, `systemctl disable --now rabbitmq-server`, becomes `rabbitmqctl stop` and a wait
- * for the node's process to end. Proves: the 3 first nodes keep their OS pids, 0 messages lost or handled twice,
+ * vm/admin/warren-scale-out.sh and warren-scale-in.sh, over the lab's WARREN_REMOTE (lab-remote.ts: the command line
+ * runs in the host's namespaces with the node's programs and cookie; `systemctl disable --now rabbitmq-server` stops
+ * the node as the Debian unit would). A new host's node is booted before its script runs, as install.sh's
+ * `systemctl start` (Type=notify) returns only once the node has booted. Proves: the 3 first nodes keep their OS pids, 0 messages lost or handled twice,
  * every quorum queue with a member on each node of the spec after each step (members listed), none on a removed node.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rabbitmqctl } from '../lab';
 import { REPO_ROOT, specVariant, synthVmBundles, type VmBundles } from '../e2e/bundles';
-import { CLIENT_HOST, sleep, WarrenLab } from '../e2e/warren-lab';
+import { CLIENT_HOST, WarrenLab } from '../e2e/warren-lab';
 import { LAB_APP, ordersSpec, TSX } from '../reliability/broker-lab';
+import { bootNode, startLabRemote, type LabRemote } from './lab-remote';
 
-const RABBITMQ_HOME = '/var/lib/rabbitmq';
-const PATH_IN_HOST = '/usr/lib/rabbitmq/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const FIRST = ['rabbit-1', 'rabbit-2', 'rabbit-3'];
 const ADDED = ['rabbit-4', 'rabbit-5'];
 /** Orders per producer run; runs follow each other until a step ends, so the publishing spans the whole step. */
 const BATCH = 300;
 const RATE = '25';
 
-/** An HTTP endpoint on 127.0.0.1 that runs `command line` in a lab host: what WARREN_REMOTE's runner calls. */
-function startTransport(warren: () => WarrenLab): Promise<{ server: Server; runner: string; calls: string[] }> {
-  const calls: string[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (c: Buffer) => chunks.push(c));
-    request.on('end', async () => {
-      const host = new URL(request.url!, 'http://x').searchParams.get('host')!;
-      const line = Buffer.concat(chunks).toString('utf8');
-      calls.push(`${host}: ${line}`);
-      const lab = warren();
-      let code: number;
-      let output: string;
-      try {
-        const node = lab.node(host);
-        if (/^systemctl (disable --now|stop) rabbitmq-server$/.test(line)) {
-          const stopped = await rabbitmqctl(lab.lab, node, ['stop'], 120_000);
-          const exit = await Promise.race([node.server.exited().then(() => 'exited'), sleep(60_000).then(() => 'still running')]);
-          code = stopped.code === 0 && exit === 'exited' ? 0 : 1;
-          output = `${stopped.stdout}${stopped.stderr}rabbitmq-server ${exit}\n`;
-        } else {
-          const result = await lab.lab.run(host, ['bash', '-c', line], {
-            env: { HOME: RABBITMQ_HOME, PATH: PATH_IN_HOST },
-            bindMounts: [{ source: node.dataDir, target: RABBITMQ_HOME }],
-            root: node.root,
-            timeoutMs: 300_000,
-          });
-          code = result.code;
-          output = result.stdout + result.stderr;
-        }
-      } catch (error) {
-        code = 1;
-        output = `lab transport: ${(error as Error).message}\n`;
-      }
-      response.writeHead(200, { 'x-exit': String(code) });
-      response.end(output);
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      const dir = mkdtempSync(join(tmpdir(), 'warren-remote-'));
-      const runner = join(dir, 'lab-remote');
-      writeFileSync(
-        runner,
-        [
-          '#!/bin/bash',
-          '# lab-remote HOST "COMMAND LINE": runs it in the lab host through the test process.',
-          'set -uo pipefail',
-          'headers=$(mktemp); body=$(mktemp)',
-          `curl -sS -D "$headers" -o "$body" --data-binary "$2" "http://127.0.0.1:${port}/run?host=$1" || exit 255`,
-          'cat "$body"',
-          'code=$(tr -d "\\r" < "$headers" | awk -F ": " \'tolower($1) == "x-exit" { print $2 }\')',
-          'rm -f "$headers" "$body"',
-          'exit "${code:-255}"',
-          '',
-        ].join('\n'),
-        { mode: 0o755 },
-      );
-      resolve({ server, runner, calls });
-    });
-  });
-}
-
-/** Runs a generated admin script with the lab transport; resolves with its exit code and output. */
-function runAdminScript(path: string, args: string[], runner: string): Promise<{ code: number; output: string }> {
+/** Runs a generated admin script on this machine (the admin host) with the lab's WARREN_REMOTE. */
+function runAdminScript(path: string, args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     const child = spawn('bash', [path, ...args], {
-      env: { PATH: process.env.PATH, WARREN_REMOTE: runner, WARREN_SUDO: '', WARREN_TIMEOUT_SECONDS: '300' },
+      env: { PATH: process.env.PATH, ...env, WARREN_TIMEOUT_SECONDS: '300' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -112,7 +45,7 @@ for (const line of ['4.3', '3.10'] as const) {
     let three: VmBundles;
     let five: VmBundles;
     let spec: Record<string, unknown> = {};
-    let transport: Awaited<ReturnType<typeof startTransport>> | undefined;
+    let remote: LabRemote | undefined;
 
     beforeAll(async () => {
       const example = join(REPO_ROOT, 'examples', `e2e-${line}.yaml`);
@@ -136,11 +69,11 @@ for (const line of ['4.3', '3.10'] as const) {
       warren.startKeepalived('lb-1');
       await warren.waitForVipHolder((h) => h === 'lb-1', 30_000);
       warren.startKeepalived('lb-2');
-      transport = await startTransport(() => warren!);
+      remote = await startLabRemote(warren);
     }, 600_000);
 
     afterAll(async () => {
-      transport?.server.close();
+      await remote?.close();
       await warren?.destroy();
       rmSync(work, { recursive: true, force: true });
     });
@@ -191,7 +124,7 @@ for (const line of ['4.3', '3.10'] as const) {
         return { result, batches };
       };
       const runScript = async (script: string, host: string) => {
-        const run = await runAdminScript(script, [host], transport!.runner);
+        const run = await runAdminScript(script, [host], remote!.env);
         console.log(run.output);
         expect(run.code, run.output).toBe(0);
       };
@@ -200,7 +133,7 @@ for (const line of ['4.3', '3.10'] as const) {
       const outStarted = Date.now();
       const out = await underLoad(async () => {
         lab.useBundles(five);
-        await Promise.all(ADDED.map((h) => lab.startNode(h)));
+        for (const booted of await Promise.all(ADDED.map((h) => bootNode(lab, h)))) expect(booted.code, booted.stderr).toBe(0);
         for (const host of ADDED) await runScript(join(five.vmDir, 'admin', 'warren-scale-out.sh'), host);
         return members();
       });
@@ -232,7 +165,7 @@ for (const line of ['4.3', '3.10'] as const) {
       const db = new Database(consumerStore, { readonly: true });
       const effects = db.prepare('SELECT message_id AS id, count(*) AS n FROM effects GROUP BY message_id').all() as { id: string; n: number }[];
       db.close();
-      console.log(`RabbitMQ ${line}: ${effects.length} of ${published} orders handled, ${effects.filter((e) => e.n > 1).length} more than once; pids ${pidsBefore.join(' ')} unchanged; ${transport!.calls.length} remote calls`);
+      console.log(`RabbitMQ ${line}: ${effects.length} of ${published} orders handled, ${effects.filter((e) => e.n > 1).length} more than once; pids ${pidsBefore.join(' ')} unchanged; ${remote!.calls.length} remote calls`);
       expect(effects.length).toBe(published);
       expect(effects.every((e) => e.n === 1)).toBe(true);
     }, 1_800_000);
