@@ -4,8 +4,7 @@
  * recording stand-in that answers `server_version` only; the gates against real nodes are test/day2/rolling-real.test.ts.
  * (shellcheck of both scripts, for every example: test/vm/vm-bundle.test.ts.)
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { versionChange } from '../../model/internal';
 import { renderRollingRestartScript, renderUpgradeScript } from '../../vm/day2/rolling';
 import { upgradeVerdicts } from '../../vm/day2/upgrade-verdicts';
 import { loadExample } from '../support/fixtures';
+import { runWithStandInRemote } from './stand-in-remote';
 
 const scratch = mkdtempSync(join(tmpdir(), 'warren-rolling-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -23,22 +23,10 @@ const clusterOf = (version: string) => {
   return resolveCluster({ ...spec, rabbitmq: { ...spec.rabbitmq, version } } as ClusterSpec);
 };
 
-/** Runs a script with a transport that logs every call and answers server_version with `versions[host]`. */
+/** Runs a script with a stand-in transport that logs every call and answers server_version with `versions[host]`. */
 function runWithVersions(script: string, versions: Record<string, string>, args: string[], env: Record<string, string> = {}) {
-  const path = join(scratch, `script-${Math.random().toString(16).slice(2)}.sh`);
-  writeFileSync(path, script, { mode: 0o755 });
-  const log = `${path}.calls`;
-  const remote = `${path}.remote`;
   const answers = Object.entries(versions).map(([host, v]) => `${host}) echo ${v} ;;`).join(' ');
-  writeFileSync(remote, `#!/bin/bash\necho "$1: $2" >> ${log}\ncase "$2" in *server_version*) case "$1" in ${answers} esac ;; *) exit 0 ;; esac\n`, { mode: 0o755 });
-  const result = spawnSync('bash', [path, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, WARREN_REMOTE: remote, WARREN_SUDO: '', ...env } });
-  let calls: string[] = [];
-  try {
-    calls = readFileSync(log, 'utf8').trim().split('\n');
-  } catch {
-    calls = [];
-  }
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, calls };
+  return runWithStandInRemote(scratch, script, args, `*server_version*) case "$1" in ${answers} esac ;;`, env);
 }
 
 describe('warren-upgrade.sh: the version matrix decides, at synth time', () => {

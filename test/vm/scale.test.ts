@@ -2,14 +2,14 @@
  * The admin host's scale scripts run by bash with a recording stand-in transport: what they refuse before touching
  * any node. Their whole runs against real nodes: test/day2/scale-real.test.ts (shellcheck: test/vm/vm-bundle.test.ts).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveCluster, type ClusterSpec } from '../../model';
 import { renderScaleInScript, renderScaleOutScript } from '../../vm/day2/scale';
 import { loadExample } from '../support/fixtures';
+import { runWithStandInRemote } from './stand-in-remote';
 
 const scratch = mkdtempSync(join(tmpdir(), 'warren-scale-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -19,21 +19,8 @@ const clusterWith = (nodes: number) => {
   return resolveCluster({ ...spec, nodes: spec.nodes.concat([{ host: 'rabbit-4', address: '10.231.206.14' }]).slice(0, nodes) } as ClusterSpec);
 };
 
-/** Runs a script with a transport that logs every call and succeeds, reporting no partition and no virtual host. */
-function run(script: string, args: string[]) {
-  const path = join(scratch, `script-${Math.random().toString(16).slice(2)}.sh`);
-  writeFileSync(path, script, { mode: 0o755 });
-  const log = `${path}.calls`;
-  writeFileSync(`${path}.remote`, `#!/bin/bash\necho "$1: $2" >> ${log}\ncase "$2" in *cluster_status*) echo '{"partitions":{}}' ;; esac\n`, { mode: 0o755 });
-  const result = spawnSync('bash', [path, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, WARREN_REMOTE: `${path}.remote`, WARREN_SUDO: '' } });
-  let calls: string[] = [];
-  try {
-    calls = readFileSync(log, 'utf8').trim().split('\n');
-  } catch {
-    calls = [];
-  }
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, calls };
-}
+/** Runs a script with a stand-in transport that logs every call and succeeds, reporting no partition and no virtual host. */
+const run = (script: string, args: string[]) => runWithStandInRemote(scratch, script, args, `*cluster_status*) echo '{"partitions":{}}' ;;`);
 
 describe('warren-scale-in.sh', () => {
   it('refuses a host that is still in the spec, before any remote call', () => {
