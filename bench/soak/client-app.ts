@@ -9,13 +9,8 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import { resolveCluster, type ClusterSpec } from '../../model';
 import { openSqliteDatabase, OutboxRelay, Publisher, ReliableConnection, ReliableConsumer, reliableQueueOf, SqliteStore, type OutgoingMessage, type SqliteDatabase } from '../../client';
+import { env, sleep } from '../../test/client/app-env';
 
-const env = (name: string, fallback?: string): string => {
-  const value = process.env[name] ?? fallback;
-  if (value === undefined) throw new Error(`${name} is not set`);
-  return value;
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NAME = env('NAME');
 const LOG = env('LOG');
 const STOP_FILE = env('STOP_FILE');

@@ -20,7 +20,7 @@ import * as amqp from 'amqplib';
 import { resolveCluster, type ClusterSpec } from '../../model';
 import { openPostgresStore, openSqliteDatabase, OutboxRelay, Publisher, ReliableConnection, ReliableConsumer, reliableQueueOf, SqliteStore } from '../../client';
 import type { MessageStore, OutgoingMessage } from '../../client';
-import { env, num, sleep } from './bench-common';
+import { env, num, sleep } from './app-env';
 import { poisonPairs } from './bench-poison';
 
 async function retryDelays(): Promise<void> {

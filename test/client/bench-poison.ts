@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import * as amqp from 'amqplib';
 import { resolveCluster, type ClusterSpec } from '../../model';
 import { openSqliteDatabase, ReliableConnection, ReliableConsumer, reliableQueueOf, SqliteStore, type ClientQueue } from '../../client';
-import { env, num, sleep } from './bench-common';
+import { env, num, sleep } from './app-env';
 
 type Mechanism = 'warren' | 'guide';
 

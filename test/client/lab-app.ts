@@ -24,13 +24,8 @@ import { resolveCluster, WarrenUserError, type ClusterSpec } from '../../model';
 import { andThen, openPostgresStore, openSqliteDatabase, OutboxRelay, Publisher, ReliableConnection, ReliableConsumer, reliableQueueOf, SqliteStore } from '../../client';
 import type { Awaitable, MessageStore, PostgresTx, SqliteDatabase } from '../../client';
 import { readDeadLetters } from '../../client/dead-letters';
+import { env, sleep } from './app-env';
 
-const env = (name: string, fallback?: string): string => {
-  const value = process.env[name] ?? fallback;
-  if (value === undefined) throw new Error(`${name} is not set`);
-  return value;
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The application's tables in either store, each write in the dialect of its transaction. */
 interface AppStore {

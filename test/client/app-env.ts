@@ -1,4 +1,4 @@
-/** Helpers of the bench's lab applications (bench-app.ts, bench-poison.ts). */
+/** What the lab applications (lab-app.ts, bench-app.ts, bench-poison.ts, bench/soak/client-app.ts) read from their environment, and their sleep. */
 export const env = (name: string, fallback?: string): string => {
   const value = process.env[name] ?? fallback;
   if (value === undefined) throw new Error(`${name} is not set`);
