@@ -26,8 +26,8 @@ export class OutboxRelay {
   private readonly window: number;
   private readonly pollMs: number;
   private readonly retryDelayMs: number;
-  /** Confirmed and deleted; failed attempts. */
-  readonly stats = { sent: 0, failed: 0 };
+  /** Confirmed and deleted; failed attempts; the last failure's reason ('' before any). */
+  readonly stats = { sent: 0, failed: 0, lastFailure: '' };
 
   constructor(private readonly store: MessageStore<unknown>, private readonly publisher: Publisher, options: OutboxRelayOptions = {}) {
     this.window = options.window ?? 100;
@@ -49,7 +49,10 @@ export class OutboxRelay {
   async drained(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (let left = await this.store.pending(); left > 0 || this.inFlight.size > 0; left = await this.store.pending()) {
-      if (Date.now() > deadline) throw new Error(`outbox not drained within ${timeoutMs} ms (${left} rows left)`);
+      if (Date.now() > deadline) {
+        const why = this.stats.lastFailure === '' ? 'no publish failed' : `${this.stats.failed} attempts failed, the last: ${this.stats.lastFailure}`;
+        throw new Error(`outbox not drained within ${timeoutMs} ms (${left} rows left, ${this.inFlight.size} awaiting a confirm; ${this.stats.sent} confirmed, ${why})`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -94,7 +97,8 @@ export class OutboxRelay {
           async (error: Error) => {
             const backoff = Math.min(30_000, this.retryDelayMs * 2 ** Math.min(row.attempts, 10));
             this.stats.failed++;
-            await this.store.failed(row.messageId, `${error.name}: ${error.message}`, Date.now() + backoff);
+            this.stats.lastFailure = `${error.name}: ${error.message}`;
+            await this.store.failed(row.messageId, this.stats.lastFailure, Date.now() + backoff);
           },
         )
         // A store write that failed leaves the row as it was: it is sent again (consumers deduplicate).

@@ -72,6 +72,13 @@ async function produce(): Promise<void> {
   if (relaying) relay.start();
   const progressLog = env('PROGRESS_LOG', '');
   let logged = 0;
+  // Failures as they happen (at most one line per second), so that a producer's log says why it stalled.
+  let reportedFailures = 0;
+  const failures = setInterval(() => {
+    if (relay.stats.failed === reportedFailures) return;
+    reportedFailures = relay.stats.failed;
+    console.log(JSON.stringify({ event: 'failing', at: Date.now(), failed: relay.stats.failed, sent: relay.stats.sent, inFlight: publisher.inFlight, last: relay.stats.lastFailure }));
+  }, 1000);
   const progress = setInterval(() => {
     if (progressLog === '' || relay.stats.sent === logged) return;
     logged = relay.stats.sent;
@@ -96,6 +103,7 @@ async function produce(): Promise<void> {
   if (relaying) await relay.drained(Number(env('DRAIN_MS', '60000')));
   relay.stop();
   clearInterval(progress);
+  clearInterval(failures);
   console.log(JSON.stringify({ event: 'done', from, to, sent: relay.stats.sent, failed: relay.stats.failed, ms: Date.now() - started }));
   await connection.close();
 }

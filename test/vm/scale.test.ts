@@ -57,6 +57,33 @@ describe('warren-scale-out.sh', () => {
     expect(steps.slice(0, 2)).toEqual(['rabbit-4: rabbitmqctl -q -n rabbit@rabbit-4 await_startup', 'rabbit-4: rabbitmq-diagnostics -q -n rabbit@rabbit-4 check_alarms']);
     expect(steps).toContain('rabbit-4: rabbitmq-queues -q -n rabbit@rabbit-4 grow rabbit@rabbit-4 all');
     expect(steps.indexOf('rabbit-4: rabbitmq-queues -q -n rabbit@rabbit-4 grow rabbit@rabbit-4 all')).toBeLessThan(steps.indexOf('rabbit-4: rabbitmqctl -q -n rabbit@rabbit-4 list_vhosts --no-table-headers name'));
-    expect(steps.at(-1)).toBe('rabbit-4: rabbitmq-queues -q -n rabbit@rabbit-4 rebalance quorum');
+    expect(steps.filter((s) => s.endsWith('rebalance quorum'))).toEqual(['rabbit-4: rabbitmq-queues -q -n rabbit@rabbit-4 rebalance quorum']);
+    expect(steps.at(-1)).toBe('rabbit-4: rabbitmqctl -q -n rabbit@rabbit-4 list_queues -p / --no-table-headers type leader');
+  });
+
+  /** Answers list_queues on "/" with the leaders of `passes[i]` (per node rabbit-1..4) at the i-th call, the last one after. */
+  const leadersByPass = (passes: number[][]) => {
+    const counter = join(scratch, `passes-${Math.random().toString(16).slice(2)}`);
+    const tables = passes.map((counts) => counts.flatMap((n, i) => Array.from({ length: n }, () => `quorum\\trabbit@rabbit-${i + 1}`)).concat('classic\\trabbit@rabbit-4').join('\\n'));
+    return [
+      `*'list_queues -p / '*) n=$(cat ${counter} 2>/dev/null || echo 0); echo $((n + 1)) > ${counter}`,
+      `  case $n in ${tables.map((t, i) => `${i === tables.length - 1 ? '*' : i}) printf '${t}\\n' ;;`).join(' ')} esac ;;`,
+      `*cluster_status*) echo '{"partitions":{}}' ;;`,
+    ].join('\n');
+  };
+
+  it('rebalances again while the leaders per node differ by more than one (3.10 can leave 4/2/4 after one pass)', () => {
+    const result = runWithStandInRemote(scratch, renderScaleOutScript(clusterWith(4)), ['rabbit-4'], leadersByPass([[3, 3, 3, 0], [3, 2, 2, 2]]));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.calls.filter((c) => c.endsWith('rebalance quorum'))).toHaveLength(2);
+    expect(result.stdout).toContain('warren-scale-out: rabbit-4: quorum leaders per node 3/3/3/0 after rebalance 1; again\n');
+    expect(result.stdout).toContain('warren-scale-out: rabbit-4: quorum leaders per node 3/2/2/2 (rabbit@rabbit-1 rabbit@rabbit-2 rabbit@rabbit-3 rabbit@rabbit-4)\n');
+  });
+
+  it('says after 5 rebalances that the leaders are still uneven, and finishes', () => {
+    const result = runWithStandInRemote(scratch, renderScaleOutScript(clusterWith(4)), ['rabbit-4'], leadersByPass([[5, 1, 1, 1]]));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.calls.filter((c) => c.endsWith('rebalance quorum'))).toHaveLength(5);
+    expect(result.stdout).toContain('warren-scale-out: rabbit-4: WARNING: quorum leaders per node still 5/1/1/1 after 5 rebalances');
   });
 });

@@ -89,7 +89,7 @@ export function renderScaleOutScript(cluster: ResolvedCluster): string {
     'gate_healthy "$host"',
     'gate "$host" "grow $node all" "rabbitmq-queues -q -n $node grow $node all"',
     'await_members "$host" "$node" 1 "" "$node"',
-    'gate "$host" "rebalance quorum" "rabbitmq-queues -q -n $node rebalance quorum"',
+    'rebalance_leaders "$host"',
     'say "$host: joined; every quorum queue has a member on it"',
     '',
   ].join('\n');
@@ -155,7 +155,7 @@ export function renderScaleInScript(cluster: ResolvedCluster): string {
     'gate "$host" stop "systemctl disable --now rabbitmq-server"',
     'gate "$peer" "forget_cluster_node $node" "rabbitmqctl -q -n $peer_node forget_cluster_node $node"',
     'await_members "$peer" "$peer_node" "$cluster_size" "$node" ""',
-    'gate "$peer" "rebalance quorum" "rabbitmq-queues -q -n $peer_node rebalance quorum"',
+    'rebalance_leaders "$peer"',
     'say "$host: removed; every quorum queue has a member on each of the $cluster_size nodes of the spec, none on $node"',
     '',
   ].join('\n');
