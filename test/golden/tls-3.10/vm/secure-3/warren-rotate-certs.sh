@@ -4,8 +4,9 @@
 #   defaults: this bundle's own files; after `warren synth` with new material run this script, then install.sh (it then
 #   finds the files in place and restarts nothing).
 # Checks the new certificate (PEM, not expired, matches the key, leads to the CA), renames each file over the old one
-# (owner and mode kept), runs rabbitmqctl eval 'ssl:clear_pem_cache().' and waits until the node's TLS listener
-# (port 5671) presents the new certificate (at most 5 s). Open connections stay; new ones get the new certificate.
+# (owner and mode kept) while a process left on the node by rabbitmqctl eval clears the PEM cache as soon as the
+# files are in place, and waits until the node's TLS listener (port 5671) presents the new certificate (at most
+# 5 s, then the cache is cleared once more). Open connections stay; new ones get the new certificate.
 set -euo pipefail
 bundle=$(cd "$(dirname "$0")" && pwd)
 certificate="$bundle/etc/rabbitmq/tls/server_certificate.pem"
@@ -30,28 +31,56 @@ openssl x509 -in "$certificate" -noout -checkend 0 >/dev/null || die "$certifica
 openssl verify -CAfile "$ca" -untrusted "$certificate" "$certificate" >/dev/null ||
   die "$certificate does not lead to the CA in $ca; give the CA that issued it; nothing was replaced"
 
-# replace SOURCE DEST: write DEST's new content beside it, with its owner and mode, and rename it over DEST.
-replace() {
+# stage SOURCE DEST: write DEST's new content beside it, with its owner and mode (renamed over it later).
+staged=()
+trap 'for f in "${staged[@]}"; do rm -f "${f%%:*}"; done' EXIT
+stage() {
   local dest=$2 next
-  [ -f "$dest" ] || die "$dest does not exist: install the bundle (install.sh) first"
+  [ -f "$dest" ] || die "$dest does not exist: install the bundle (install.sh) first; nothing was replaced"
   if cmp -s "$1" "$dest"; then return; fi
   next=$(mktemp "$(dirname "$dest")/.$(basename "$dest").XXXXXX")
   cat "$1" > "$next"
   chown --reference="$dest" "$next"
   chmod --reference="$dest" "$next"
-  mv -f "$next" "$dest"
-  echo "replaced $dest ($(stat -c %a:%U:%G "$dest"))"
+  staged+=("$next:$dest")
 }
-replace "$ca" /etc/rabbitmq/tls/ca_certificate.pem
-replace "$key" /etc/rabbitmq/tls/server_key.pem
-replace "$certificate" /etc/rabbitmq/tls/server_certificate.pem
+stage "$ca" /etc/rabbitmq/tls/ca_certificate.pem
+stage "$key" /etc/rabbitmq/tls/server_key.pem
+stage "$certificate" /etc/rabbitmq/tls/server_certificate.pem
 
-# The ssl application caches PEM files by name: clear it so that the next handshakes read the new files.
-rabbitmqctl -q -n rabbit@secure-3 eval 'ssl:clear_pem_cache().' >/dev/null
+# The ssl application caches PEM files by name until ssl:clear_pem_cache(). Starting the CLI takes seconds, so it
+# runs before the swap: it leaves a process on the node that clears the cache within 20 ms of the last file
+# changing (it gives up after 60 s). New handshakes then read the new files.
+if [ ${#staged[@]} -gt 0 ]; then
+  last=${staged[-1]}
+  watch=$(printf '{ok, Want} = file:read_file("%s"), spawn(fun() -> W = fun(_, 0) -> timeout; (Self, N) -> case file:read_file("%s") of {ok, Want} -> ssl:clear_pem_cache(); _ -> timer:sleep(20), Self(Self, N - 1) end end, W(W, 3000) end), ok.' "${last%%:*}" "${last#*:}")
+  rabbitmqctl -q -n rabbit@secure-3 eval "$watch" >/dev/null ||
+    die "rabbitmqctl cannot reach rabbit@secure-3; nothing was replaced (a stopped node reads new files when it starts: run install.sh)"
+  for f in "${staged[@]}"; do
+    mv -f "${f%%:*}" "${f#*:}"
+    echo "replaced ${f#*:} ($(stat -c %a:%U:%G "${f#*:}"))"
+  done
+  staged=()
+fi
+
 wanted=$(openssl x509 -in "$certificate" -noout -serial)
-for _ in $(seq 50); do
-  served=$(timeout 2 openssl s_client -connect 127.0.0.1:5671 </dev/null 2>/dev/null | openssl x509 -noout -serial 2>/dev/null || true)
-  if [ "$served" = "$wanted" ]; then echo "done: rabbit@secure-3 presents ${wanted#serial=} on port 5671"; exit 0; fi
-  sleep 0.1
-done
-die "the TLS listener on port 5671 still presents ${served:-nothing} instead of ${wanted} after 5 s; check the node's log"
+served() {
+  timeout 2 openssl s_client -connect 127.0.0.1:5671 </dev/null 2>/dev/null | openssl x509 -noout -serial 2>/dev/null || true
+}
+# await_served SECONDS: whether the listener presents the wanted certificate within SECONDS (polled every 0.1 s).
+await_served() {
+  local until=$((SECONDS + $1))
+  while [ $SECONDS -lt $until ]; do
+    [ "$(served)" = "$wanted" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+if ! await_served 5; then
+  # The watcher did not clear the cache (files changed by something else meanwhile?): clear it directly.
+  echo "the node does not present ${wanted} 5 s after the swap; clearing its PEM cache directly" >&2
+  rabbitmqctl -q -n rabbit@secure-3 eval 'ssl:clear_pem_cache().' >/dev/null
+  await_served 5 ||
+    die "the TLS listener on port 5671 still presents $(served | grep . || echo nothing) instead of ${wanted}; check the node's log"
+fi
+echo "done: rabbit@secure-3 presents ${wanted#serial=} on port 5671"
