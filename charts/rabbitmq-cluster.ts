@@ -3,11 +3,12 @@
  * cdk8s-plus-27 builds the objects it models fully (ServiceAccount, Role, RoleBinding, Secrets,
  * ConfigMap, client Service, NetworkPolicy); the typed Kubernetes API builds those it cannot
  * express (headless Service with publishNotReadyAddresses, StatefulSet, PodDisruptionBudget); plain
- * ApiObjects the prometheus-operator CRDs.
+ * ApiObjects the prometheus-operator and cert-manager CRDs.
  */
 import { Construct } from 'constructs';
 import { ApiResource, ConfigMap, k8s, Pods, Role, RoleBinding, Secret, Service, ServiceAccount } from 'cdk8s-plus-27';
-import { listenerNamed, MAJORITY_AGENT_ESCRIPT, pemFileContent, secretValue, type ResolvedCluster, type SecretValues } from '../model/internal';
+import { certManagerCertificateOf, listenerNamed, MAJORITY_AGENT_ESCRIPT, pemFileContent, secretValue, type ResolvedCluster, type SecretValues } from '../model/internal';
+import { NodesCertificate } from './certificate';
 import { labelsOf, selectorOf } from './labels';
 import { ClusterPrometheusRule, NodesServiceMonitor } from './monitoring';
 import { NodesNetworkPolicy } from './network-policy';
@@ -39,8 +40,10 @@ export class RabbitmqCluster extends Construct {
     const files = configFilesOf(cluster);
     const definitions = definitionsJsonOf(cluster, secrets);
     const { tls } = cluster;
+    const certificateRequest = certManagerCertificateOf(cluster);
+    // With cert-manager the chart holds no certificate material: cert-manager writes the same Secret.
     const tlsData =
-      tls && secrets && definitions !== undefined
+      tls && !certificateRequest && secrets && definitions !== undefined
         ? {
             [TLS_KEYS.certificate]: pemFileContent(secrets, tls.certificate),
             [TLS_KEYS.privateKey]: pemFileContent(secrets, tls.privateKey),
@@ -81,9 +84,10 @@ export class RabbitmqCluster extends Construct {
     }
 
     if (tlsData) {
-      // The layout cert-manager writes, so a managed certificate can replace this Secret (kubernetes.existingSecret).
+      // The layout cert-manager writes, so a managed certificate can replace this Secret (tls.certManager).
       new Secret(this, 'Tls', { metadata: metadata(names.tlsSecret), type: 'kubernetes.io/tls', stringData: tlsData });
     }
+    if (certificateRequest) new NodesCertificate(this, 'Certificate', { cluster, request: certificateRequest });
 
     new ConfigMap(this, 'Config', {
       metadata: metadata(names.configMap),

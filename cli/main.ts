@@ -17,6 +17,7 @@ import {
   WarrenUserError,
   PLAN_STATE_PATH,
   tlsDialledNames,
+  tlsMaterialTargets,
   type GeneratedFile,
   type Problem,
   type SecretTarget,
@@ -127,7 +128,7 @@ function checkedCluster(
   const cluster = resolveCluster(spec as never);
   const { values, problems } = readSecretSources(cluster, { baseDir, env });
   if (problems.length > 0) throw new SpecError([...problems, ...cluster.warnings]);
-  const certificates = cluster.tls ? tlsCertificateProblems(cluster, values, tlsDialledNames(cluster, targets), new Date()) : [];
+  const certificates = cluster.tls ? tlsCertificateProblems(cluster, values, tlsDialledNames(cluster, tlsMaterialTargets(cluster, targets)), new Date()) : [];
   if (certificates.some((p) => p.severity === 'error')) throw new SpecError([...certificates, ...cluster.warnings]);
   return { cluster, values, warnings: certificates };
 }

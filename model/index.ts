@@ -15,7 +15,7 @@ export { renderSpecReference } from './render/spec-reference';
 
 // The resolved cluster every target reads.
 export { resolveCluster, type ResolvedCluster, type ResolvedNode, type ResolvedPorts, type ResourceLimit } from './resolve';
-export { applicationListenerOf, LISTENER_PORT_KEYS, listenerNamed, listenersOfFamily, type Listener, type ListenerFamily, type ListenerName } from './cluster/listeners';
+export { applicationListenerOf, LISTENER_PORT_KEYS, listenerNamed, listenersOfFamily, managementListenerOf, type Listener, type ListenerFamily, type ListenerName } from './cluster/listeners';
 export type { ResolvedMajorityCheck } from './cluster/majority-check';
 export { SUPPORTED_LINES, type MetadataStore, type RabbitmqVersion, type VersionFeatures, type VersionLine } from './rabbitmq/version';
 export type { ResolvedHaproxy, ResolvedKeepalived, ResolvedLoadBalancer, ResolvedLoadBalancerHost } from './load-balancer/resolve';

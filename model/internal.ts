@@ -21,6 +21,7 @@ export { sameIdentity, type CookieNow, type CookieRecord, type FileIdentity } fr
 export { nextPlanState, parsePlanState, renderPlanState, PLAN_STATE_PATH, type PlanState, type SynthesisRecord } from './plan/state';
 export { clientServiceHostName, podHostName } from './kubernetes/resolve';
 export { tlsDialledNames, tlsGeneratedNames, type DialledName } from './tls/dialled';
+export { certManagerCertificateOf, tlsMaterialTargets, usesCertManager, type CertManagerCertificateRequest } from './tls/cert-manager';
 export { isGeneratedTlsMaterial, TLS_IDS } from './tls/resolve';
 export { hasInterNodeTls, interNodeEnvironment, interNodeErlArgs, INTER_NODE_ENV } from './tls/inter-node';
 export { formatDelay } from './topology/reliability';

@@ -6,7 +6,7 @@ export function amqpUrl(user: string, password: pulumi.Output<string>, host: str
   return pulumi.secret(password.apply((pw) => `${scheme}://${encodeURIComponent(user)}:${encodeURIComponent(pw)}@${host}:${port}/`));
 }
 
-/** The management UI; it asks for the credentials itself, so the URL carries none. */
-export function managementUrl(host: string, port: number): string {
-  return `http://${host}:${port}/`;
+/** The management UI (https:// on its TLS listener); it asks for the credentials itself, so the URL carries none. */
+export function managementUrl(host: string, port: number, tls: boolean): string {
+  return `${tls ? 'https' : 'http'}://${host}:${port}/`;
 }

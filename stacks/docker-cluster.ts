@@ -7,7 +7,7 @@
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import { HAPROXY_SERVICE, publishedPortsOf, serviceFileContent, type FileContent } from '../compose';
-import { applicationListenerOf, secretsOfTarget, type ResolvedCluster, type SecretValues } from '../model/internal';
+import { applicationListenerOf, managementListenerOf, secretsOfTarget, type ResolvedCluster, type SecretValues } from '../model/internal';
 import { amqpUrl, managementUrl } from './connection-urls';
 import { dockerPlanOf, SECRET_CONTENTS, type ContainerPlan } from './docker-plan';
 import { secretOutputsOf, secretValuesOf, type SecretInputs } from './secrets';
@@ -39,7 +39,7 @@ export class DockerRabbitmqCluster extends pulumi.ComponentResource {
   readonly amqpUrls: pulumi.Output<string[]>;
   /** The first of amqpUrls: the one clients should use. Secret. */
   readonly amqpUrl: pulumi.Output<string>;
-  /** The management UI (through HAProxy when there is one), or undefined without the management plugin. */
+  /** The management UI (through HAProxy when there is one; https on the TLS port whenever the nodes open it), or undefined without the management plugin. */
   readonly managementUrl: pulumi.Output<string | undefined>;
   readonly username: pulumi.Output<string>;
   /** The default user's password. Secret. */
@@ -99,11 +99,12 @@ export class DockerRabbitmqCluster extends pulumi.ComponentResource {
     // Plain AMQP while the nodes keep it; amqps:// when TLS replaced it.
     const scheme = applicationListenerOf(cluster.listeners).name;
     const amqpPorts = published.filter((p) => p.listener === scheme).map((p) => p.hostPort);
-    const management = published.find((p) => p.listener === 'management');
+    const managementListener = managementListenerOf(cluster.listeners);
+    const management = managementListener && published.find((p) => p.listener === managementListener.name);
     this.nodeNames = pulumi.output(cluster.nodes.map((node) => node.nodeName));
     this.amqpUrls = pulumi.secret(pulumi.all(amqpPorts.map((port) => amqpUrl(cluster.defaultUser.name, password, host, port, scheme))));
     this.amqpUrl = this.amqpUrls.apply((urls) => urls[0]!);
-    this.managementUrl = pulumi.output(management && managementUrl(host, management.hostPort));
+    this.managementUrl = pulumi.output(management && managementUrl(host, management.hostPort, managementListener.tls));
     this.username = pulumi.output(cluster.defaultUser.name);
     this.password = password;
     this.registerOutputs({

@@ -5,7 +5,7 @@
  */
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { applicationListenerOf, listenerNamed, secretsOfTarget, type ResolvedCluster } from '../model';
+import { applicationListenerOf, managementListenerOf, secretsOfTarget, type ResolvedCluster } from '../model';
 import { clientServiceHostName, podHostName } from '../model/internal';
 import { chartObjectsOf, chartPlanOf, leafAt, withLeaf, type KubernetesObject } from './chart-objects';
 import { amqpUrl, managementUrl } from './connection-urls';
@@ -42,10 +42,12 @@ const CONSTRUCTORS: Readonly<Record<string, ObjectConstructor>> = {
   // prometheus-operator CRDs: no typed class in @pulumi/kubernetes.
   'monitoring.coreos.com/v1/ServiceMonitor': k8s.apiextensions.CustomResource as unknown as ObjectConstructor,
   'monitoring.coreos.com/v1/PrometheusRule': k8s.apiextensions.CustomResource as unknown as ObjectConstructor,
+  // cert-manager's CRD (tls.certManager): no typed class either.
+  'cert-manager.io/v1/Certificate': k8s.apiextensions.CustomResource as unknown as ObjectConstructor,
 };
 
-/** Objects a pod mounts or runs as: created before the StatefulSet so its first pods find them. */
-const POD_PREREQUISITES = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'Secret', 'ConfigMap', 'Service']);
+/** Objects a pod mounts or runs as (a Certificate makes the TLS Secret): created before the StatefulSet so its first pods find them. */
+const POD_PREREQUISITES = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'Secret', 'Certificate', 'ConfigMap', 'Service']);
 
 export class KubernetesRabbitmqCluster extends pulumi.ComponentResource {
   readonly namespace: pulumi.Output<string>;
@@ -55,7 +57,7 @@ export class KubernetesRabbitmqCluster extends pulumi.ComponentResource {
   readonly amqpUrls: pulumi.Output<string[]>;
   /** In-cluster AMQP URL of the client Service. Secret when it carries the password. */
   readonly amqpUrl: pulumi.Output<string>;
-  /** In-cluster management UI, or undefined without the management plugin. */
+  /** In-cluster management UI (https on the TLS port whenever the node opens it), or undefined without the management plugin. */
   readonly managementUrl: pulumi.Output<string | undefined>;
   readonly username: pulumi.Output<string>;
   /** The default user's password (secret); undefined when kubernetes.existingSecret names a Secret you manage. */
@@ -108,7 +110,7 @@ export class KubernetesRabbitmqCluster extends pulumi.ComponentResource {
     const password = secrets[cluster.defaultUser.password.id];
     // Plain AMQP while the nodes keep it; amqps:// when TLS replaced it.
     const { name: scheme, port: amqp } = applicationListenerOf(cluster.listeners);
-    const management = listenerNamed(cluster.listeners, 'management');
+    const management = managementListenerOf(cluster.listeners);
     this.nodeNames = pulumi.output(
       Array.from({ length: replicas }, (_, i) =>
         cluster.kubernetes.nodeNamePattern.replace('$(MY_POD_NAME)', `${names.statefulSet}-${i}`).replace('$(MY_POD_NAMESPACE)', namespace),
@@ -118,7 +120,7 @@ export class KubernetesRabbitmqCluster extends pulumi.ComponentResource {
       ? pulumi.secret(pulumi.all(hosts.map((host) => amqpUrl(cluster.defaultUser.name, password, host, amqp, scheme))))
       : pulumi.output(hosts.map((host) => `${scheme}://${host}:${amqp}/`));
     this.amqpUrl = this.amqpUrls.apply((urls) => urls[0]!);
-    this.managementUrl = pulumi.output(management && managementUrl(serviceHost, management.port));
+    this.managementUrl = pulumi.output(management && managementUrl(serviceHost, management.port, management.tls));
     this.username = pulumi.output(cluster.defaultUser.name);
     this.password = password ?? pulumi.output(undefined);
     this.registerOutputs({

@@ -90,6 +90,15 @@ export function applicationListenerOf(listeners: readonly Listener[]): Listener 
   return found as Listener & { readonly name: 'amqp' | 'amqps' };
 }
 
+/**
+ * The listener the management UI and HTTP API are reached on: TLS whenever the node opens it (the UI's login sends the
+ * password), else the plain one; undefined without the management plugin.
+ */
+export function managementListenerOf(listeners: readonly Listener[]): (Listener & { readonly name: 'management' | 'management-tls' }) | undefined {
+  const { plain, tls } = listenersOfFamily(listeners, 'management');
+  return (tls ?? plain) as (Listener & { readonly name: 'management' | 'management-tls' }) | undefined;
+}
+
 /** The named listener, when the node opens it. */
 export function listenerNamed(listeners: readonly Listener[], name: ListenerName): Listener | undefined {
   return listeners.find((l) => l.name === name);

@@ -4,6 +4,7 @@
  */
 import type { ResolvedCluster } from '../resolve';
 import type { SecretConsumer, SecretRef } from './secrets';
+import { tlsSecretRefs } from '../tls/resolve';
 
 export type SecretTarget = 'compose' | 'kubernetes' | 'vm';
 
@@ -14,8 +15,12 @@ export const TARGET_PROGRAMS: Readonly<Record<SecretTarget, readonly SecretConsu
   vm: ['rabbitmq', 'haproxy', 'keepalived'],
 };
 
-/** The secrets a target needs values for; none on Kubernetes when the user manages the Secret (kubernetes.existingSecret). */
+/**
+ * The secrets a target needs values for; none on Kubernetes when the user manages the Secret (kubernetes.existingSecret),
+ * and no certificate material there when cert-manager issues the certificate (tls.certManager).
+ */
 export function secretsOfTarget(cluster: ResolvedCluster, target: SecretTarget): readonly SecretRef[] {
   if (target === 'kubernetes' && cluster.kubernetes.existingSecret) return [];
-  return cluster.secrets.filter((ref) => TARGET_PROGRAMS[target].includes(ref.consumer));
+  const issuedElsewhere = target === 'kubernetes' && cluster.tls?.certManager ? tlsSecretRefs(cluster.tls) : [];
+  return cluster.secrets.filter((ref) => TARGET_PROGRAMS[target].includes(ref.consumer) && !issuedElsewhere.includes(ref));
 }

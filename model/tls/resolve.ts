@@ -4,7 +4,9 @@
  */
 import { parseSecretSource, secretValue, type SecretRef, type SecretValues } from '../secrets/secrets';
 import type { ParsedSpec } from '../spec';
-import type { ListenerMode } from './schema';
+import type { CERT_MANAGER_ISSUER_KINDS, ListenerMode } from './schema';
+
+export type CertManagerIssuerKind = (typeof CERT_MANAGER_ISSUER_KINDS)[number];
 
 export interface ResolvedTls {
   /** Server certificate chain (PEM). Not secret, but read from the same sources as secrets. */
@@ -21,6 +23,12 @@ export interface ResolvedTls {
   readonly listeners: ResolvedTlsListeners;
   /** Erlang distribution and the CLI over TLS (inter-node.ts), peers verified against the CA. */
   readonly interNode: boolean;
+  /** Kubernetes: cert-manager issues the certificate (cert-manager.ts), and the chart makes no Secret from the material. */
+  readonly certManager?: ResolvedCertManager;
+}
+
+export interface ResolvedCertManager {
+  readonly issuer: { readonly name: string; readonly kind: CertManagerIssuerKind };
 }
 
 export interface ResolvedTlsListeners {
@@ -78,6 +86,7 @@ export function resolveTls(tls: NonNullable<ParsedSpec['tls']>): ResolvedTls {
     verifyPeer: tls.verifyPeer,
     listeners: tlsListenersOf(tls),
     interNode: tls.interNode,
+    ...(tls.certManager && { certManager: { issuer: { name: tls.certManager.issuer.name, kind: tls.certManager.issuer.kind } } }),
   };
 }
 

@@ -23,6 +23,33 @@ const pemSource = (what: string, example: string) =>
     .string({ error: (issue) => (issue.input === undefined ? `is missing; give ${what} as "file:<path>" (relative to the spec) or "env:<VARIABLE>", e.g. "${example}" (or "generate" for a local or test cluster)` : undefined) })
     .regex(PEM_SOURCE, `is not a certificate source; use "file:<path>" (relative to the spec) or "env:<VARIABLE>", e.g. "${example}", or "generate" for a local or test cluster`);
 
+/** A Kubernetes object name (DNS-1123 subdomain), as an Issuer's or ClusterIssuer's name must be. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** The kinds of cert-manager's own issuers an `issuerRef` names (group cert-manager.io). */
+export const CERT_MANAGER_ISSUER_KINDS = ['Issuer', 'ClusterIssuer'] as const;
+
+const certManagerSchema = z
+  .strictObject({
+    issuer: z
+      .strictObject({
+        name: z
+          .string({ error: (issue) => (issue.input === undefined ? 'is missing; name the cert-manager Issuer or ClusterIssuer that signs the nodes\' certificate, e.g. "rabbitmq-ca"' : 'is not a name; give the Issuer\'s or ClusterIssuer\'s name as a string, e.g. "rabbitmq-ca"') })
+          .max(253, 'is longer than 253 characters, which no Kubernetes object name is; give the Issuer\'s or ClusterIssuer\'s name')
+          .regex(DNS_SUBDOMAIN, 'is not a Kubernetes object name; use lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit, as the Issuer is named (e.g. "rabbitmq-ca")')
+          .describe('Name of the Issuer (in the cluster\'s namespace) or ClusterIssuer that signs the certificate.'),
+        kind: z
+          .enum(CERT_MANAGER_ISSUER_KINDS, 'is not an issuer kind; use "Issuer" (in the cluster\'s namespace) or "ClusterIssuer" (cluster-wide)')
+          .default('Issuer')
+          .describe('"Issuer" (in the cluster\'s namespace) or "ClusterIssuer". @default "Issuer" (as cert-manager)'),
+      })
+      .describe('The cert-manager issuer (group cert-manager.io) the Certificate\'s issuerRef names.'),
+  })
+  .optional()
+  .describe(
+    'Kubernetes only: a cert-manager Certificate (cert-manager.io/v1) instead of a TLS Secret made from certificate and privateKey: cert-manager writes the Secret the pods mount (<name>-tls), naming every pod through the headless Service, the node names (with interNode) and the client Service, for server and client auth, with a new ECDSA P-256 key (PKCS#8, as "generate" makes) at each renewal. The issuer must put its CA in the Secret (ca.crt; CA, Vault and self-signed issuers do, ACME does not) when a CA is used (caCertificate, verifyPeer, interNode, "generate"). certificate and privateKey still serve compose and VMs. Pods read the files at start: restart them after a renewal. @default - the chart makes the TLS Secret from certificate and privateKey',
+  );
+
 export const tlsSchema = z
   .strictObject({
     certificate: pemSource('the server certificate (PEM)', 'file:tls/server_certificate.pem').describe(
@@ -60,6 +87,7 @@ export const tlsSchema = z
       .describe(
         'Erlang distribution between the nodes, and the CLI tools (rabbitmqctl, rabbitmq-diagnostics...) talking to them, over TLS with the same certificate, key and CA (inter_node_tls.config, `-proto_dist inet_tls`). Peers are always verified both ways (verify_peer, fail_if_no_peer_cert): every peer is a node or CLI holding a certificate from the CA, so a switch to skip it would only weaken it. Needs caCertificate (or "generate"). epmd (port 4369) stays plain: it only maps node names to ports. @default false',
       ),
+    certManager: certManagerSchema,
   })
   .optional()
   .describe('TLS on every target: AMQP over TLS on ports.amqps, and per tls.listeners the management API, Prometheus metrics and streams; the load balancer passes TLS through to the nodes. @default - no TLS');

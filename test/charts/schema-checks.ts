@@ -1,7 +1,8 @@
 /**
  * Validation of every generated object: Kubernetes built-in kinds against the OpenAPI schema of
- * kubernetes-models 4.5 (Kubernetes 1.31+); prometheus-operator CRDs, for which no model package is
- * installed, against a tight structural check of the fields warren emits (unknown keys are errors).
+ * kubernetes-models 4.5 (Kubernetes 1.31+); cert-manager's Certificate against its CRD's own schema
+ * (cert-manager-schema.ts); prometheus-operator CRDs, for which no model package is installed, against a tight
+ * structural check of the fields warren emits (unknown keys are errors).
  */
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
@@ -12,6 +13,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { certificateSchemaProblems } from './cert-manager-schema';
 import type { K8sObject } from './manifests';
 
 type Model = { validate(): void };
@@ -45,6 +47,7 @@ export function schemaProblems(object: K8sObject): string[] {
   }
   if (id === 'monitoring.coreos.com/v1/ServiceMonitor') return serviceMonitorProblems(object);
   if (id === 'monitoring.coreos.com/v1/PrometheusRule') return prometheusRuleProblems(object);
+  if (id === 'cert-manager.io/v1/Certificate') return certificateSchemaProblems(object).map((p) => `${id} ${object.metadata.name}: ${p}`);
   return [`${id}: no schema known; add one to the test`];
 }
 

@@ -89,11 +89,21 @@ export interface Child {
   readonly parent: pulumi.Resource | undefined;
   readonly props: Record<string, unknown>;
   readonly resource: pulumi.Resource;
+  /** The resources it waits for (`dependsOn`). */
+  readonly dependsOn: readonly pulumi.Resource[];
 }
 
 export function recordChildren(children: Child[]): pulumi.ResourceTransformation {
   return (args) => {
-    children.push({ type: args.type, name: args.name, parent: args.opts.parent, props: args.props as Record<string, unknown>, resource: args.resource });
+    const dependsOn = args.opts.dependsOn;
+    children.push({
+      type: args.type,
+      name: args.name,
+      parent: args.opts.parent,
+      props: args.props as Record<string, unknown>,
+      resource: args.resource,
+      dependsOn: dependsOn === undefined ? [] : Array.isArray(dependsOn) ? (dependsOn as pulumi.Resource[]) : [dependsOn as pulumi.Resource],
+    });
     return undefined;
   };
 }

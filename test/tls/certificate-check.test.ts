@@ -2,7 +2,7 @@
  * The certificate checks before anything is written: certificates made by the real openssl in a temp folder,
  * read by `warren synth` as X.509 against the names the targets dial (nodes, load-balancer hosts, virtual IP).
  */
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -40,9 +40,9 @@ function synth(...extra: string[]): number {
 }
 
 /** A spec folder with the test CA and a server certificate it (or `signer`) issued, with the key of another one if `keyOf`. */
-function given(subject: TestSubject, options: { days?: number; signer?: string; keyOf?: TestSubject } = {}): void {
+function given(subject: TestSubject, options: { days?: number; signer?: string; keyOf?: TestSubject; spec?: string } = {}): void {
   dir = mkdtempSync(join(work, 'case-'));
-  writeFileSync(join(dir, 'spec.yaml'), SPEC);
+  writeFileSync(join(dir, 'spec.yaml'), options.spec ?? SPEC);
   cpSync(caFolder, join(dir, 'ca'), { recursive: true });
   issueTestCertificate(join(dir, 'server'), options.signer ?? caFolder, subject, options.days);
   if (options.keyOf) cpSync(issueTestCertificate(join(dir, 'other'), caFolder, options.keyOf).privateKey, join(dir, 'server', 'server_key.pem'));
@@ -86,6 +86,17 @@ describe('certificate checks before synth writes anything', () => {
         'or synthesise only the targets it is for (--target compose --target vm)',
     ]);
     expect(existsSync(join(dir, 'dist'))).toBe(false);
+  });
+
+  it('GIVEN a VM certificate and tls.certManager WHEN synth writes every target THEN cert-manager covers the Kubernetes names: it writes them all, the manifest without the key', () => {
+    const spec = SPEC.replace('caCertificate: file:ca/ca_certificate.pem }', 'caCertificate: file:ca/ca_certificate.pem, certManager: { issuer: { name: secure-ca } } }');
+    expect(spec).not.toBe(SPEC);
+    given(EVERY, { spec });
+    expect(synth(), out.stderr).toBe(0);
+    const manifest = readFileSync(join(dir, 'dist', 'kubernetes', 'secure.k8s.yaml'), 'utf8');
+    expect(manifest).toContain('kind: Certificate');
+    expect(manifest).not.toContain('PRIVATE KEY');
+    expect(readFileSync(join(dir, 'dist', 'vm', 'secure-1', 'etc', 'rabbitmq', 'tls', 'server_key.pem'), 'utf8')).toContain('PRIVATE KEY');
   });
 
   it('GIVEN the key of another certificate WHEN synth runs THEN tls.privateKey is reported, nothing written', () => {
