@@ -28,9 +28,9 @@ export const RELIABILITY_KILL_RUN: KillRunOptions = { total: 10_000, ratePerSeco
 
 /**
  * The stores go on tmpfs: this machine's disk commits about 250 SQLite transactions a second with synchronous = FULL
- * (measured 2026-12-02 under the shared load), and a relayed message costs the producer two commits (the order with
- * its outbox row, the row's delete after the confirm) and the consumer one, which caps a disk-backed run near 80
- * messages a second whatever the broker does. A SIGKILL of a process leaves tmpfs as it leaves a disk; power loss is not a fault here.
+ * (measured 2026-12-02 under the shared load), and a relayed message costs the producer one commit of its own (the
+ * order with its outbox row; the relay deletes confirmed rows in one commit per batch) and the consumer one, which caps
+ * a disk-backed run near 250 messages a second whatever the broker does. A SIGKILL of a process leaves tmpfs as it leaves a disk; power loss is not a fault here.
  */
 const STORE_PARENT = '/dev/shm';
 
@@ -51,7 +51,7 @@ export async function measureReliabilityKills(line: KillLine, run: KillRunOption
       run: { ...run, storeDir: STORE_PARENT },
       method:
         'applications on warren\'s client (test/client/lab-app.ts) in the client host, both through the VIP: a producer writing each order and its message in one SQLite transaction, its outbox relayed with confirms; a consumer with an inbox in its own SQLite store. ' +
-        `The stores on tmpfs (${STORE_PARENT}): this disk's fsync caps SQLite at ~250 commits/s, ~80 msg/s end to end. ` +
+        `The stores on tmpfs (${STORE_PARENT}): this disk's fsync caps SQLite at ~250 commits/s, and each application commits once per message (the relay's deletes are batched), ~250 msg/s end to end. ` +
         'confirmed = messages that left the outbox; handled = distinct orders whose effect committed; rates from the first to the last confirm (commit); ' +
         'recoverMs = from the fault to the end of the longest pause after it in the confirms (publisher, leader-node; 20 ms polls) or in the commits (consumer, from its last commit before the kill)',
       faults,

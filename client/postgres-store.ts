@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { WarrenUserError } from '../model';
 import type { OutgoingMessage } from './publisher';
-import type { MessageStore, OutboxRow } from './store';
+import type { MessageStore, OutboxFailure, OutboxRow } from './store';
 
 /** What a transaction's writes go through: the pooled client holding it (`tx.query(...)`). */
 export type PostgresTx = pg.ClientBase;
@@ -102,12 +102,15 @@ export class PostgresStore implements MessageStore<PostgresTx> {
     }));
   }
 
-  async sent(messageId: string): Promise<void> {
-    await this.pool.query('DELETE FROM warren_outbox WHERE message_id = $1', [messageId]);
-  }
-
-  async failed(messageId: string, error: string, retryAtMs: number): Promise<void> {
-    await this.pool.query('UPDATE warren_outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE message_id = $3', [retryAtMs, error.slice(0, 500), messageId]);
+  /** One statement (one round trip, one implicit transaction) for the whole batch: the delete runs as a CTE of the update. */
+  async settle(confirmed: readonly string[], failures: readonly OutboxFailure[]): Promise<void> {
+    if (confirmed.length + failures.length === 0) return;
+    await this.pool.query(
+      `WITH confirmed AS (DELETE FROM warren_outbox WHERE message_id = ANY($1::text[]))
+       UPDATE warren_outbox o SET attempts = o.attempts + 1, next_attempt_at = f.retry_at, last_error = f.error
+       FROM unnest($2::text[], $3::bigint[], $4::text[]) AS f(message_id, retry_at, error) WHERE o.message_id = f.message_id`,
+      [confirmed, failures.map((f) => f.messageId), failures.map((f) => f.retryAtMs), failures.map((f) => f.error.slice(0, 500))],
+    );
   }
 
   async pending(): Promise<number> {

@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { WarrenUserError } from '../model';
 import type { OutgoingMessage } from './publisher';
-import type { MessageStore, OutboxRow } from './store';
+import type { MessageStore, OutboxFailure, OutboxRow } from './store';
 
 export type SqliteDatabase = Database.Database;
 
@@ -68,6 +68,7 @@ export class SqliteStore implements MessageStore<SqliteDatabase> {
   private readonly seenId;
   private readonly markId;
   private readonly countRows;
+  private readonly settleBatch;
 
   constructor(readonly db: SqliteDatabase) {
     db.exec(SCHEMA);
@@ -78,6 +79,10 @@ export class SqliteStore implements MessageStore<SqliteDatabase> {
     this.seenId = db.prepare('SELECT 1 FROM warren_inbox WHERE consumer = ? AND message_id = ?');
     this.markId = db.prepare('INSERT INTO warren_inbox (consumer, message_id, processed_at) VALUES (?, ?, ?)');
     this.countRows = db.prepare('SELECT count(*) AS n FROM warren_outbox');
+    this.settleBatch = db.transaction((confirmed: readonly string[], failures: readonly OutboxFailure[]) => {
+      for (const id of confirmed) this.remove.run(id);
+      for (const f of failures) this.failure.run(f.retryAtMs, f.error.slice(0, 500), f.messageId);
+    });
   }
 
   /**
@@ -116,12 +121,8 @@ export class SqliteStore implements MessageStore<SqliteDatabase> {
     }));
   }
 
-  sent(messageId: string): void {
-    this.remove.run(messageId);
-  }
-
-  failed(messageId: string, error: string, retryAtMs: number): void {
-    this.failure.run(retryAtMs, error.slice(0, 500), messageId);
+  settle(confirmed: readonly string[], failures: readonly OutboxFailure[]): void {
+    if (confirmed.length + failures.length > 0) this.settleBatch(confirmed, failures);
   }
 
   pending(): number {

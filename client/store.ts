@@ -12,6 +12,13 @@ export interface OutboxRow extends OutgoingMessage {
   readonly attempts: number;
 }
 
+/** A row whose publish failed: sent again from `retryAtMs`, keeping its id. */
+export interface OutboxFailure {
+  readonly messageId: string;
+  readonly error: string;
+  readonly retryAtMs: number;
+}
+
 export interface MessageStore<Tx> {
   /** Runs `work` in one transaction: commits when it returns (or its promise resolves), rolls back when it throws. */
   transaction<T>(work: (tx: Tx) => Awaitable<T>): Awaitable<T>;
@@ -19,10 +26,11 @@ export interface MessageStore<Tx> {
   addToOutbox(message: OutgoingMessage, tx: Tx): Awaitable<void>;
   /** Rows whose next attempt is due, oldest first. */
   due(nowMs: number, limit: number): Awaitable<OutboxRow[]>;
-  /** The broker confirmed it and a queue took it: the row is deleted. */
-  sent(messageId: string): Awaitable<void>;
-  /** Publishing failed: try again at `retryAtMs`, keeping the id. */
-  failed(messageId: string, error: string, retryAtMs: number): Awaitable<void>;
+  /**
+   * Settles a batch in one transaction (one commit, however many rows): the `confirmed` rows (the broker confirmed
+   * them and a queue took them) are deleted, the `failures` are due again at their `retryAtMs`, attempts + 1.
+   */
+  settle(confirmed: readonly string[], failures: readonly OutboxFailure[]): Awaitable<void>;
   /** Rows in the outbox. */
   pending(): Awaitable<number>;
   /** `consumer` has processed `messageId` and committed its effects. */

@@ -98,13 +98,28 @@ describe.each(Object.keys(stores))('the %s store contract', (name) => {
     const { store, close } = await fresh();
     await store.transaction((tx) => store.addToOutbox(message('m1'), tx));
     await store.transaction((tx) => store.addToOutbox({ ...message('m2'), contentType: 'application/json' }, tx));
-    await store.failed('m1', 'PublishReturnedError: no queue', 5000);
+    await store.settle([], [{ messageId: 'm1', error: 'PublishReturnedError: no queue', retryAtMs: 5000 }]);
     expect((await store.due(4999, 10)).map((r) => r.messageId)).toEqual(['m2']);
     expect((await store.due(5000, 10)).map((r) => [r.messageId, r.attempts, r.contentType])).toEqual([['m1', 1, undefined], ['m2', 0, 'application/json']]);
     expect((await store.due(5000, 1)).map((r) => r.messageId)).toEqual(['m1']);
-    await store.sent('m1');
-    await store.sent('m2');
+    await store.settle(['m1', 'm2'], []);
     expect(await store.pending()).toBe(0);
+    await close();
+  });
+
+  it('settles a batch at once: confirmed rows deleted, failed rows pushed back with one more attempt, the others untouched', async () => {
+    const { store, close } = await fresh();
+    for (const id of ['m1', 'm2', 'm3', 'm4', 'm5']) await store.transaction((tx) => store.addToOutbox(message(id), tx));
+    await store.settle([], []);
+    await store.settle(['m1', 'm3'], [
+      { messageId: 'm2', error: 'ConnectionLostError: channel closed', retryAtMs: 2000 },
+      { messageId: 'm4', error: 'PublishNackedError: refused', retryAtMs: 9000 },
+    ]);
+    expect((await store.due(1999, 10)).map((r) => [r.messageId, r.attempts])).toEqual([['m5', 0]]);
+    expect((await store.due(9000, 10)).map((r) => [r.messageId, r.attempts])).toEqual([['m2', 1], ['m4', 1], ['m5', 0]]);
+    await store.settle([], [{ messageId: 'm2', error: 'PublishTimeoutError: no confirm', retryAtMs: 3000 }]);
+    expect((await store.due(3000, 10)).map((r) => [r.messageId, r.attempts])).toEqual([['m2', 2], ['m5', 0]]);
+    expect(await store.pending()).toBe(3);
     await close();
   });
 
