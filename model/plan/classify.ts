@@ -193,6 +193,12 @@ export const CLASSIFIERS: Readonly<Record<string, Classifier>> = {
             },
     ]),
   ),
+  // Pods copy the TLS files when they start, and the chart's checksum cannot see what cert-manager writes later.
+  'tls.certManager': verdict(
+    'rolling restart',
+    'Kubernetes target only: cert-manager (or, without it, the chart again) writes the TLS Secret, whose files the pods copy when they start',
+    'kubectl apply, wait until the Certificate is Ready (kubectl wait certificate/<name> --for=condition=Ready), then kubectl rollout restart statefulset/<name>',
+  ),
   firewall: verdict(
     'live',
     "VM hosts only: install.sh reloads warren-firewall, whose nft -f replaces table inet warren in one transaction; no service restarts and established connections stay",

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { formatProblem, resolveCluster, secretsOfTarget, validateSpec, type ClusterSpec } from '../../model';
-import { tlsDialledNames, tlsMaterialTargets } from '../../model/internal';
+import { planChanges, planSnapshotOf, tlsDialledNames, tlsMaterialTargets } from '../../model/internal';
 import { certificateSchemaProblems } from './cert-manager-schema';
 import { find, findAll, podSpecOf, synthObjects, type K8sObject } from './manifests';
 import { schemaProblems } from './schema-checks';
@@ -86,6 +86,21 @@ describe('chart with tls.certManager: a cert-manager Certificate instead of a TL
     expect(tlsMaterialTargets(cluster, ['compose', 'kubernetes', 'vm'])).toEqual(['compose', 'vm']);
     const fromFiles = resolveCluster({ ...SPEC, tls: TLS } as ClusterSpec);
     expect(tlsMaterialTargets(fromFiles, ['compose', 'kubernetes', 'vm'])).toEqual(['compose', 'kubernetes', 'vm']);
+  });
+});
+
+describe('warren plan with tls.certManager', () => {
+  it('GIVEN cert-manager switched on, or another issuer WHEN planned THEN a rolling restart of the pods once the Certificate is Ready', () => {
+    const snapshot = (certManager?: object) => planSnapshotOf(resolveCluster({ name: 'orders', tls: { ...TLS, ...(certManager && { certManager }) } } as ClusterSpec));
+    const fix = 'kubectl apply, wait until the Certificate is Ready (kubectl wait certificate/<name> --for=condition=Ready), then kubectl rollout restart statefulset/<name>';
+    const reason = 'Kubernetes target only: cert-manager (or, without it, the chart again) writes the TLS Secret, whose files the pods copy when they start';
+    expect(planChanges(snapshot(), snapshot({ issuer: { name: 'rabbitmq-ca' } }))).toEqual([
+      { path: 'tls.certManager', after: { issuer: { name: 'rabbitmq-ca', kind: 'Issuer' } }, class: 'rolling restart', reason, fix },
+    ]);
+    expect(planChanges(snapshot({ issuer: { name: 'rabbitmq-ca' } }), snapshot({ issuer: { name: 'other-ca', kind: 'ClusterIssuer' } })).map((c) => `${c.path}: ${c.class}; ${c.fix}`)).toEqual([
+      `tls.certManager.issuer.name: rolling restart; ${fix}`,
+      `tls.certManager.issuer.kind: rolling restart; ${fix}`,
+    ]);
   });
 });
 
