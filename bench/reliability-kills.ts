@@ -17,8 +17,6 @@ export interface ReliabilityKillFigures {
   /** How the figures are counted. */
   readonly method: string;
   readonly faults: Readonly<Record<Fault, FaultFigures>>;
-  /** Nodes the queue had no member on after the cluster booted, given one with `rabbitmq-queues grow` (KillLab.grownAtBoot). */
-  readonly queueGrownAtBoot: readonly string[];
   /** Every fault lost 0 messages and handled none twice. */
   readonly met: boolean;
 }
@@ -55,7 +53,6 @@ export async function measureReliabilityKills(line: KillLine, run: KillRunOption
         'confirmed = messages that left the outbox; handled = distinct orders whose effect committed; rates from the first to the last confirm (commit); ' +
         'recoverMs = from the fault to the end of the longest pause after it in the confirms (publisher, leader-node; 20 ms polls) or in the commits (consumer, from its last commit before the kill)',
       faults,
-      queueGrownAtBoot: lab.grownAtBoot,
       met: FAULTS.every((f) => faults[f].lost === 0 && faults[f].handledTwice === 0 && faults[f].sent === run.total),
     };
   } finally {

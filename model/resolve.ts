@@ -18,6 +18,7 @@ import { resolveTls, tlsSecretRefs, type ResolvedTls } from './tls/resolve';
 import { resolveFirewall, type ResolvedFirewall } from './firewall/resolve';
 import { validateSpec } from './validate';
 import { metadataStoreOf, partitionHandlingNotices } from './rabbitmq/metadata-store';
+import { quorumMembersOf, type QuorumMembers } from './rabbitmq/quorum-members';
 import { featuresOf, parseVersion, type MetadataStore, type RabbitmqVersion, type VersionFeatures } from './rabbitmq/version';
 
 export interface ResolvedNode {
@@ -76,6 +77,8 @@ export interface ResolvedCluster {
   readonly erlangCookie: SecretRef;
   readonly resources: { readonly memoryHighWatermark: ResourceLimit; readonly diskFreeLimit: ResourceLimit };
   readonly defaultQueueType: QueueType;
+  /** The group size quorum queues are grown to, and whether RabbitMQ does it itself (3.13+). */
+  readonly quorumMembers: QuorumMembers;
   readonly loadBalancer?: ResolvedLoadBalancer;
   readonly compose: {
     readonly bindAddress: string;
@@ -172,6 +175,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
       diskFreeLimit: toLimit(spec.resources.diskFreeLimit),
     },
     defaultQueueType: spec.queues.defaultType,
+    quorumMembers: quorumMembersOf(features),
     ...(loadBalancer && { loadBalancer }),
     compose: {
       bindAddress: spec.compose.bindAddress,

@@ -41,6 +41,7 @@ import {
 import type { InstallPlan, InstalledFile } from './install-plan';
 import { renderInstallScript } from './install-script';
 import { HAPROXY_CHECKER_SERVICE, HAPROXY_CHECKER_UNIT_PATH, renderHaproxyCheckerUnit } from './haproxy-checker-unit';
+import { needsQuorumMembersProgram, QUORUM_MEMBERS_PROGRAM_PATH, QUORUM_MEMBERS_SERVICE, QUORUM_MEMBERS_UNIT_PATH, renderQuorumMembersProgram, renderQuorumMembersUnit } from './quorum-members';
 import { MAJORITY_AGENT_SERVICE, MAJORITY_AGENT_UNIT_PATH, renderMajorityAgentUnit } from './majority-agent-unit';
 import { rabbitmqPackagePlan } from './rabbitmq-apt';
 import { rollingFiles } from './day2/rolling';
@@ -148,6 +149,20 @@ function majorityAgentFiles(cluster: ResolvedCluster): { files: BundleFile[]; in
   };
 }
 
+/** Before 3.13, the program that grows quorum queues onto every node after each start, and its unit (quorum-members.ts). */
+function quorumMembersFiles(cluster: ResolvedCluster): { files: BundleFile[]; installed: InstalledFile[]; services: string[] } {
+  if (!needsQuorumMembersProgram(cluster)) return { files: [], installed: [], services: [] };
+  const installed = (destination: string, mode: InstalledFile['mode']): InstalledFile => ({ source: inBundle(destination), destination, mode, owner: 'root', group: 'root', service: QUORUM_MEMBERS_SERVICE });
+  return {
+    files: [
+      [QUORUM_MEMBERS_PROGRAM_PATH, renderQuorumMembersProgram(cluster), 'executable'],
+      [QUORUM_MEMBERS_UNIT_PATH, renderQuorumMembersUnit(cluster), 'plain'],
+    ],
+    installed: [installed(QUORUM_MEMBERS_PROGRAM_PATH, '0755'), installed(QUORUM_MEMBERS_UNIT_PATH, '0644')],
+    services: [QUORUM_MEMBERS_SERVICE],
+  };
+}
+
 function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: SharedNodeFiles, firewalls: readonly HostFirewall[]): { plan: InstallPlan; files: BundleFile[] } {
   const file = (destination: string, mode: InstalledFile['mode'], owner = 'root', group = 'rabbitmq'): InstalledFile => ({
     source: inBundle(destination),
@@ -159,9 +174,10 @@ function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: Shared
   });
   const [conf, ...rest] = shared.files;
   const agent = majorityAgentFiles(cluster);
+  const members = quorumMembersFiles(cluster);
   const firewall = firewallBundle(cluster, firewalls.find((f) => f.host === node.host));
   return {
-    files: [conf!, [VM_PATHS.rabbitmqEnv, rabbitmqEnvFile(cluster, node), 'plain'], ...rest, ...agent.files, ...firewall.files],
+    files: [conf!, [VM_PATHS.rabbitmqEnv, rabbitmqEnvFile(cluster, node), 'plain'], ...rest, ...agent.files, ...members.files, ...firewall.files],
     plan: {
       host: node.host,
       description: `RabbitMQ node ${node.nodeName} of cluster "${cluster.name}" (RabbitMQ ${cluster.version.text})`,
@@ -181,11 +197,12 @@ function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: Shared
         ...shared.tls.map((f) => file(f.path, f.mode, f.owner, 'rabbitmq')),
         ...(cluster.tls?.interNode ? [file(VM_PATHS.interNodeTls, '0644')] : []),
         ...agent.installed,
+        ...members.installed,
         ...firewall.installed,
       ],
       checks: [...firewall.checks],
       // The firewall first: the node's peers are admitted before it tries to join them.
-      services: [...firewall.services, 'rabbitmq-server', ...agent.services],
+      services: [...firewall.services, 'rabbitmq-server', ...agent.services, ...members.services],
       // nft -f replaces warren's table in one transaction: a reload never leaves the host open or closed between two rulesets.
       reloadOnChange: [...firewall.services],
       afterStart: [

@@ -77,6 +77,11 @@ export interface VersionFeatures {
    * (4.0+: found in 4.0.5 and 4.3.6, absent from 3.10.8; the lines between are not checked, so they count links instead).
    */
   readonly unreachablePeersMetric: boolean;
+  /**
+   * Quorum queue continuous membership reconciliation (`quorum_queue.continuous_membership_reconciliation.*`, 3.13+):
+   * the node holding a queue's leader adds members on running nodes the queue lacks, up to a target group size.
+   */
+  readonly quorumMembershipReconciliation: boolean;
   /** `rabbitmq-upgrade` commands that wait for replicas elsewhere before a node stops (mirrors exist before 4.0). */
   readonly awaitReplicasCommands: readonly ('await_online_quorum_plus_one' | 'await_online_synchronized_mirror')[];
 }
@@ -138,6 +143,7 @@ export function featuresOf(version: RabbitmqVersion): VersionFeatures {
     pcre2Erlang: atLeast(version, 4, 2),
     terabyteSizes: atLeast(version, 3, 13),
     unreachablePeersMetric: atLeast(version, 4, 0),
+    quorumMembershipReconciliation: atLeast(version, 3, 13),
     awaitReplicasCommands: atLeast(version, 4, 0)
       ? ['await_online_quorum_plus_one']
       : ['await_online_quorum_plus_one', 'await_online_synchronized_mirror'],

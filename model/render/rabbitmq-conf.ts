@@ -74,6 +74,7 @@ export function rabbitmqConfSections(cluster: ResolvedCluster, options: Rabbitmq
       entries: [limitEntry('vm_memory_high_watermark', cluster.resources.memoryHighWatermark), limitEntry('disk_free_limit', cluster.resources.diskFreeLimit)],
     },
     queuesSection(cluster),
+    quorumMembersSection(cluster),
     {
       comment: ['Users, virtual hosts, permissions and topology, imported at boot.'],
       entries: [['load_definitions', options.definitionsPath]],
@@ -192,6 +193,24 @@ function queuesSection(cluster: ResolvedCluster): ConfSection {
       locator.comment,
     ],
     entries: [locator.entry],
+  };
+}
+
+/** See model/rabbitmq/quorum-members.ts for the source and the choice of each value. */
+function quorumMembersSection(cluster: ResolvedCluster): ConfSection {
+  const { targetGroupSize, reconciledByRabbitmq } = cluster.quorumMembers;
+  if (!reconciledByRabbitmq) return { comment: [], entries: [] };
+  return {
+    comment: [
+      `Quorum queues get a member on every running node they lack, up to ${targetGroupSize}, without an admin:`,
+      'after a node joins (scale-out, a replaced node) or a queue was declared before its peers joined.',
+      'auto_remove stays off: members of a node that left the cluster go with forget_cluster_node or scale-in.',
+    ],
+    entries: [
+      ['quorum_queue.continuous_membership_reconciliation.enabled', true],
+      ['quorum_queue.continuous_membership_reconciliation.target_group_size', targetGroupSize],
+      ['quorum_queue.continuous_membership_reconciliation.auto_remove', false],
+    ],
   };
 }
 

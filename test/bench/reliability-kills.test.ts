@@ -24,7 +24,6 @@ const figures: ReliabilityKillFigures = {
   run: RELIABILITY_KILL_RUN,
   method: 'counted',
   faults: { publisher: fault('publisher'), consumer: fault('consumer', { lost: 1, handled: 9999 }), 'leader-node': fault('leader-node', { recoverMs: 6450 }) },
-  queueGrownAtBoot: [],
   met: false,
 };
 

@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { rabbitmqCli, rabbitmqctl, type LabProcess, type LoadBalancerBuild } from '../lab';
+import { rabbitmqctl, type LabProcess, type LoadBalancerBuild } from '../lab';
 import { REPO_ROOT, specVariant, synthVmBundles } from '../e2e/bundles';
 import { CLIENT_HOST, sleep, WarrenLab } from '../e2e/warren-lab';
 import { LAB_APP, ordersSpec, TSX } from '../reliability/broker-lab';
@@ -119,11 +119,6 @@ async function exitedWithin(app: LabProcess, what: string, timeoutMs: number): P
 
 export class KillLab {
   private runs = 0;
-  /**
-   * Nodes given a member of the queue after boot with `rabbitmq-queues grow`: seen on 3.10.8 under heavy load, the
-   * definitions were imported while only two nodes had joined, so the quorum queue started with two members.
-   */
-  readonly grownAtBoot: string[] = [];
   /** A node killed by a leader-node run, started again before the next run. */
   private down: string | undefined;
 
@@ -150,8 +145,9 @@ export class KillLab {
       warren.startKeepalived('lb-1');
       await warren.waitForVipHolder((h) => h === 'lb-1', 30_000);
       warren.startKeepalived('lb-2');
-      await lab.waitForMembers(60_000).catch(() => lab.growMembers());
-      await lab.waitForMembers(120_000);
+      // The product gives the queue a member on every node: the bundles' quorum-members unit on 3.10 (WarrenLab runs it
+      // with each node), membership reconciliation on 4.3.
+      await lab.waitForMembers(180_000);
     } catch (error) {
       await lab.destroy();
       throw error;
@@ -188,16 +184,6 @@ export class KillLab {
       if (info && /@/.test(info.leader ?? '') && JSON.stringify([...info.members].sort()) === JSON.stringify(all)) return info.leader;
       if (Date.now() > deadline) throw new Error(`${QUEUE} has no leader or not a member on every node (${all.join(', ')}) within ${timeoutMs} ms: ${JSON.stringify(info)}`);
       await sleep(500);
-    }
-  }
-
-  private async growMembers(): Promise<void> {
-    const members = (await this.queueInfo())?.members ?? [];
-    for (const node of this.warren.cluster.nodes.filter((n) => !members.includes(n.nodeName))) {
-      const grown = await rabbitmqCli(this.warren.lab, this.warren.node(node.host), 'rabbitmq-queues', ['grow', node.nodeName, 'all']);
-      if (grown.code !== 0) throw new Error(`rabbitmq-queues grow ${node.nodeName} all: ${grown.stderr}`);
-      this.grownAtBoot.push(node.host);
-      console.log(`${QUEUE} had no member on ${node.host} after boot (members ${members.join(', ')}); grew it there`);
     }
   }
 

@@ -6,8 +6,10 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand } from '../lab/commands';
+import { delay as sleep, runCommand } from '../lab/commands';
+export { sleep };
 import { haproxyRunMount } from '../lab/haproxy-run';
+import { QuorumMembersUnits } from '../lab/quorum-members';
 import {
   createLab,
   loadBalancerRuntime,
@@ -53,6 +55,7 @@ export class WarrenLab {
   /** HAProxies that exited without stopHaproxy asking them to, with their log. */
   private readonly haproxyExits = new Map<string, string>();
   private bundles: VmBundles;
+  readonly quorumMembers: QuorumMembersUnits; // the bundles' quorum-members unit (before 3.13), run with each start of a node
   private keepalivedStarts = 0;
 
   private constructor(
@@ -63,6 +66,7 @@ export class WarrenLab {
     readonly loadBalancer: Runtime,
   ) {
     this.bundles = bundles;
+    this.quorumMembers = new QuorumMembersUnits(lab, rabbitmq.root);
   }
 
   /**
@@ -122,6 +126,7 @@ export class WarrenLab {
       root: this.rabbitmq.root,
     });
     this.nodes.set(host, started);
+    this.quorumMembers.started(host, root, logDir);
     if (!this.majorityAgents.has(host)) {
       // A systemd unit of its own on a real host: it outlives a crash of the node.
       const agent = startBundleMajorityAgent(this.lab, host, this.bundles.hostDir(host), { root: this.rabbitmq.root, logFile: join(logDir, 'majority-agent.log') });
@@ -177,6 +182,7 @@ export class WarrenLab {
         const agent = this.majorityAgents.get(node.host);
         await agent?.kill('SIGKILL');
         await agent?.exited();
+        await this.quorumMembers.stopped(node.host);
       }),
     );
     this.nodes.clear();
@@ -391,8 +397,4 @@ export class WarrenLab {
 
 function sameSubnet(address: string, last: number): string {
   return `${address.split('.').slice(0, 3).join('.')}.${last}`;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

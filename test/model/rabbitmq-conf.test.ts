@@ -136,6 +136,23 @@ describe('renderRabbitmqConf', () => {
     expect(confOf({ name: 'a', rabbitmq: { version: '3.13' } }).has('default_queue_type')).toBe(false);
   });
 
+  it('turns on quorum membership reconciliation from 3.13 (growing to 7, never removing) and writes none of its keys before', () => {
+    const keys = ['enabled', 'target_group_size', 'auto_remove'].map((k) => `quorum_queue.continuous_membership_reconciliation.${k}`);
+    for (const version of ['3.13', '4.0', '4.3']) {
+      const conf = confOf({ name: 'orders', nodes: 3, rabbitmq: { version } });
+      expect(keys.map((k) => conf.get(k)), version).toEqual(['true', '7', 'false']);
+    }
+    for (const version of ['3.10', '3.12']) {
+      const conf = confOf({ name: 'orders', nodes: 3, rabbitmq: { version } });
+      expect([...conf.keys()].filter((k) => k.startsWith('quorum_queue.')), version).toEqual([]);
+    }
+  });
+
+  it('keeps the target group size when the node count changes, so a scale-out restarts nothing', () => {
+    const sizes = [1, 3, 5, 9].map((nodes) => confOf({ name: 'orders', nodes }).get('quorum_queue.continuous_membership_reconciliation.target_group_size'));
+    expect(sizes).toEqual(['7', '7', '7', '7']);
+  });
+
   it('writes listener keys only for enabled plugins (a key of a disabled plugin stops the node)', () => {
     const bare = confOf({ name: 'a', plugins: [] });
     expect(bare.has('management.tcp.port')).toBe(false);

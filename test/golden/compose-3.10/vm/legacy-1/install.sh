@@ -179,10 +179,15 @@ put 'etc/rabbitmq/rabbitmq-env.conf' '/etc/rabbitmq/rabbitmq-env.conf' '0644' 'r
 put 'etc/rabbitmq/enabled_plugins' '/etc/rabbitmq/enabled_plugins' '0644' 'root' 'rabbitmq' 'rabbitmq-server'
 put 'etc/rabbitmq/definitions.json' '/etc/rabbitmq/definitions.json' '0640' 'root' 'rabbitmq' 'rabbitmq-server'
 put 'var/lib/rabbitmq/.erlang.cookie' '/var/lib/rabbitmq/.erlang.cookie' '0400' 'rabbitmq' 'rabbitmq' 'rabbitmq-server'
+put 'usr/local/lib/warren/quorum-members.sh' '/usr/local/lib/warren/quorum-members.sh' '0755' 'root' 'root' 'warren-quorum-members'
+put 'etc/systemd/system/warren-quorum-members.service' '/etc/systemd/system/warren-quorum-members.service' '0644' 'root' 'root' 'warren-quorum-members'
 
 if [ $services = 0 ]; then echo "files in place under ${root:-/}; services not touched"; exit 0; fi
+systemctl daemon-reload
 systemctl enable --quiet rabbitmq-server
 case "$changed" in *" rabbitmq-server "*) systemctl restart rabbitmq-server; echo "restarted rabbitmq-server" ;; *) systemctl start rabbitmq-server ;; esac
+systemctl enable --quiet warren-quorum-members
+case "$changed" in *" warren-quorum-members "*) systemctl restart warren-quorum-members; echo "restarted warren-quorum-members" ;; *) systemctl start warren-quorum-members ;; esac
 # A node that ran before with the package defaults still has guest: remove it (users come from definitions.json).
 rabbitmqctl await_startup >/dev/null
 if rabbitmqctl list_users --silent | grep -q "^guest\b"; then rabbitmqctl delete_user guest; fi
