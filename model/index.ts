@@ -38,7 +38,7 @@ export { renderRabbitmqConf, type RabbitmqConfOptions } from './render/rabbitmq-
 export { renderEnabledPlugins } from './render/enabled-plugins';
 export { INTER_NODE_TLS_FILE, renderInterNodeTlsConfig } from './tls/inter-node';
 export { renderDefinitions, type Definitions } from './render/definitions';
-export { alertRulesOf, type AlertRule, type AlertRuleOptions } from './monitoring/alerts';
+export { alertRulesOf, TLS_EXPIRY_METRIC, type AlertRule, type AlertRuleOptions } from './monitoring/alerts';
 export { ALERTMANAGER_CONFIG_FILE, renderAlertmanagerConfig } from './monitoring/alertmanager';
 export type { ResolvedComposeMonitoring } from './monitoring/compose-services';
 export {
@@ -47,6 +47,7 @@ export {
   haproxyPasswordFileOf,
   scrapeCaFileOf,
   hostRuleOptions,
+  vmRuleOptions,
   prometheusRuleGroupsOf,
   prometheusScrapeJobsOf,
   renderPrometheusRules,

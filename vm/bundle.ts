@@ -28,6 +28,7 @@ import {
   haproxyPasswordFileOf,
   hostFirewallsOf,
   renderPrometheusRules,
+  vmRuleOptions,
   renderPrometheusScrapeConfigs,
   renderRabbitmqConf,
   secretValue,
@@ -48,6 +49,7 @@ import { rollingFiles } from './day2/rolling';
 import { firewallBundle } from './firewall';
 import { scaleFiles } from './day2/scale';
 import { CERT_ROTATION_SCRIPT, renderCertRotationScript } from './cert-rotation';
+import { renderTlsExpiryScript, renderTlsExpiryService, renderTlsExpiryTimer, TLS_EXPIRY_PROGRAM, TLS_EXPIRY_SERVICE, TLS_EXPIRY_SERVICE_PATH, TLS_EXPIRY_TIMER_PATH } from './tls-expiry';
 
 /** Where Debian's packages read their files. */
 export const VM_PATHS = {
@@ -163,6 +165,22 @@ function quorumMembersFiles(cluster: ResolvedCluster): { files: BundleFile[]; in
   };
 }
 
+/** With TLS, the hourly exporter of the certificates' expiry (tls-expiry.ts): a script, its service and its timer. */
+function tlsExpiryFiles(cluster: ResolvedCluster, node: ResolvedNode): { files: BundleFile[]; installed: InstalledFile[]; services: string[] } {
+  if (!cluster.tls) return { files: [], installed: [], services: [] };
+  const timer = `${TLS_EXPIRY_SERVICE}.timer`;
+  const installed = (destination: string, mode: InstalledFile['mode']): InstalledFile => ({ source: inBundle(destination), destination, mode, owner: 'root', group: 'root', service: timer });
+  return {
+    files: [
+      [TLS_EXPIRY_PROGRAM, renderTlsExpiryScript(cluster, node, tlsPathsIn(VM_PATHS.tls)), 'executable'],
+      [TLS_EXPIRY_SERVICE_PATH, renderTlsExpiryService(cluster), 'plain'],
+      [TLS_EXPIRY_TIMER_PATH, renderTlsExpiryTimer(cluster), 'plain'],
+    ],
+    installed: [installed(TLS_EXPIRY_PROGRAM, '0755'), installed(TLS_EXPIRY_SERVICE_PATH, '0644'), installed(TLS_EXPIRY_TIMER_PATH, '0644')],
+    services: [timer],
+  };
+}
+
 function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: SharedNodeFiles, firewalls: readonly HostFirewall[]): { plan: InstallPlan; files: BundleFile[] } {
   const file = (destination: string, mode: InstalledFile['mode'], owner = 'root', group = 'rabbitmq'): InstalledFile => ({
     source: inBundle(destination),
@@ -175,9 +193,10 @@ function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: Shared
   const [conf, ...rest] = shared.files;
   const agent = majorityAgentFiles(cluster);
   const members = quorumMembersFiles(cluster);
+  const expiry = tlsExpiryFiles(cluster, node);
   const firewall = firewallBundle(cluster, firewalls.find((f) => f.host === node.host));
   return {
-    files: [conf!, [VM_PATHS.rabbitmqEnv, rabbitmqEnvFile(cluster, node), 'plain'], ...rest, ...agent.files, ...members.files, ...firewall.files],
+    files: [conf!, [VM_PATHS.rabbitmqEnv, rabbitmqEnvFile(cluster, node), 'plain'], ...rest, ...agent.files, ...members.files, ...expiry.files, ...firewall.files],
     plan: {
       host: node.host,
       description: `RabbitMQ node ${node.nodeName} of cluster "${cluster.name}" (RabbitMQ ${cluster.version.text})`,
@@ -198,11 +217,12 @@ function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: Shared
         ...(cluster.tls?.interNode ? [file(VM_PATHS.interNodeTls, '0644')] : []),
         ...agent.installed,
         ...members.installed,
+        ...expiry.installed,
         ...firewall.installed,
       ],
       checks: [...firewall.checks],
       // The firewall first: the node's peers are admitted before it tries to join them.
-      services: [...firewall.services, 'rabbitmq-server', ...agent.services, ...members.services],
+      services: [...firewall.services, 'rabbitmq-server', ...agent.services, ...members.services, ...expiry.services],
       // nft -f replaces warren's table in one transaction: a reload never leaves the host open or closed between two rulesets.
       reloadOnChange: [...firewall.services],
       afterStart: [
@@ -303,7 +323,7 @@ function monitoringFiles(cluster: ResolvedCluster): GeneratedFile[] {
     haproxyPasswordFile: haproxyPasswordFileOf(cluster),
   });
   return [
-    { path: `${VM_MONITORING_FOLDER}/${PROMETHEUS_RULES_FILE}`, content: renderPrometheusRules(cluster), kind: 'plain' },
+    { path: `${VM_MONITORING_FOLDER}/${PROMETHEUS_RULES_FILE}`, content: renderPrometheusRules(cluster, vmRuleOptions(cluster)), kind: 'plain' },
     { path: `${VM_MONITORING_FOLDER}/${PROMETHEUS_SCRAPE_FILE}`, content: scrape, kind: 'plain' },
   ];
 }

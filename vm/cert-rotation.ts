@@ -5,11 +5,12 @@
  * new ones get the new certificate. The CLI needs seconds to start (5 s measured on a loaded 3.10 host), so it runs
  * before the swap and leaves a process on the node that clears the cache within 20 ms of the last file changing:
  * measured in the lab (3 nodes rotated at once on a loaded 2-core machine, 4.3.6 and 3.10.8), new handshakes saw the
- * new certificate 0.24-0.85 s after the swap; with the CLI started after the swap it took up to 5.3 s. It sits beside install.sh and by default takes the bundle's own files, so
+ * new certificate 0.2-1.2 s after the swap (three runs); with the CLI started after the swap it took up to 5.3 s. It sits beside install.sh and by default takes the bundle's own files, so
  * the order after a `warren synth` with new material is: this script, then install.sh, which finds the files in
  * place and restarts nothing.
  */
 import type { ResolvedCluster, ResolvedNode, TlsPaths } from '../model/internal';
+import { TLS_EXPIRY_PROGRAM } from './tls-expiry';
 
 export const CERT_ROTATION_SCRIPT = 'warren-rotate-certs.sh';
 
@@ -109,6 +110,8 @@ export function renderCertRotationScript(cluster: ResolvedCluster, node: Resolve
     `  await_served ${ROTATION_SERVED_WITHIN_SECONDS} ||`,
     `    die "the TLS listener on port ${port} still presents $(served | grep . || echo nothing) instead of \${wanted}; check the node's log"`,
     'fi',
+    '# The expiry metric for node_exporter (warren-tls-expiry), refreshed now rather than at the next hourly run.',
+    `if [ -x ${TLS_EXPIRY_PROGRAM} ]; then ${TLS_EXPIRY_PROGRAM} || echo "${TLS_EXPIRY_PROGRAM} failed; the expiry alert reads the old dates until its next run" >&2; fi`,
     "echo \"done: " + node.nodeName + " presents ${wanted#serial=} on port " + port + "\"",
     '',
   ].join('\n');

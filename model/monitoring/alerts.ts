@@ -26,7 +26,19 @@ export interface AlertRuleOptions {
    * @default false
    */
   readonly haproxyScraped?: boolean;
+  /**
+   * Each TLS node host exports TLS_EXPIRY_METRIC through node_exporter's textfile collector (VM bundles install the
+   * timer that writes it); RabbitMQ exports no certificate expiry itself.
+   * @default false
+   */
+  readonly certificateExpiryExported?: boolean;
 }
+
+/**
+ * notAfter of each certificate file a node uses, as Unix time, with labels rabbitmq_cluster, rabbitmq_node and path;
+ * 0 when the file is missing or not a certificate (so that the alert fires).
+ */
+export const TLS_EXPIRY_METRIC = 'warren_tls_certificate_expiry_timestamp_seconds';
 
 /**
  * One series per node of this cluster. /metrics/detailed (the dead-letter job) repeats rabbitmq_identity_info on the
@@ -142,6 +154,19 @@ export function alertRulesOf(cluster: ResolvedCluster, options: AlertRuleOptions
       description: 'Publishers send messages no binding matches: a missing queue or binding, or a wrong routing key.',
     },
   );
+  if (options.certificateExpiryExported && cluster.tls) {
+    const days = cluster.tls.expiryWarningDays;
+    rules.push({
+      name: 'RabbitmqTlsCertificateExpiresSoon',
+      expr: `min by (rabbitmq_node, path) (${TLS_EXPIRY_METRIC}{rabbitmq_cluster="${cluster.name}"}) - time() < ${days * 86_400}`,
+      forSeconds: 0,
+      severity: 'warning',
+      summary: `A TLS certificate of RabbitMQ cluster ${cluster.name} expires within ${days} days`,
+      description:
+        `The certificate file (label path) of the node (label rabbitmq_node) expires within ${days} days, has expired, or is missing or unreadable (exported as 0). ` +
+        'Issue new material, put it in the bundle (warren synth) and run warren-rotate-certs.sh on each node: no restart, open connections stay.',
+    });
+  }
   const deadLetterQueues = cluster.topology.deadLetterQueues;
   if (deadLetterQueues.length > 0) {
     // Per-queue series come from /metrics/detailed?family=queue_coarse_metrics (the aggregated /metrics has none).

@@ -25,6 +25,8 @@ export interface ResolvedTls {
   readonly interNode: boolean;
   /** Kubernetes: cert-manager issues the certificate (cert-manager.ts), and the chart makes no Secret from the material. */
   readonly certManager?: ResolvedCertManager;
+  /** Days before a certificate's notAfter that the expiry alert fires. */
+  readonly expiryWarningDays: number;
 }
 
 export interface ResolvedCertManager {
@@ -86,6 +88,7 @@ export function resolveTls(tls: NonNullable<ParsedSpec['tls']>): ResolvedTls {
     verifyPeer: tls.verifyPeer,
     listeners: tlsListenersOf(tls),
     interNode: tls.interNode,
+    expiryWarningDays: tls.expiryWarningDays,
     ...(tls.certManager && { certManager: { issuer: { name: tls.certManager.issuer.name, kind: tls.certManager.issuer.kind } } }),
   };
 }

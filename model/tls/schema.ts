@@ -81,6 +81,14 @@ export const tlsSchema = z
       })
       .prefault({})
       .describe('Which listener families speak TLS, and whether their plain listener stays open: "plain" (no TLS), "tls" (TLS only, the plain port closed) or "tls+plain" (both). Every TLS listener presents the same certificate.'),
+    expiryWarningDays: z
+      .int('is not a whole number of days; give e.g. 30')
+      .min(1, 'is not a number of days before expiry; give 1 to 365, e.g. 30')
+      .max(365, 'is not a number of days before expiry; give 1 to 365, e.g. 30')
+      .default(30)
+      .describe(
+        'Days before the nodes\' certificate (or CA) expires that the alert RabbitmqTlsCertificateExpiresSoon fires. VM bundles install warren-tls-expiry (a systemd timer) that writes warren_tls_certificate_expiry_timestamp_seconds for node_exporter\'s textfile collector; other targets have no such exporter yet. @default 30',
+      ),
     interNode: z
       .boolean()
       .default(false)

@@ -3,7 +3,7 @@
  * exposes, and the same series where one thing goes wrong at FAULT_MINUTE. Series are built from the cluster
  * (its nodes, name, dead-letter queues), so they are what the scrape jobs would collect for this cluster.
  */
-import type { AlertRule, ResolvedCluster } from '../../model';
+import { TLS_EXPIRY_METRIC, type AlertRule, type ResolvedCluster } from '../../model';
 
 /** Minutes of input (one sample a minute); the fault starts at FAULT_MINUTE and lasts to the end. */
 export const SERIES_MINUTES = 40;
@@ -124,6 +124,22 @@ const lastNodeName = (cluster: ResolvedCluster) => cluster.nodes[lastIndex(clust
 
 type ScenarioOf = (cluster: ResolvedCluster) => AlertScenario;
 
+/**
+ * warren-tls-expiry's series on every TLS node host (node_exporter, port 9100): the server certificate and the CA. The
+ * last node's certificate has notAfter = the warning threshold + FAULT_MINUTE minutes, so time() crosses the threshold
+ * at the fault; the others' lie a day further. Another cluster's expired certificate must not raise this cluster's alert.
+ */
+function certificateExpiry(cluster: ResolvedCluster, crossesAtFault: boolean, clusterName = cluster.name, value?: number): InputSeries[] {
+  const threshold = cluster.tls!.expiryWarningDays * 86_400;
+  const paths = ['/etc/rabbitmq/tls/server_certificate.pem', ...(cluster.tls!.caCertificate ? ['/etc/rabbitmq/tls/ca_certificate.pem'] : [])];
+  return cluster.nodes.flatMap((node, i) =>
+    paths.map((path) => ({
+      series: selector(TLS_EXPIRY_METRIC, { job: 'node', instance: `${node.host}:9100`, rabbitmq_cluster: clusterName, rabbitmq_node: node.nodeName, path }),
+      values: steady(value ?? (crossesAtFault && isLast(cluster, i) && path === paths[0] ? threshold + FAULT_MINUTE * 60 : threshold + 86_400)),
+    })),
+  );
+}
+
 /** Every alert warren emits needs one; the test fails for an alert without a scenario. */
 export const SCENARIOS: Readonly<Record<string, ScenarioOf>> = {
   RabbitmqNodeDown: (cluster) => ({
@@ -188,6 +204,12 @@ export const SCENARIOS: Readonly<Record<string, ScenarioOf>> = {
       firing: [{ vhost: queue.vhost, queue: queue.name }],
     };
   },
+  RabbitmqTlsCertificateExpiresSoon: (cluster) => ({
+    healthy: certificateExpiry(cluster, false),
+    failing: certificateExpiry(cluster, true),
+    firing: [{ rabbitmq_node: lastNodeName(cluster), path: '/etc/rabbitmq/tls/server_certificate.pem' }],
+    silentOn: [...certificateExpiry(cluster, false), ...certificateExpiry(cluster, false, 'other', 0)],
+  }),
 };
 
 /** One `promtool test rules` file: for each alert, its healthy and failing inputs checked before and after `for`. */

@@ -15,6 +15,8 @@ import {
   haproxyPasswordFileOf,
   scrapeCaFileOf,
   hostRuleOptions,
+  vmRuleOptions,
+  type AlertRuleOptions,
   PROMETHEUS_RULES_FILE,
   PROMETHEUS_SCRAPE_FILE,
   prometheusRuleGroupsOf,
@@ -52,9 +54,9 @@ interface ScrapeJob {
   static_configs: { targets: string[]; labels: Record<string, string> }[];
 }
 
-const TARGETS: readonly [name: string, files: (c: ResolvedCluster) => GeneratedFile[], folder: string][] = [
-  ['vm', (c) => vmBundleFiles(c, fixtureSecrets(c)), 'vm/monitoring'],
-  ['compose', (c) => composeFiles(c, fixtureSecrets(c)), 'compose/prometheus'],
+const TARGETS: readonly [name: string, files: (c: ResolvedCluster) => GeneratedFile[], folder: string, options: (c: ResolvedCluster) => AlertRuleOptions][] = [
+  ['vm', (c) => vmBundleFiles(c, fixtureSecrets(c)), 'vm/monitoring', vmRuleOptions],
+  ['compose', (c) => composeFiles(c, fixtureSecrets(c)), 'compose/prometheus', hostRuleOptions],
 ];
 
 for (const example of exampleNames()) {
@@ -62,7 +64,8 @@ for (const example of exampleNames()) {
     const cluster = resolveCluster(loadExample(example) as ClusterSpec);
     const secrets = fixtureSecrets(cluster);
 
-    for (const [target, filesOf, folder] of TARGETS) {
+    for (const [target, filesOf, folder, optionsOf] of TARGETS) {
+      const options = optionsOf(cluster);
       const files = filesOf(cluster);
       const fileAt = (name: string) => {
         const file = files.find((f) => f.path === `${folder}/${name}`);
@@ -77,18 +80,20 @@ for (const example of exampleNames()) {
         const dir = mkdtempSync(join(work, `${target}-`));
         writeFileSync(join(dir, PROMETHEUS_RULES_FILE), rules.content);
         const checkRules = await promtool(['check', 'rules', PROMETHEUS_RULES_FILE], dir);
-        expect(checkRules.output).toContain(`SUCCESS: ${alertRulesOf(cluster, hostRuleOptions(cluster)).length} rules found`);
+        expect(checkRules.output).toContain(`SUCCESS: ${alertRulesOf(cluster, options).length} rules found`);
         expect(checkRules.status).toBe(0);
         // Debian 12's Prometheus (2.42) has no scrape_config_files, so the jobs go into prometheus.yml as the README says.
         writeFileSync(join(dir, 'prometheus.yml'), stringify({ rule_files: [PROMETHEUS_RULES_FILE], scrape_configs: jobs }));
         const checkConfig = await promtool(['check', 'config', 'prometheus.yml'], dir);
         expect(checkConfig.output).toContain('SUCCESS: prometheus.yml is valid prometheus config file syntax');
-        expect(checkConfig.output).toContain(`SUCCESS: ${alertRulesOf(cluster, hostRuleOptions(cluster)).length} rules found`);
+        expect(checkConfig.output).toContain(`SUCCESS: ${alertRulesOf(cluster, options).length} rules found`);
         expect(checkConfig.status).toBe(0);
       });
 
       it(`${target}: the rules are the chart's alert data, and the scrape jobs reach every node and HAProxy`, () => {
-        expect((parse(rules.content) as { groups: unknown }).groups).toEqual(prometheusRuleGroupsOf(cluster, hostRuleOptions(cluster)));
+        expect((parse(rules.content) as { groups: unknown }).groups).toEqual(prometheusRuleGroupsOf(cluster, options));
+        // The expiry alert only where its exporter is installed: TLS node hosts of VM bundles.
+        expect(rules.content.includes('RabbitmqTlsCertificateExpiresSoon')).toBe(target === 'vm' && cluster.tls !== undefined);
         // Only metrics the version exposes (alerts-fire.test.ts checks them on real 3.10.8 and 4.3.6 scrapes); HAProxy's
         // only where its /metrics is scraped, never in the chart's PrometheusRule.
         const exprs = alertRulesOf(cluster, hostRuleOptions(cluster)).map((r) => r.expr).join('\n');
@@ -127,7 +132,7 @@ for (const example of exampleNames()) {
     }
 
     it('promtool test rules: every alert is silent on a healthy cluster and fires after its fault lasts `for`', async () => {
-      const alerts = alertRulesOf(cluster, hostRuleOptions(cluster));
+      const alerts = alertRulesOf(cluster, vmRuleOptions(cluster));
       expect(alerts.filter((a) => !(a.name in SCENARIOS)).map((a) => a.name)).toEqual([]);
       const dir = mkdtempSync(join(work, 'test-'));
       writeFileSync(join(dir, PROMETHEUS_RULES_FILE), filesOfVm(cluster));

@@ -83,4 +83,6 @@ if ! await_served 5; then
   await_served 5 ||
     die "the TLS listener on port 5671 still presents $(served | grep . || echo nothing) instead of ${wanted}; check the node's log"
 fi
+# The expiry metric for node_exporter (warren-tls-expiry), refreshed now rather than at the next hourly run.
+if [ -x /usr/local/lib/warren/tls-expiry.sh ]; then /usr/local/lib/warren/tls-expiry.sh || echo "/usr/local/lib/warren/tls-expiry.sh failed; the expiry alert reads the old dates until its next run" >&2; fi
 echo "done: rabbit@secure-1 presents ${wanted#serial=} on port 5671"

@@ -196,6 +196,9 @@ put 'usr/local/lib/warren/majority-agent.escript' '/usr/local/lib/warren/majorit
 put 'etc/systemd/system/warren-majority-agent.service' '/etc/systemd/system/warren-majority-agent.service' '0644' 'root' 'root' 'warren-majority-agent'
 put 'usr/local/lib/warren/quorum-members.sh' '/usr/local/lib/warren/quorum-members.sh' '0755' 'root' 'root' 'warren-quorum-members'
 put 'etc/systemd/system/warren-quorum-members.service' '/etc/systemd/system/warren-quorum-members.service' '0644' 'root' 'root' 'warren-quorum-members'
+put 'usr/local/lib/warren/tls-expiry.sh' '/usr/local/lib/warren/tls-expiry.sh' '0755' 'root' 'root' 'warren-tls-expiry.timer'
+put 'etc/systemd/system/warren-tls-expiry.service' '/etc/systemd/system/warren-tls-expiry.service' '0644' 'root' 'root' 'warren-tls-expiry.timer'
+put 'etc/systemd/system/warren-tls-expiry.timer' '/etc/systemd/system/warren-tls-expiry.timer' '0644' 'root' 'root' 'warren-tls-expiry.timer'
 
 if [ $services = 0 ]; then echo "files in place under ${root:-/}; services not touched"; exit 0; fi
 systemctl daemon-reload
@@ -205,6 +208,8 @@ systemctl enable --quiet warren-majority-agent
 case "$changed" in *" warren-majority-agent "*) systemctl restart warren-majority-agent; echo "restarted warren-majority-agent" ;; *) systemctl start warren-majority-agent ;; esac
 systemctl enable --quiet warren-quorum-members
 case "$changed" in *" warren-quorum-members "*) systemctl restart warren-quorum-members; echo "restarted warren-quorum-members" ;; *) systemctl start warren-quorum-members ;; esac
+systemctl enable --quiet warren-tls-expiry.timer
+case "$changed" in *" warren-tls-expiry.timer "*) systemctl restart warren-tls-expiry.timer; echo "restarted warren-tls-expiry.timer" ;; *) systemctl start warren-tls-expiry.timer ;; esac
 # A node that ran before with the package defaults still has guest: remove it (users come from definitions.json).
 rabbitmqctl await_startup >/dev/null
 if rabbitmqctl list_users --silent | grep -q "^guest\b"; then rabbitmqctl delete_user guest; fi

@@ -194,6 +194,9 @@ put 'etc/rabbitmq/tls/server_key.pem' '/etc/rabbitmq/tls/server_key.pem' '0400' 
 put 'etc/rabbitmq/tls/ca_certificate.pem' '/etc/rabbitmq/tls/ca_certificate.pem' '0644' 'root' 'rabbitmq' 'rabbitmq-server'
 put 'usr/local/lib/warren/majority-agent.escript' '/usr/local/lib/warren/majority-agent.escript' '0755' 'root' 'root' 'warren-majority-agent'
 put 'etc/systemd/system/warren-majority-agent.service' '/etc/systemd/system/warren-majority-agent.service' '0644' 'root' 'root' 'warren-majority-agent'
+put 'usr/local/lib/warren/tls-expiry.sh' '/usr/local/lib/warren/tls-expiry.sh' '0755' 'root' 'root' 'warren-tls-expiry.timer'
+put 'etc/systemd/system/warren-tls-expiry.service' '/etc/systemd/system/warren-tls-expiry.service' '0644' 'root' 'root' 'warren-tls-expiry.timer'
+put 'etc/systemd/system/warren-tls-expiry.timer' '/etc/systemd/system/warren-tls-expiry.timer' '0644' 'root' 'root' 'warren-tls-expiry.timer'
 
 if [ $services = 0 ]; then echo "files in place under ${root:-/}; services not touched"; exit 0; fi
 systemctl daemon-reload
@@ -201,6 +204,8 @@ systemctl enable --quiet rabbitmq-server
 case "$changed" in *" rabbitmq-server "*) systemctl restart rabbitmq-server; echo "restarted rabbitmq-server" ;; *) systemctl start rabbitmq-server ;; esac
 systemctl enable --quiet warren-majority-agent
 case "$changed" in *" warren-majority-agent "*) systemctl restart warren-majority-agent; echo "restarted warren-majority-agent" ;; *) systemctl start warren-majority-agent ;; esac
+systemctl enable --quiet warren-tls-expiry.timer
+case "$changed" in *" warren-tls-expiry.timer "*) systemctl restart warren-tls-expiry.timer; echo "restarted warren-tls-expiry.timer" ;; *) systemctl start warren-tls-expiry.timer ;; esac
 # A node that ran before with the package defaults still has guest: remove it (users come from definitions.json).
 rabbitmqctl await_startup >/dev/null
 if rabbitmqctl list_users --silent | grep -q "^guest\b"; then rabbitmqctl delete_user guest; fi
