@@ -117,8 +117,16 @@ export class ReliableConnection extends EventEmitter {
       });
       connection.on('error', () => undefined); // 'close' follows and drives recovery
       const opened = connection;
-      opened.on('close', (reason?: Error) => this.lost(opened, reason ? String(reason.message ?? reason) : 'closed'));
+      // A close before the setups finished is not lost(): that ignores a connection that is not the current one.
+      // Without this the connection, closed while a setup ran, became the current one and was never replaced.
+      let closedDuringSetup: string | undefined;
+      opened.on('close', (reason?: Error) => {
+        const why = reason ? String(reason.message ?? reason) : 'closed';
+        if (this.current === opened) this.lost(opened, why);
+        else closedDuringSetup ??= why;
+      });
       for (const setup of this.setups) await setup(opened);
+      if (closedDuringSetup !== undefined) throw new Error(`the connection closed while its channels were being opened: ${closedDuringSetup}`);
       this.current = connection;
       this.attempt = 0;
       this.connects++;

@@ -4,6 +4,12 @@
  * a return is a failure. Rejects on nack, return, timeout or a lost channel; the message keeps its id.
  * A channel the broker closes while the connection stays up (a publish to a missing exchange: 404) is opened
  * again with backoff; a lost connection is the ReliableConnection's to restore, and its setup opens a new one.
+ * A channel that only nacks (no confirm among `replaceAfterNacks` nacks over at least `replaceAfterMs`) is closed and
+ * replaced: RabbitMQ 3.10 keeps nacking every publish of a channel whose first publish to a quorum queue came while
+ * the queue's last known leader was down (its client state keeps that leader: rabbit_fifo_client answers
+ * reject_publish on {badrpc, nodedown} and never asks again); a new channel asks the queue afresh. Seen in the lab
+ * after SIGKILL of the leader's node: every publish nacked for 180 s. A full queue (overflow reject-publish) nacks too;
+ * there a new channel is nacked like the old, at a cost of one channel per replaceAfterMs.
  */
 import type * as amqp from 'amqplib';
 import { ConnectionLostError, ExchangeNotFoundError, PublishNackedError, PublishReturnedError, PublishTimeoutError } from './errors';
@@ -27,6 +33,10 @@ export interface PublisherOptions {
   readonly reopenInitialBackoffMs?: number;
   /** Longest wait before reopening a channel. @default 5000 */
   readonly reopenMaxBackoffMs?: number;
+  /** Nacks in a row, with no confirm between, after which the channel is replaced (with replaceAfterMs). @default 10 */
+  readonly replaceAfterNacks?: number;
+  /** Time from the first of those nacks after which the channel is replaced (with replaceAfterNacks). @default 2000 */
+  readonly replaceAfterMs?: number;
 }
 
 interface Pending {
@@ -55,13 +65,22 @@ export class Publisher {
   private readonly timeoutMs: number;
   private readonly reopenInitialBackoffMs: number;
   private readonly reopenMaxBackoffMs: number;
-  /** Channels the broker closed on a live connection and this publisher opened again. */
+  /** Nacks since the last confirm on the current channel, and when the first of them came. */
+  private nacksInARow = 0;
+  private firstNackAt = 0;
+  private readonly replaceAfterNacks: number;
+  private readonly replaceAfterMs: number;
+  /** Channels the broker closed on a live connection (or that only nacked) and this publisher opened again. */
   reopens = 0;
+  /** Channels closed and replaced because they only nacked. */
+  replacedAfterNacks = 0;
 
   constructor(private readonly connection: ReliableConnection, options: PublisherOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.reopenInitialBackoffMs = options.reopenInitialBackoffMs ?? 100;
     this.reopenMaxBackoffMs = options.reopenMaxBackoffMs ?? 5000;
+    this.replaceAfterNacks = options.replaceAfterNacks ?? 10;
+    this.replaceAfterMs = options.replaceAfterMs ?? 2000;
   }
 
   /** Opens the confirm channel now and after every reconnection. */
@@ -101,12 +120,16 @@ export class Publisher {
             const pending = this.pending.get(message.messageId);
             if (!pending) return;
             if (error && error.message !== NACKED) this.settle(message.messageId, closedChannelError(message, this.closeReasons.get(channel)));
-            else if (error) this.settle(message.messageId, new PublishNackedError(message.messageId));
+            else if (error) {
+              this.settle(message.messageId, new PublishNackedError(message.messageId));
+              this.nacked(channel);
+            }
             else if (pending.returned) {
               const { replyCode, replyText } = pending.returned;
               this.settle(message.messageId, new PublishReturnedError(message.messageId, replyCode, replyText, message.exchange, message.routingKey));
             } else {
               this.reopenAttempt = 0;
+              if (channel === this.channel) this.nacksInARow = 0;
               this.settle(message.messageId, undefined);
             }
           },
@@ -133,7 +156,18 @@ export class Publisher {
       this.reopenLater(connection);
     });
     this.channel = channel;
+    this.nacksInARow = 0;
     for (const wake of [...this.channelWaiters]) wake();
+  }
+
+  /** Counts a nack of the current channel; closes it (its 'close' handler fails what it holds and reopens) once it only nacks. */
+  private nacked(channel: amqp.ConfirmChannel): void {
+    if (channel !== this.channel) return;
+    if (this.nacksInARow++ === 0) this.firstNackAt = Date.now();
+    if (this.nacksInARow < this.replaceAfterNacks || Date.now() - this.firstNackAt < this.replaceAfterMs) return;
+    this.nacksInARow = 0;
+    this.replacedAfterNacks++;
+    channel.close().catch(() => undefined);
   }
 
   /** Opens a channel on `connection` again after a backoff with jitter, as long as it is still the current connection. */

@@ -15,6 +15,12 @@
  * - channel-error: ROUNDS times, a publish to the missing exchange MISSING (the broker closes the channel: 404), then
  *   COUNT publishes to `events` on the same connection; prints each failure, how many publishes were confirmed and
  *   the heartbeat the connection negotiated (seconds).
+ * - setup-closed: the connection closes while its setups run (the last setup closes it, the first time only); then
+ *   one publish through the publisher registered before it; prints whether it was confirmed, the setups run, the
+ *   connections made and the reasons of the retries.
+ * - nack-storm: fills the classic queue QUEUE (max length 1, overflow reject-publish), then COUNT publishes to it
+ *   100 ms apart (each nacked), then purges it and publishes once more; prints the nacks, how many channels the
+ *   publisher replaced for only nacking, and the last publish's outcome.
  * PROGRESS_LOG (produce): every 20 ms in which the relay's confirms grew, a line { at, sent } (the confirm timeline).
  * SPEC (JSON) is the cluster spec, URL the broker. STORE is a SQLite file, or a postgres:// URL (PostgresStore).
  */
@@ -77,7 +83,7 @@ async function produce(): Promise<void> {
   const failures = setInterval(() => {
     if (relay.stats.failed === reportedFailures) return;
     reportedFailures = relay.stats.failed;
-    console.log(JSON.stringify({ event: 'failing', at: Date.now(), failed: relay.stats.failed, sent: relay.stats.sent, inFlight: publisher.inFlight, last: relay.stats.lastFailure }));
+    console.log(JSON.stringify({ event: 'failing', at: Date.now(), failed: relay.stats.failed, sent: relay.stats.sent, inFlight: publisher.inFlight, replacedChannels: publisher.replacedAfterNacks, last: relay.stats.lastFailure }));
   }, 1000);
   const progress = setInterval(() => {
     if (progressLog === '' || relay.stats.sent === logged) return;
@@ -238,7 +244,63 @@ async function channelError(): Promise<void> {
   await connection.close();
 }
 
-const modes: Record<string, () => Promise<void>> = { produce, consume, 'raw-reject': rawReject, take, declare, browse, 'channel-error': channelError };
+async function setupClosed(): Promise<void> {
+  const connection = new ReliableConnection({ urls: [env('URL')], name: 'lab-setup-closed', initialBackoffMs: 50 });
+  const retries: string[] = [];
+  connection.on('retrying', ({ reason }: { reason: string }) => retries.push(reason));
+  const publisher = new Publisher(connection, { timeoutMs: 5000 });
+  await publisher.start();
+  let setups = 0;
+  await connection.register(async (opened) => {
+    if (++setups === 1) await opened.close();
+  });
+  await connection.start();
+  const confirmed = await publisher.publish({ exchange: 'events', routingKey: 'order.created', messageId: 'after-setup-closed', body: Buffer.from('x') }).then(
+    () => 'confirmed',
+    (error: Error) => `${error.name}: ${error.message}`,
+  );
+  console.log(JSON.stringify({ event: 'done', confirmed, setups, connects: connection.connects, retries }));
+  await connection.close();
+}
+
+async function nackStorm(): Promise<void> {
+  const queue = env('QUEUE');
+  const connection = new ReliableConnection({ urls: [env('URL')], name: 'lab-nack-storm' });
+  const publisher = new Publisher(connection, { timeoutMs: 5000 });
+  await publisher.start();
+  await connection.start();
+  const admin = await connection.connection!.createChannel();
+  await admin.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'classic', 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+  await admin.purgeQueue(queue);
+  const publish = (id: string) =>
+    publisher.publish({ exchange: '', routingKey: queue, messageId: id, body: Buffer.from(id) }).then(
+      () => 'confirmed',
+      (error: Error) => error.name,
+    );
+  const outcomes: Record<string, number> = {};
+  if ((await publish('fill')) !== 'confirmed') throw new Error(`the first publish to ${queue} was not confirmed`);
+  for (let i = 0; i < Number(env('COUNT', '30')); i++) {
+    const outcome = await publish(`storm-${i}`);
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    await sleep(100);
+  }
+  await admin.purgeQueue(queue);
+  const after = await publish('after-purge');
+  console.log(JSON.stringify({ event: 'done', outcomes, replacedAfterNacks: publisher.replacedAfterNacks, reopens: publisher.reopens, connects: connection.connects, after }));
+  await connection.close();
+}
+
+const modes: Record<string, () => Promise<void>> = {
+  'nack-storm': nackStorm,
+  produce,
+  consume,
+  'raw-reject': rawReject,
+  take,
+  declare,
+  browse,
+  'channel-error': channelError,
+  'setup-closed': setupClosed,
+};
 modes[env('MODE')]!().then(
   () => process.exit(0),
   (error) => {

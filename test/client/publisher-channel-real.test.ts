@@ -40,4 +40,30 @@ describe('the publisher after the broker closed its channel (a real RabbitMQ 4.3
     const taken = (await broker!.app({ MODE: 'take', QUEUE: 'orders.created' })).messages as { messageId: string }[];
     expect(taken.map((m) => m.messageId).sort()).toEqual(Array.from({ length: rounds }, (_, r) => Array.from({ length: count }, (_, i) => `after-${r}-${i}`)).flat().sort());
   }, 180_000);
+
+  // Before the fix a connection that closed while its setups ran became the current one: it was never replaced,
+  // the publisher reopened channels on it forever and every publish timed out (CI's 3.10 leader kill: 796 rows left).
+  it('connects again when the connection closes while its setups run, and confirms on the new one', async () => {
+    const run = await broker!.app({ MODE: 'setup-closed' });
+    console.log(`closed during setup: ${run.confirmed}; setups ${run.setups}, connections ${run.connects}, retried because: ${run.retries.join(' | ')}`);
+    expect(run.confirmed).toBe('confirmed');
+    expect([run.setups, run.connects]).toEqual([2, 1]);
+    expect(run.retries).toEqual([expect.stringMatching(/^the connection closed while its channels were being opened: /)]);
+    await broker!.app({ MODE: 'take', QUEUE: 'orders.created' });
+  }, 120_000);
+
+  // RabbitMQ 3.10 can nack every publish of a channel for good after its queue's leader died (see Publisher); the
+  // broker's other source of nacks, a full queue with overflow reject-publish, drives the same path here.
+  it('replaces a channel that only nacks (10 nacks in a row over 2 s), and confirms on the new one once the queue takes messages', async () => {
+    const run = await broker!.app({ MODE: 'nack-storm', QUEUE: 'nack-storm', COUNT: '30' });
+    console.log(`30 publishes to a full queue: ${JSON.stringify(run.outcomes)}; channels replaced for only nacking ${run.replacedAfterNacks}, reopened ${run.reopens}; after the purge: ${run.after}`);
+    // While the queue is full every publish fails: nacked, or lost with the channel being replaced.
+    expect(run.outcomes.PublishNackedError).toBeGreaterThanOrEqual(20);
+    expect((run.outcomes.PublishNackedError ?? 0) + (run.outcomes.ConnectionLostError ?? 0) + (run.outcomes.PublishTimeoutError ?? 0)).toBe(30);
+    // 30 nacks 100 ms apart: 3 s, so one or two replacements (each after >= 10 nacks over >= 2 s), not one per nack.
+    expect(run.replacedAfterNacks).toBeGreaterThanOrEqual(1);
+    expect(run.replacedAfterNacks).toBeLessThanOrEqual(2);
+    expect(run.reopens).toBe(run.replacedAfterNacks);
+    expect([run.after, run.connects]).toEqual(['confirmed', 1]);
+  }, 120_000);
 });
