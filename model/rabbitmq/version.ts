@@ -82,6 +82,11 @@ export interface VersionFeatures {
    * the node holding a queue's leader adds members on running nodes the queue lacks, up to a target group size.
    */
   readonly quorumMembershipReconciliation: boolean;
+  /**
+   * `rabbitmq-queues transfer_leadership [--vhost V] QUEUE NODE` exists: found in 4.3.6, absent from 4.0.5 (4.1 and 4.2
+   * not checked: they count as without, and use the internal function rebalance calls, through rabbitmqctl eval).
+   */
+  readonly transferLeadershipCommand: boolean;
   /** `rabbitmq-upgrade` commands that wait for replicas elsewhere before a node stops (mirrors exist before 4.0). */
   readonly awaitReplicasCommands: readonly ('await_online_quorum_plus_one' | 'await_online_synchronized_mirror')[];
 }
@@ -144,6 +149,7 @@ export function featuresOf(version: RabbitmqVersion): VersionFeatures {
     terabyteSizes: atLeast(version, 3, 13),
     unreachablePeersMetric: atLeast(version, 4, 0),
     quorumMembershipReconciliation: atLeast(version, 3, 13),
+    transferLeadershipCommand: atLeast(version, 4, 3),
     awaitReplicasCommands: atLeast(version, 4, 0)
       ? ['await_online_quorum_plus_one']
       : ['await_online_quorum_plus_one', 'await_online_synchronized_mirror'],

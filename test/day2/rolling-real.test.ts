@@ -19,10 +19,12 @@ import { REPO_ROOT, specVariant, synthVmBundles, type VmBundles } from '../e2e/b
 import { CLIENT_HOST, sleep, WarrenLab } from '../e2e/warren-lab';
 import { LAB_APP, ordersSpec, TSX } from '../reliability/broker-lab';
 import { renderUpgradeScript } from '../../vm/day2/rolling';
+import { renderGateLibrary } from '../../vm/day2/gates';
 import { startLabRemote, type LabRemote } from './lab-remote';
 
 const HOSTS = ['rabbit-1', 'rabbit-2', 'rabbit-3'];
-const EXTRA_QUORUM_QUEUES = 6;
+/** Quorum queues in all: the orders topology has 4 on 3.10 (retry delay queues) and 2 on 4.3 (retry in the queue). */
+const QUORUM_QUEUES = 10;
 const BATCH = 200;
 
 /** Runs an admin script on this machine; its output also goes to `log` as it comes (to follow a long run). */
@@ -58,7 +60,8 @@ for (const line of ['4.3', '3.10'] as const) {
       work = mkdtempSync(join(tmpdir(), `warren-rolling-${line}-`));
       const specPath = specVariant(join(REPO_ROOT, 'examples', `e2e-${line}.yaml`), work, 'rolling', (s) => {
         const topology = ordersSpec(line).topology!;
-        s.topology = { ...topology, queues: [...topology.queues!, ...Array.from({ length: EXTRA_QUORUM_QUEUES }, (_, i) => ({ name: `spread.${i + 1}`, type: 'quorum' }))] };
+        const ordersQueues = resolveCluster(ordersSpec(line)).topology.queues.filter((q) => q.type === 'quorum').length;
+        s.topology = { ...topology, queues: [...topology.queues!, ...Array.from({ length: QUORUM_QUEUES - ordersQueues }, (_, i) => ({ name: `spread.${i + 1}`, type: 'quorum' }))] };
         spec = s;
       });
       bundles = synthVmBundles(specPath, join(work, 'out'));
@@ -146,7 +149,7 @@ for (const line of ['4.3', '3.10'] as const) {
       const queues = JSON.parse((await rabbitmqctl(lab.lab, lab.node('rabbit-1'), ['list_queues', 'name', 'type', 'leader', '--formatter', 'json'])).stdout) as { name: string; type: string; leader: string }[];
       const quorum = queues.filter((q) => q.type === 'quorum');
       const perNode = HOSTS.map((h) => quorum.filter((q) => q.leader === `rabbit@${h}`).length);
-      expect(quorum.length).toBeGreaterThanOrEqual(EXTRA_QUORUM_QUEUES + 1);
+      expect(quorum).toHaveLength(QUORUM_QUEUES);
       expect(Math.max(...perNode) - Math.min(...perNode), `leaders per node ${perNode.join('/')}`).toBeLessThanOrEqual(1);
 
       const flags = JSON.parse((await rabbitmqctl(lab.lab, lab.node('rabbit-2'), ['list_feature_flags', 'name', 'state', 'stability', '--formatter', 'json'])).stdout) as { name: string; state: string; stability: string }[];
@@ -158,6 +161,44 @@ for (const line of ['4.3', '3.10'] as const) {
           `quorum leaders per node ${perNode.join('/')} over ${quorum.length} queues; quorum-critical checks ${criticalChecks.length}, stops ${stopCalls.length}`,
       );
     }, 1_500_000);
+
+    // rabbitmq-queues rebalance stops once no node leads more than its rounded-up share: 4/4/2 over 10 queues passes.
+    it(`rebalance_leaders narrows leaders skewed to 4/4/2 (which rebalance accepts) to max - min <= 1, moving them with ${line === '4.3' ? 'rabbitmq-queues transfer_leadership' : 'the function rebalance calls (no CLI command on 3.10)'}`, async () => {
+      const lab = warren!;
+      const leaders = async () =>
+        (JSON.parse((await rabbitmqctl(lab.lab, lab.node('rabbit-1'), ['list_queues', 'name', 'type', 'leader', '--formatter', 'json'])).stdout) as { name: string; type: string; leader: string }[])
+          .filter((q) => q.type === 'quorum')
+          .sort((a, b) => a.name.localeCompare(b.name));
+      const quorum = await leaders();
+      expect(quorum).toHaveLength(QUORUM_QUEUES);
+      // The first 4 queues to rabbit-1, the next 4 to rabbit-2, the last 2 to rabbit-3, with the script's own function.
+      const skew = quorum.map((q, i) => [q.name, `rabbit@${HOSTS[i < 4 ? 0 : i < 8 ? 1 : 2]}`] as const).filter(([name, to]) => quorum.find((q) => q.name === name)!.leader !== to);
+      const cluster = resolveCluster(spec as ClusterSpec);
+      const script = join(work, 'leaders.sh');
+      writeFileSync(
+        script,
+        [
+          '#!/bin/bash',
+          'set -euo pipefail',
+          ...renderGateLibrary(cluster, { scriptName: 'warren-leaders' }),
+          ...skew.map(([name, to]) => `transfer_leadership rabbit-1 / ${name} ${to} >/dev/null`),
+          'sleep 2',
+          'say "skewed: $(quorum_queues rabbit-1 | leader_spread | head -n 1)"',
+          'rebalance_leaders rabbit-1',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      const run = await runScript(script, { ...remote!.env, WARREN_TIMEOUT_SECONDS: '120' }, join(work, 'leaders.log'));
+      console.log(run.stdout);
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+      expect(run.stdout).toContain('warren-leaders: skewed: 4/4/2 2\n');
+      const moves = Number(/after (\d+) moves/.exec(run.stdout)?.[1]);
+      expect(moves).toBeGreaterThanOrEqual(1);
+      const perNode = HOSTS.map(() => 0);
+      for (const q of await leaders()) perNode[HOSTS.indexOf(q.leader.replace('rabbit@', ''))]! += 1;
+      console.log(`RabbitMQ ${line}: leaders skewed to 4/4/2 (${skew.length} transfers), then ${moves} moves: ${perNode.join('/')}`);
+      expect(Math.max(...perNode) - Math.min(...perNode), `leaders per node ${perNode.join('/')}`).toBeLessThanOrEqual(1);
+    }, 300_000);
 
     if (line === '3.10') {
       it('warren-upgrade.sh for 4.3 refuses these 3.10.8 nodes (the matrix: 3.10 upgrades to 3.11 only) and changes nothing', async () => {

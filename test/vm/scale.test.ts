@@ -58,32 +58,51 @@ describe('warren-scale-out.sh', () => {
     expect(steps).toContain('rabbit-4: rabbitmq-queues -q -n rabbit@rabbit-4 grow rabbit@rabbit-4 all');
     expect(steps.indexOf('rabbit-4: rabbitmq-queues -q -n rabbit@rabbit-4 grow rabbit@rabbit-4 all')).toBeLessThan(steps.indexOf('rabbit-4: rabbitmqctl -q -n rabbit@rabbit-4 list_vhosts --no-table-headers name'));
     expect(steps.filter((s) => s.endsWith('rebalance quorum'))).toEqual(['rabbit-4: rabbitmq-queues -q -n rabbit@rabbit-4 rebalance quorum']);
-    expect(steps.at(-1)).toBe('rabbit-4: rabbitmqctl -q -n rabbit@rabbit-4 list_queues -p / --no-table-headers type leader');
+    expect(result.stdout).toContain('warren-scale-out: rabbit-4: quorum leaders per node 0/0/0/0 (rabbit@rabbit-1 rabbit@rabbit-2 rabbit@rabbit-3 rabbit@rabbit-4); leaders moved: 0\n');
   });
 
-  /** Answers list_queues on "/" with the leaders of `passes[i]` (per node rabbit-1..4) at the i-th call, the last one after. */
-  const leadersByPass = (passes: number[][]) => {
-    const counter = join(scratch, `passes-${Math.random().toString(16).slice(2)}`);
-    const tables = passes.map((counts) => counts.flatMap((n, i) => Array.from({ length: n }, () => `quorum\\trabbit@rabbit-${i + 1}`)).concat('classic\\trabbit@rabbit-4').join('\\n'));
+  /**
+   * A stand-in broker whose quorum queues ("q-N-K": led by rabbit-N) have `members` and whose leaders per node are
+   * `byMoves[m]` after m transfer_leadership calls (the last one after more).
+   */
+  const leadersByMoves = (byMoves: number[][], members = (_leader: number) => 'rabbit@rabbit-1, rabbit@rabbit-2, rabbit@rabbit-3, rabbit@rabbit-4') => {
+    const moves = join(scratch, `moves-${Math.random().toString(16).slice(2)}`);
+    const tables = byMoves.map((counts) =>
+      counts.flatMap((n, i) => Array.from({ length: n }, (_, k) => `q-${i + 1}-${k}\\tquorum\\trabbit@rabbit-${i + 1}\\t[${members(i + 1)}]`)).concat('c-1\\tclassic\\trabbit@rabbit-1\\t[]').join('\\n'),
+    );
     return [
-      `*'list_queues -p / '*) n=$(cat ${counter} 2>/dev/null || echo 0); echo $((n + 1)) > ${counter}`,
-      `  case $n in ${tables.map((t, i) => `${i === tables.length - 1 ? '*' : i}) printf '${t}\\n' ;;`).join(' ')} esac ;;`,
+      `*list_vhosts*) echo / ;;`,
+      `*transfer_leadership*) echo $(( $(cat ${moves} 2>/dev/null || echo 0) + 1 )) > ${moves} ;;`,
+      `*'list_queues -p '*) case $(cat ${moves} 2>/dev/null || echo 0) in ${tables.map((t, i) => `${i === tables.length - 1 ? '*' : i}) printf '${t}\\n' ;;`).join(' ')} esac ;;`,
       `*cluster_status*) echo '{"partitions":{}}' ;;`,
     ].join('\n');
   };
 
-  it('rebalances again while the leaders per node differ by more than one (3.10 can leave 4/2/4 after one pass)', () => {
-    const result = runWithStandInRemote(scratch, renderScaleOutScript(clusterWith(4)), ['rabbit-4'], leadersByPass([[3, 3, 3, 0], [3, 2, 2, 2]]));
+  it('moves leaders one at a time from the busiest node to the idlest member until they differ by at most one (rebalance leaves 4/2/4)', () => {
+    const result = runWithStandInRemote(scratch, renderScaleOutScript(clusterWith(4)), ['rabbit-4'], leadersByMoves([[3, 3, 3, 0], [2, 3, 3, 1], [2, 2, 3, 2]]));
     expect(result.code, result.stderr).toBe(0);
-    expect(result.calls.filter((c) => c.endsWith('rebalance quorum'))).toHaveLength(2);
-    expect(result.stdout).toContain('warren-scale-out: rabbit-4: quorum leaders per node 3/3/3/0 after rebalance 1; again\n');
-    expect(result.stdout).toContain('warren-scale-out: rabbit-4: quorum leaders per node 3/2/2/2 (rabbit@rabbit-1 rabbit@rabbit-2 rabbit@rabbit-3 rabbit@rabbit-4)\n');
+    expect(result.calls.filter((c) => c.endsWith('rebalance quorum'))).toHaveLength(1);
+    expect(result.calls.filter((c) => c.includes('transfer_leadership'))).toEqual([
+      "rabbit-4: rabbitmq-queues -q -n rabbit@rabbit-4 transfer_leadership --vhost '/' 'q-1-0' rabbit@rabbit-4",
+      "rabbit-4: rabbitmq-queues -q -n rabbit@rabbit-4 transfer_leadership --vhost '/' 'q-2-0' rabbit@rabbit-4",
+    ]);
+    expect(result.stdout).toContain('warren-scale-out: rabbit-4: quorum leaders per node 3/3/3/0: moving the leader of //q-1-0 to rabbit@rabbit-4\n');
+    expect(result.stdout).toContain('warren-scale-out: rabbit-4: quorum leaders per node 2/2/3/2 (rabbit@rabbit-1 rabbit@rabbit-2 rabbit@rabbit-3 rabbit@rabbit-4); leaders moved: 2\n');
   });
 
-  it('says after 5 rebalances that the leaders are still uneven, and finishes', () => {
-    const result = runWithStandInRemote(scratch, renderScaleOutScript(clusterWith(4)), ['rabbit-4'], leadersByPass([[5, 1, 1, 1]]));
+  it('says so when no leader can move closer (the busiest node\'s queues have no other member), and finishes', () => {
+    const members = (leader: number) => (leader === 4 ? 'rabbit@rabbit-4' : `rabbit@rabbit-${leader}, rabbit@rabbit-4`);
+    const result = runWithStandInRemote(scratch, renderScaleOutScript(clusterWith(4)), ['rabbit-4'], leadersByMoves([[1, 1, 1, 5]], members));
     expect(result.code, result.stderr).toBe(0);
-    expect(result.calls.filter((c) => c.endsWith('rebalance quorum'))).toHaveLength(5);
-    expect(result.stdout).toContain('warren-scale-out: rabbit-4: WARNING: quorum leaders per node still 5/1/1/1 after 5 rebalances');
+    expect(result.calls.filter((c) => c.includes('transfer_leadership'))).toEqual([]);
+    expect(result.stdout).toContain('warren-scale-out: rabbit-4: WARNING: quorum leaders per node still 1/1/1/5 (queues whose members are not on every node cannot move further)');
+  });
+
+  it('moves a leader with the function rebalance calls where the CLI has no transfer_leadership (3.10)', () => {
+    const cluster = resolveCluster({ ...(loadExample('e2e-3.10.yaml') as ClusterSpec) });
+    const script = renderScaleOutScript(cluster);
+    expect(script).toContain(
+      `remote "$host" "rabbitmqctl -q -n $node eval 'rabbit_quorum_queue:transfer_leadership(element(2, rabbit_amqqueue:lookup(rabbit_misc:r(<<\\"$vhost\\"/utf8>>, queue, <<\\"$queue\\"/utf8>>))), list_to_atom(\\"$to\\")).'"`,
+    );
   });
 });

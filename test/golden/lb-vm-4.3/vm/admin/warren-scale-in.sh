@@ -23,7 +23,6 @@ cluster_size=3
 rabbitmq_hosts=(rmq-1 rmq-2 rmq-3)
 load_balancer_hosts=(lb-1 lb-2)
 rabbitmq_nodes=(rabbit@rmq-1 rabbit@rmq-2 rabbit@rmq-3)
-vhost_words=(/)
 
 say() { echo "$script: $*"; }
 
@@ -140,61 +139,83 @@ finish_cluster() {
   rebalance_leaders "$1"
 }
 
-# leaders_per_node HOST: "4/3/3 1": quorum queue leaders on each node of the spec (in its order) over its vhosts, and max - min.
-leaders_per_node() {
-  local node rows="" vhost
-  node=$(node_of "$1")
-  for vhost in "${vhost_words[@]}"; do
-    rows+=$(remote "$1" "rabbitmqctl -q -n $node list_queues -p $vhost --no-table-headers type leader") || return 1
-    rows+=$'\n'
-  done
-  echo "$rows" | awk -v nodes="${rabbitmq_nodes[*]}" '$1 == "quorum" { n[$2]++ } END { k = split(nodes, all, " "); for (i = 1; i <= k; i++) { c = n[all[i]] + 0; out = out (i > 1 ? "/" : "") c; if (i == 1 || c > max) max = c; if (i == 1 || c < min) min = c } print out, max - min }'
-}
-
-# rebalance_leaders HOST: rabbitmq-queues rebalance quorum until the leaders per node differ by at most one (one pass
-# can leave 4/2/4 on 3.10: leadership moves after the command returns); after 5 passes it says so and goes on.
-rebalance_leaders() {
-  local host=$1 node pass counts
+# quorum_queues HOST: "vhost<TAB>queue<TAB>leader<TAB>member,member,..." for every quorum queue, as HOST's node sees them.
+quorum_queues() {
+  local host=$1 node vhosts vhost
   node=$(node_of "$host")
-  for pass in 1 2 3 4 5; do
-    gate "$host" "rebalance quorum" "rabbitmq-queues -q -n $node rebalance quorum"
-    sleep 2
-    counts=$(leaders_per_node "$host") || fail "$host" "leaders spread" "list_queues: $counts"
-    if [ "${counts##* }" -le 1 ]; then
-      say "$host: quorum leaders per node ${counts% *} (${rabbitmq_nodes[*]})"
-      return 0
-    fi
-    say "$host: quorum leaders per node ${counts% *} after rebalance $pass; again"
-  done
-  say "$host: WARNING: quorum leaders per node still ${counts% *} after 5 rebalances (queues whose members are not on every node cannot move further); run rabbitmq-queues rebalance quorum later"
-}
-
-# quorum_members HOST NODE: "vhost<TAB>queue<TAB>members" for every quorum queue, as NODE on HOST sees them.
-quorum_members() {
-  local host=$1 node=$2 vhosts vhost
   vhosts=$(remote "$host" "rabbitmqctl -q -n $node list_vhosts --no-table-headers name") || return 1
   while IFS= read -r vhost; do
     [ -n "$vhost" ] || continue
-    remote "$host" "rabbitmqctl -q -n $node list_queues -p '$vhost' --no-table-headers name type members" |
-      awk -F '\t' -v vhost="$vhost" '$2 == "quorum" { members = $3; gsub(/[][ ]/, "", members); print vhost "\t" $1 "\t" members }'
+    remote "$host" "rabbitmqctl -q -n $node list_queues -p '$vhost' --no-table-headers name type leader members" |
+      awk -F '\t' -v vhost="$vhost" '$2 == "quorum" { members = $4; gsub(/[][ ]/, "", members); print vhost "\t" $1 "\t" $3 "\t" members }'
   done <<< "$vhosts"
 }
 
-# await_members HOST NODE MIN GONE WANTED: until every quorum queue has at least MIN members, none on node GONE
+# leader_spread: reads quorum_queues lines; prints "4/2/4 2" (leaders on each node of the spec, in its order, and
+# max - min), then, while that is over one, "vhost<TAB>queue<TAB>node": a queue led on a busiest node that has a
+# member on a node with at least two leaders fewer (the least busy such member).
+leader_spread() {
+  awk -F '\t' -v nodes="${rabbitmq_nodes[*]}" '
+    NF == 4 { n[$3]++; row[++rows] = $0 }
+    END {
+      k = split(nodes, all, " ")
+      for (i = 1; i <= k; i++) { c = n[all[i]] + 0; out = out (i > 1 ? "/" : "") c; if (i == 1 || c > max) max = c; if (i == 1 || c < min) min = c }
+      print out, max - min
+      if (max - min <= 1) exit
+      for (r = 1; r <= rows; r++) {
+        split(row[r], f, "\t")
+        if (n[f[3]] != max) continue
+        m = split(f[4], members, ","); best = ""
+        for (j = 1; j <= m; j++) if (index(" " nodes " ", " " members[j] " ") && n[members[j]] + 2 <= max && (best == "" || n[members[j]] < n[best])) best = members[j]
+        if (best != "") { print f[1] "\t" f[2] "\t" best; exit }
+      }
+    }'
+}
+
+# transfer_leadership HOST VHOST QUEUE NODE: moves QUEUE's leader to NODE.
+transfer_leadership() {
+  local host=$1 vhost=$2 queue=$3 to=$4 node
+  node=$(node_of "$host")
+  remote "$host" "rabbitmq-queues -q -n $node transfer_leadership --vhost '$vhost' '$queue' $to"
+}
+
+# rebalance_leaders HOST: rabbitmq-queues rebalance quorum, then leaders moved one by one until the leaders per node
+# differ by at most one. rebalance alone stops once no node leads more than its rounded-up share: 4/2/4 over 10
+# queues passes (ceil(10/3) = 4). Queues whose members are not on every node may keep it wider: then it says so.
+rebalance_leaders() {
+  local host=$1 node moves spread target
+  node=$(node_of "$host")
+  gate "$host" "rebalance quorum" "rabbitmq-queues -q -n $node rebalance quorum"
+  for moves in 0 1 2 3 4 5 6 7 8 9 10; do
+    spread=$(quorum_queues "$host" | leader_spread) || fail "$host" "leaders spread" "list_queues: $spread"
+    target=$(echo "$spread" | sed -n 2p)
+    if [ "$(echo "$spread" | head -n 1 | cut -d " " -f 2)" -le 1 ]; then
+      say "$host: quorum leaders per node $(echo "$spread" | head -n 1 | cut -d " " -f 1) (${rabbitmq_nodes[*]}); leaders moved: $moves"
+      return 0
+    fi
+    [ -n "$target" ] && [ "$moves" -lt 10 ] || break
+    say "$host: quorum leaders per node $(echo "$spread" | head -n 1 | cut -d " " -f 1): moving the leader of $(echo "$target" | cut -f 1,2 --output-delimiter=/) to $(echo "$target" | cut -f 3)"
+    transfer_leadership "$host" "$(echo "$target" | cut -f 1)" "$(echo "$target" | cut -f 2)" "$(echo "$target" | cut -f 3)" >/dev/null || say "$host: the move failed; trying the next"
+    sleep 1
+  done
+  say "$host: WARNING: quorum leaders per node still $(echo "$spread" | head -n 1 | cut -d " " -f 1) (queues whose members are not on every node cannot move further); move leaders with rabbitmq-queues transfer_leadership or run this again later"
+}
+
+# await_members HOST MIN GONE WANTED: until every quorum queue has at least MIN members, none on node GONE
 # and one on node WANTED (either may be ""); then prints each queue with its members.
 await_members() {
-  local host=$1 node=$2 min=$3 gone=$4 wanted=$5 what listing short deadline
+  local host=$1 min=$2 gone=$3 wanted=$4 what listing short deadline
   what="quorum queues at $min+ members${gone:+, none on $gone}${wanted:+, one on $wanted}"
   deadline=$((SECONDS + timeout_s))
   while true; do
-    listing=$(quorum_members "$host" "$node") || listing="(no answer)"
-    short=$(echo "$listing" | awk -F '\t' -v min="$min" -v gone="$gone" -v wanted="$wanted" 'NF == 3 { n = split($3, m, ","); bad = n < min; found = wanted == ""; for (i = 1; i <= n; i++) { if (m[i] == gone) bad = 1; if (m[i] == wanted) found = 1 } if (bad || !found) print $1 "/" $2 " has " $3 }')
+    listing=$(quorum_queues "$host") || listing="(no answer)"
+    short=$(echo "$listing" | awk -F '\t' -v min="$min" -v gone="$gone" -v wanted="$wanted" 'NF == 4 { n = split($4, m, ","); bad = n < min; found = wanted == ""; for (i = 1; i <= n; i++) { if (m[i] == gone) bad = 1; if (m[i] == wanted) found = 1 } if (bad || !found) print $1 "/" $2 " has " $4 }')
     if [ "$listing" != "(no answer)" ] && [ -z "$short" ]; then break; fi
     [ "$SECONDS" -lt "$deadline" ] || fail "$host" "$what" "after ${timeout_s}s: $(echo "${short:-$listing}" | tr '\n' ' ')"
     sleep 2
   done
   say "$host: gate $what passed"
-  echo "$listing" | awk -F '\t' -v script="$script" 'NF == 3 { print script ": members of " $1 "/" $2 ": " $3 }'
+  echo "$listing" | awk -F '\t' -v script="$script" 'NF == 4 { print script ": members of " $1 "/" $2 ": " $4 }'
 }
 
 case "${1:-}" in
@@ -223,8 +244,8 @@ case "$status" in
 esac
 gate "$host" quorum-critical "rabbitmq-queues -q -n $node check_if_node_is_quorum_critical"
 gate "$host" drain "rabbitmq-upgrade -q -n $node drain --timeout $timeout_s"
-members_now=$(quorum_members "$peer" "$peer_node") || fail "$peer" "list quorum queues" "$members_now"
-while IFS=$'\t' read -r vhost queue members; do
+members_now=$(quorum_queues "$peer") || fail "$peer" "list quorum queues" "$members_now"
+while IFS=$'\t' read -r vhost queue _leader members; do
   case ",$members," in
     *",$node,"*) gate "$peer" "delete_member $vhost/$queue $node" "rabbitmq-queues -q -n $peer_node delete_member -p '$vhost' '$queue' $node" ;;
   esac
@@ -232,10 +253,10 @@ done <<< "$members_now"
 for kept in "${rabbitmq_hosts[@]}"; do
   gate "$kept" "grow $(node_of "$kept") all" "rabbitmq-queues -q -n $(node_of "$kept") grow $(node_of "$kept") all"
 done
-await_members "$peer" "$peer_node" "$cluster_size" "$node" ""
+await_members "$peer" "$cluster_size" "$node" ""
 say "$host: stopping and disabling rabbitmq-server"
 gate "$host" stop "systemctl disable --now rabbitmq-server"
 gate "$peer" "forget_cluster_node $node" "rabbitmqctl -q -n $peer_node forget_cluster_node $node"
-await_members "$peer" "$peer_node" "$cluster_size" "$node" ""
+await_members "$peer" "$cluster_size" "$node" ""
 rebalance_leaders "$peer"
 say "$host: removed; every quorum queue has a member on each of the $cluster_size nodes of the spec, none on $node"

@@ -26,7 +26,6 @@ cluster_size=3
 rabbitmq_hosts=(secure-1 secure-2 secure-3)
 load_balancer_hosts=(secure-lb)
 rabbitmq_nodes=(rabbit@secure-1 rabbit@secure-2 rabbit@secure-3)
-vhost_words=(/)
 
 say() { echo "$script: $*"; }
 
@@ -145,33 +144,68 @@ finish_cluster() {
   rebalance_leaders "$1"
 }
 
-# leaders_per_node HOST: "4/3/3 1": quorum queue leaders on each node of the spec (in its order) over its vhosts, and max - min.
-leaders_per_node() {
-  local node rows="" vhost
-  node=$(node_of "$1")
-  for vhost in "${vhost_words[@]}"; do
-    rows+=$(remote "$1" "rabbitmqctl -q -n $node list_queues -p $vhost --no-table-headers type leader") || return 1
-    rows+=$'\n'
-  done
-  echo "$rows" | awk -v nodes="${rabbitmq_nodes[*]}" '$1 == "quorum" { n[$2]++ } END { k = split(nodes, all, " "); for (i = 1; i <= k; i++) { c = n[all[i]] + 0; out = out (i > 1 ? "/" : "") c; if (i == 1 || c > max) max = c; if (i == 1 || c < min) min = c } print out, max - min }'
+# quorum_queues HOST: "vhost<TAB>queue<TAB>leader<TAB>member,member,..." for every quorum queue, as HOST's node sees them.
+quorum_queues() {
+  local host=$1 node vhosts vhost
+  node=$(node_of "$host")
+  vhosts=$(remote "$host" "rabbitmqctl -q -n $node list_vhosts --no-table-headers name") || return 1
+  while IFS= read -r vhost; do
+    [ -n "$vhost" ] || continue
+    remote "$host" "rabbitmqctl -q -n $node list_queues -p '$vhost' --no-table-headers name type leader members" |
+      awk -F '\t' -v vhost="$vhost" '$2 == "quorum" { members = $4; gsub(/[][ ]/, "", members); print vhost "\t" $1 "\t" $3 "\t" members }'
+  done <<< "$vhosts"
 }
 
-# rebalance_leaders HOST: rabbitmq-queues rebalance quorum until the leaders per node differ by at most one (one pass
-# can leave 4/2/4 on 3.10: leadership moves after the command returns); after 5 passes it says so and goes on.
-rebalance_leaders() {
-  local host=$1 node pass counts
+# leader_spread: reads quorum_queues lines; prints "4/2/4 2" (leaders on each node of the spec, in its order, and
+# max - min), then, while that is over one, "vhost<TAB>queue<TAB>node": a queue led on a busiest node that has a
+# member on a node with at least two leaders fewer (the least busy such member).
+leader_spread() {
+  awk -F '\t' -v nodes="${rabbitmq_nodes[*]}" '
+    NF == 4 { n[$3]++; row[++rows] = $0 }
+    END {
+      k = split(nodes, all, " ")
+      for (i = 1; i <= k; i++) { c = n[all[i]] + 0; out = out (i > 1 ? "/" : "") c; if (i == 1 || c > max) max = c; if (i == 1 || c < min) min = c }
+      print out, max - min
+      if (max - min <= 1) exit
+      for (r = 1; r <= rows; r++) {
+        split(row[r], f, "\t")
+        if (n[f[3]] != max) continue
+        m = split(f[4], members, ","); best = ""
+        for (j = 1; j <= m; j++) if (index(" " nodes " ", " " members[j] " ") && n[members[j]] + 2 <= max && (best == "" || n[members[j]] < n[best])) best = members[j]
+        if (best != "") { print f[1] "\t" f[2] "\t" best; exit }
+      }
+    }'
+}
+
+# transfer_leadership HOST VHOST QUEUE NODE: moves QUEUE's leader to NODE.
+transfer_leadership() {
+  local host=$1 vhost=$2 queue=$3 to=$4 node
   node=$(node_of "$host")
-  for pass in 1 2 3 4 5; do
-    gate "$host" "rebalance quorum" "rabbitmq-queues -q -n $node rebalance quorum"
-    sleep 2
-    counts=$(leaders_per_node "$host") || fail "$host" "leaders spread" "list_queues: $counts"
-    if [ "${counts##* }" -le 1 ]; then
-      say "$host: quorum leaders per node ${counts% *} (${rabbitmq_nodes[*]})"
+  # No CLI command before 4.3 (4.0.5 has none): the function rabbitmq-queues rebalance itself calls.
+  case "$vhost$queue" in *[\"\'\\]*) echo "a name with a quote or backslash: move its leader by hand"; return 1 ;; esac
+  remote "$host" "rabbitmqctl -q -n $node eval 'rabbit_quorum_queue:transfer_leadership(element(2, rabbit_amqqueue:lookup(rabbit_misc:r(<<\"$vhost\"/utf8>>, queue, <<\"$queue\"/utf8>>))), list_to_atom(\"$to\")).'"
+}
+
+# rebalance_leaders HOST: rabbitmq-queues rebalance quorum, then leaders moved one by one until the leaders per node
+# differ by at most one. rebalance alone stops once no node leads more than its rounded-up share: 4/2/4 over 10
+# queues passes (ceil(10/3) = 4). Queues whose members are not on every node may keep it wider: then it says so.
+rebalance_leaders() {
+  local host=$1 node moves spread target
+  node=$(node_of "$host")
+  gate "$host" "rebalance quorum" "rabbitmq-queues -q -n $node rebalance quorum"
+  for moves in 0 1 2 3 4 5 6 7 8 9 10; do
+    spread=$(quorum_queues "$host" | leader_spread) || fail "$host" "leaders spread" "list_queues: $spread"
+    target=$(echo "$spread" | sed -n 2p)
+    if [ "$(echo "$spread" | head -n 1 | cut -d " " -f 2)" -le 1 ]; then
+      say "$host: quorum leaders per node $(echo "$spread" | head -n 1 | cut -d " " -f 1) (${rabbitmq_nodes[*]}); leaders moved: $moves"
       return 0
     fi
-    say "$host: quorum leaders per node ${counts% *} after rebalance $pass; again"
+    [ -n "$target" ] && [ "$moves" -lt 10 ] || break
+    say "$host: quorum leaders per node $(echo "$spread" | head -n 1 | cut -d " " -f 1): moving the leader of $(echo "$target" | cut -f 1,2 --output-delimiter=/) to $(echo "$target" | cut -f 3)"
+    transfer_leadership "$host" "$(echo "$target" | cut -f 1)" "$(echo "$target" | cut -f 2)" "$(echo "$target" | cut -f 3)" >/dev/null || say "$host: the move failed; trying the next"
+    sleep 1
   done
-  say "$host: WARNING: quorum leaders per node still ${counts% *} after 5 rebalances (queues whose members are not on every node cannot move further); run rabbitmq-queues rebalance quorum later"
+  say "$host: WARNING: quorum leaders per node still $(echo "$spread" | head -n 1 | cut -d " " -f 1) (queues whose members are not on every node cannot move further); move leaders with rabbitmq-queues transfer_leadership or run this again later"
 }
 
 # refuse HOST VERSION WHY: 3.10.8 is not reachable from VERSION in place; nothing has been changed.
