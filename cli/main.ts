@@ -25,10 +25,10 @@ import {
 } from '../model/internal';
 import { describeFsError } from '../io/fs-errors';
 import { loadSpecFile } from '../io/spec-file';
-import { generateSecrets, readSecretSources } from '../io/secrets-store';
+import { generateSecrets, readSecretSources, type GeneratedSecrets } from '../io/secrets-store';
 import { tlsCertificateProblems } from '../io/tls-certificates';
 import { STARTER_SPEC } from './starter-spec';
-import { deploymentTargetsOf, TARGETS } from './targets';
+import { deploymentTargetsOf, TARGETS, type Target } from './targets';
 import { checkOutputFolder, writeOutput, writeUserFile } from './write-output';
 import { plan, PLAN_HELP } from './plan';
 import { cookieRecordOf, planStateFile, previousPlanState, refuseLostCookie } from './plan-state';
@@ -133,6 +133,18 @@ function checkedCluster(
   return { cluster, values, warnings: certificates };
 }
 
+/**
+ * Each generated certificate checked like one the spec gives, against the names its node is dialled by: a store
+ * edited by hand (a certificate swapped between nodes) is refused before anything is written.
+ */
+function refuseGeneratedCertificates(cluster: ResolvedCluster, generated: GeneratedSecrets, targets: readonly Target[]): void {
+  if (!cluster.tls?.nodes) return;
+  const problems = tlsCertificateProblems(cluster, generated.values, tlsDialledNames(cluster, tlsMaterialTargets(cluster, deploymentTargetsOf(targets))), new Date()).filter((p) => p.severity === 'error');
+  if (problems.length === 0) return;
+  generated.remove();
+  throw new SpecError(problems);
+}
+
 function reportWarnings(io: CliIo, lines: readonly string[]): void {
   for (const line of lines) io.stderr(`${line}\n`);
 }
@@ -153,6 +165,7 @@ const synth: Command = (args, io) => {
   refuseLostCookie(outDir, previous, cluster, store.folder);
   // Every check has passed: only now are secrets generated, and taken back if a later step fails.
   const generated = generateSecrets(cluster, store.folder, read);
+  refuseGeneratedCertificates(cluster, generated, targets);
   let written: { target: string; files: GeneratedFile[] }[];
   let swapping = false;
   try {
@@ -182,7 +195,11 @@ const synth: Command = (args, io) => {
   if (cluster.secrets.some((ref) => ref.source.kind === 'generate')) {
     const where = store.legacy ? ' (beside the output, where earlier versions kept it; move it next to the spec or pass --secrets)' : '';
     io.stdout(`secrets: ${show(store.folder)}/ holds generated secrets (mode 0600)${where}; they are reused on every synth, keep them out of git\n`);
-    if (generated.tlsIssued) io.stdout(`tls: a new node certificate from the CA in ${show(store.folder)}/ (${generated.tlsIssued}); clients trust it through ${show(store.folder)}/tls-ca-certificate\n`);
+    const issued = generated.tlsIssued ?? [];
+    if (issued.length > 0) {
+      const what = issued.length === 1 ? 'a new certificate' : `${issued.length} new certificates`;
+      io.stdout(`tls: ${what} from the CA in ${show(store.folder)}/ (${issued.join('; ')}); clients trust ${issued.length === 1 ? 'it' : 'them'} through ${show(store.folder)}/tls-ca-certificate\n`);
+    }
   } else {
     io.stdout('secrets: none generated; every secret is read from file: or env:\n');
   }

@@ -37,6 +37,8 @@ export interface ServiceFile {
   /** Absolute path where the program in the container reads it. */
   readonly target: string;
   readonly delivery: FileDelivery;
+  /** The node whose own TLS certificate or key it holds (`tls: generate`). @default - the material every node shares */
+  readonly node?: string;
 }
 
 /** A host port published for one of the service's listeners. */

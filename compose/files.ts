@@ -5,6 +5,7 @@ import {
   PROMETHEUS_RULES_FILE,
   PROMETHEUS_SCRAPE_FILE,
   haproxyPasswordFileOf,
+  nodeTlsOf,
   pemFileContent,
   renderAlertmanagerConfig,
   renderPrometheusRules,
@@ -52,14 +53,22 @@ function containerRabbitmqConf(cluster: ResolvedCluster): string {
   );
 }
 
-function tlsRef(cluster: ResolvedCluster, pick: (tls: NonNullable<ResolvedCluster['tls']>) => SecretRef | undefined, what: string): SecretRef {
+type Tls = NonNullable<ResolvedCluster['tls']>;
+
+function tlsRef(cluster: ResolvedCluster, pick: (tls: Tls) => SecretRef | undefined, what: string): SecretRef {
   const ref = cluster.tls && pick(cluster.tls);
   if (!ref) throw new Error(`cluster "${cluster.name}" has no ${what}, yet a compose service reads one`);
   return ref;
 }
 
-/** The bytes of one file a service reads; `secrets` needs the values of the secrets that content carries. */
-export function serviceFileContent(cluster: ResolvedCluster, content: FileContent, secrets: SecretValues): string {
+/** The certificate and key of `node` (ServiceFile.node), else the ones every node shares. */
+const keyPairOf = (tls: Tls, node: string | undefined) => (node === undefined ? tls : nodeTlsOf(tls, node));
+
+/**
+ * The bytes of one file a service reads; `secrets` needs the values of the secrets that content carries, `node` says
+ * whose own TLS certificate or key it is (ServiceFile.node).
+ */
+export function serviceFileContent(cluster: ResolvedCluster, content: FileContent, secrets: SecretValues, node?: string): string {
   switch (content) {
     case 'rabbitmq-conf':
       return containerRabbitmqConf(cluster);
@@ -77,9 +86,9 @@ export function serviceFileContent(cluster: ResolvedCluster, content: FileConten
     case 'definitions':
       return renderDefinitions(cluster, secrets);
     case 'tls-certificate':
-      return pemFileContent(secrets, tlsRef(cluster, (t) => t.certificate, 'TLS certificate'));
+      return pemFileContent(secrets, tlsRef(cluster, (t) => keyPairOf(t, node).certificate, 'TLS certificate'));
     case 'tls-private-key':
-      return pemFileContent(secrets, tlsRef(cluster, (t) => t.privateKey, 'TLS private key'));
+      return pemFileContent(secrets, tlsRef(cluster, (t) => keyPairOf(t, node).privateKey, 'TLS private key'));
     case 'tls-ca-certificate':
       return pemFileContent(secrets, tlsRef(cluster, (t) => t.caCertificate, 'TLS CA certificate'));
     case 'prometheus-config':
@@ -161,7 +170,7 @@ export function composeFiles(cluster: ResolvedCluster, secrets: SecretValues): G
   const files = new Map<string, GeneratedFile>();
   for (const file of [...project.services, ...project.monitoring].flatMap((s) => s.files)) {
     if (files.has(file.source)) continue;
-    files.set(file.source, { path: `compose/${file.source}`, content: serviceFileContent(cluster, file.content, secrets), kind: fileKindOf(file.content) });
+    files.set(file.source, { path: `compose/${file.source}`, content: serviceFileContent(cluster, file.content, secrets, file.node), kind: fileKindOf(file.content) });
   }
   // The rules file is both the Prometheus service's and the one for your own Prometheus: written once.
   const own = prometheusFiles(cluster).filter((f) => ![...files.keys()].some((source) => f.path === `compose/${source}`));

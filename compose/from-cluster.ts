@@ -19,7 +19,7 @@ import {
 import type { ComposeProject, ComposeService, PortMapping, ServiceFile, StartupStep } from './config';
 import { monitoringServices } from './monitoring';
 import { bind, secretFile } from './service-files';
-import { COMPOSE_FILES, COMPOSE_SECRETS, CONTAINER_PATHS, HAPROXY_CONFIG_FILE, HAPROXY_CONFIG_PATH, HAPROXY_IMAGE, HAPROXY_SERVICE, IMAGE_FOLDERS } from './paths';
+import { COMPOSE_FILES, COMPOSE_SECRETS, COMPOSE_SECRETS_FOLDER, CONTAINER_PATHS, HAPROXY_CONFIG_FILE, HAPROXY_CONFIG_PATH, HAPROXY_IMAGE, HAPROXY_SERVICE, IMAGE_FOLDERS } from './paths';
 
 /** The host ports of the whole project, from the model's one plan (the same the clash rule checks). */
 export function publishedPortsOf(cluster: ResolvedCluster): PublishedPort[] {
@@ -29,9 +29,8 @@ export function publishedPortsOf(cluster: ResolvedCluster): PublishedPort[] {
 export function composeProjectFromCluster(cluster: ResolvedCluster): ComposeProject {
   const network = cluster.name;
   const published = publishedPortsOf(cluster);
-  const nodeFiles = nodeFilesOf(cluster);
   const services = [
-    ...cluster.nodes.map((node) => nodeService(cluster, node, nodeFiles, portsOf(cluster, published, node.host), network)),
+    ...cluster.nodes.map((node) => nodeService(cluster, node, nodeFilesOf(cluster, node), portsOf(cluster, published, node.host), network)),
     ...(cluster.loadBalancer ? [haproxyService(portsOf(cluster, published, HAPROXY_SERVICE), network)] : []),
   ];
   const monitoring = monitoringServices(cluster, network);
@@ -58,12 +57,13 @@ function portsOf(cluster: ResolvedCluster, published: readonly PublishedPort[], 
 /**
  * A node's files: its configuration, mounted, then the files that carry the secrets the model lists for the
  * compose target's RabbitMQ, in the model's order (a secret of its own becomes a file of its own; those carried
- * in definitions.json share that file).
+ * in definitions.json share that file). Of the nodes' own TLS certificates and keys (generated), only its own.
  */
-function nodeFilesOf(cluster: ResolvedCluster): ServiceFile[] {
+function nodeFilesOf(cluster: ResolvedCluster, node: ResolvedNode): ServiceFile[] {
   const secretFiles = new Map<string, ServiceFile>();
+  const othersTls = new Set<SecretRef>((cluster.tls?.nodes ?? []).filter((n) => n.host !== node.host).flatMap((n) => [n.certificate, n.privateKey]));
   for (const ref of secretsOfTarget(cluster, 'compose')) {
-    if (ref.consumer !== 'rabbitmq') continue;
+    if (ref.consumer !== 'rabbitmq' || othersTls.has(ref)) continue;
     const file = secretCarrierOf(cluster, ref);
     secretFiles.set(file.source, file);
   }
@@ -100,6 +100,12 @@ function ownSecretFile(cluster: ResolvedCluster, ref: SecretRef): ServiceFile {
   if (ref === tls?.certificate) return secretFile('tls-certificate', COMPOSE_SECRETS.tlsCertificate, COMPOSE_FILES.tlsCertificate, tlsPaths.certificate, '0444');
   if (ref === tls?.privateKey) return secretFile('tls-private-key', COMPOSE_SECRETS.tlsPrivateKey, COMPOSE_FILES.tlsPrivateKey, tlsPaths.privateKey, '0400');
   if (ref === tls?.caCertificate) return secretFile('tls-ca-certificate', COMPOSE_SECRETS.tlsCaCertificate, COMPOSE_FILES.tlsCaCertificate, tlsPaths.caCertificate, '0444');
+  for (const own of tls?.nodes ?? []) {
+    // A node's own (generated) certificate and key: a compose secret named after the node, installed where the shared ones go.
+    const source = `${COMPOSE_SECRETS_FOLDER}/${ref.id}`;
+    if (ref === own.certificate) return { ...secretFile('tls-certificate', ref.id, source, tlsPaths.certificate, '0444'), node: own.host };
+    if (ref === own.privateKey) return { ...secretFile('tls-private-key', ref.id, source, tlsPaths.privateKey, '0400'), node: own.host };
+  }
   throw new Error(`${ref.path}: the compose target has no place for the secret "${ref.id}" (${ref.description}); give it one in compose/from-cluster.ts`);
 }
 

@@ -28,6 +28,9 @@ export const COMPOSE_SECRETS = {
   haproxyStatsPassword: 'haproxy-stats-password',
 } as const;
 
+/** Where the compose secrets' files are, relative to the compose folder (a node's own TLS files too: `secrets/tls-certificate-<host>`). */
+export const COMPOSE_SECRETS_FOLDER = 'secrets';
+
 /** Files of the compose bundle, relative to the compose folder. */
 export const COMPOSE_FILES = {
   compose: 'compose.yaml',

@@ -145,8 +145,8 @@ export interface GeneratedSecrets {
   readonly values: SecretValues;
   /** Paths this run created (files and folders), in creation order. */
   readonly created: readonly string[];
-  /** Why the generated TLS certificate was issued on this run (`tls: generate`), if it was. */
-  readonly tlsIssued?: string;
+  /** The generated TLS certificates issued on this run and why (`tls: generate`). @default - none */
+  readonly tlsIssued?: readonly string[];
   /** Removes what this run created, newest first. */
   remove(): void;
 }
@@ -171,7 +171,7 @@ export function generateSecrets(cluster: ResolvedCluster, folder: string, values
   if (generated.length === 0) return { values: { ...values }, created, remove };
   checkStore(folder, uid);
   const all: Record<string, string> = { ...values };
-  let tlsIssued: string | undefined;
+  let tlsIssued: readonly string[] | undefined;
   try {
     ensureFolder(dirname(folder), uid, created);
     ensureFolder(folder, uid, created);

@@ -85,26 +85,59 @@ function chainProblem(certificateRef: SecretRef, caRef: SecretRef, chain: readon
   ];
 }
 
+/** One certificate with its key, and the names it is dialled by in the targets being written. */
+interface CertificateUse {
+  readonly certificate: SecretRef;
+  readonly privateKey: SecretRef;
+  readonly dialled: readonly DialledName[];
+}
+
 /**
- * Problems with the cluster's TLS material (errors and warnings), judged against the names dialled in the targets
- * being written and the time `now`. `values` holds the read sources; material absent from it is skipped.
+ * Which certificate answers on which names: one the spec gives answers on every name; generated ones are a node's
+ * own (compose and VMs: its own names and those every node answers on) and the one the Kubernetes pods share.
+ */
+function certificateUses(tls: NonNullable<ResolvedCluster['tls']>, dialled: readonly DialledName[]): CertificateUse[] {
+  if (!tls.nodes) return [{ certificate: tls.certificate, privateKey: tls.privateKey, dialled }];
+  const pods = dialled.filter((d) => d.targets.includes('kubernetes'));
+  const hosts = dialled.filter((d) => d.targets.some((t) => t !== 'kubernetes'));
+  return [
+    ...(hosts.length > 0 ? tls.nodes.map((n) => ({ ...n, dialled: hosts.filter((d) => d.node === undefined || d.node === n.host) })) : []),
+    ...(pods.length > 0 ? [{ certificate: tls.certificate, privateKey: tls.privateKey, dialled: pods }] : []),
+  ];
+}
+
+function certificateProblems(use: CertificateUse, caRef: SecretRef | undefined, cas: readonly X509Certificate[], values: Readonly<Record<string, string>>, now: Date): Problem[] {
+  const certificateText = values[use.certificate.id];
+  if (certificateText === undefined) return [];
+  const problems: Problem[] = [];
+  const chain = parseCertificates(use.certificate, certificateText, problems);
+  if (problems.length > 0 || chain.length === 0) return problems;
+  const leaf = chain[0]!;
+  const keyText = values[use.privateKey.id];
+  return [
+    ...coverageProblem(use.certificate, leaf, use.dialled),
+    ...(keyText === undefined ? [] : keyProblem(use.certificate, use.privateKey, leaf, keyText)),
+    ...(caRef && cas.length > 0 ? chainProblem(use.certificate, caRef, chain, cas) : []),
+    ...expiryProblems(use.certificate, chain, now),
+  ];
+}
+
+/**
+ * Problems with the cluster's TLS material (errors and warnings), each certificate judged against the names it is
+ * dialled by in the targets being written and the time `now`. `values` holds the read sources; material absent
+ * from it is skipped.
  */
 export function tlsCertificateProblems(cluster: ResolvedCluster, values: Readonly<Record<string, string>>, dialled: readonly DialledName[], now: Date): Problem[] {
   const { tls } = cluster;
-  const certificateText = tls && values[tls.certificate.id];
-  if (!tls || certificateText === undefined) return [];
+  if (!tls) return [];
+  const uses = certificateUses(tls, dialled).filter((use) => values[use.certificate.id] !== undefined);
+  if (uses.length === 0) return [];
   const problems: Problem[] = [];
-  const chain = parseCertificates(tls.certificate, certificateText, problems);
   const caText = tls.caCertificate && values[tls.caCertificate.id];
   const cas = tls.caCertificate && caText !== undefined ? parseCertificates(tls.caCertificate, caText, problems) : [];
-  if (problems.length > 0 || chain.length === 0) return problems;
-  const leaf = chain[0]!;
-  const keyText = values[tls.privateKey.id];
+  if (problems.length > 0) return problems;
   return [
-    ...coverageProblem(tls.certificate, leaf, dialled),
-    ...(keyText === undefined ? [] : keyProblem(tls.certificate, tls.privateKey, leaf, keyText)),
-    ...(tls.caCertificate && cas.length > 0 ? chainProblem(tls.certificate, tls.caCertificate, chain, cas) : []),
-    ...expiryProblems(tls.certificate, chain, now),
+    ...uses.flatMap((use) => certificateProblems(use, tls.caCertificate, cas, values, now)),
     ...(tls.caCertificate ? expiryProblems(tls.caCertificate, cas, now) : []),
   ];
 }

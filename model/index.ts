@@ -20,7 +20,7 @@ export type { ResolvedMajorityCheck } from './cluster/majority-check';
 export { SUPPORTED_LINES, type MetadataStore, type RabbitmqVersion, type VersionFeatures, type VersionLine } from './rabbitmq/version';
 export type { ResolvedHaproxy, ResolvedKeepalived, ResolvedLoadBalancer, ResolvedLoadBalancerHost } from './load-balancer/resolve';
 export type { ResolvedKubernetes } from './kubernetes/resolve';
-export type { ResolvedTls, TlsPaths } from './tls/resolve';
+export type { ResolvedNodeTls, ResolvedTls, TlsPaths } from './tls/resolve';
 export type { ResolvedFirewall } from './firewall/resolve';
 export { hostFirewallsOf, type FirewallAllow, type FirewallMatch, type HostFirewall, type PortRange } from './firewall/host-rules';
 export type { ConnectionRef, ResolvedQueue, ResolvedTopology } from './topology/resolve';

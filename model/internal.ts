@@ -20,9 +20,9 @@ export { CHANGE_CLASSES, formatChange, worstClass, type ChangeClass, type Planne
 export { sameIdentity, type CookieNow, type CookieRecord, type FileIdentity } from './plan/cookie';
 export { nextPlanState, parsePlanState, renderPlanState, PLAN_STATE_PATH, type PlanState, type SynthesisRecord } from './plan/state';
 export { clientServiceHostName, podHostName } from './kubernetes/resolve';
-export { tlsDialledNames, tlsGeneratedNames, type DialledName } from './tls/dialled';
+export { tlsDialledNames, tlsGeneratedNodeNames, tlsGeneratedSharedNames, type DialledName } from './tls/dialled';
 export { certManagerCertificateOf, tlsMaterialTargets, usesCertManager, type CertManagerCertificateRequest } from './tls/cert-manager';
-export { isGeneratedTlsMaterial, TLS_IDS } from './tls/resolve';
+export { isGeneratedTlsMaterial, nodeTlsOf, tlsNodeIds, TLS_IDS } from './tls/resolve';
 export { hasInterNodeTls, interNodeEnvironment, interNodeErlArgs, INTER_NODE_ENV } from './tls/inter-node';
 export { formatDelay } from './topology/reliability';
 export { tcpPortsOpenTo, STREAM_REPLICATION_PORTS } from './firewall/host-rules';

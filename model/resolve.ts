@@ -141,7 +141,7 @@ function derive(spec: ParsedSpec, warnings: readonly Problem[]): ResolvedCluster
   const { pauseIfAllDown } = spec.partitionHandling;
   const loadBalancer = spec.loadBalancer && resolveLoadBalancer(spec.loadBalancer, spec.name, spec.heartbeatSeconds);
   const topology = resolveTopology(spec.topology, spec.queues.defaultType, features);
-  const tls = spec.tls && resolveTls(spec.tls);
+  const tls = spec.tls && resolveTls(spec.tls, nodes.map((n) => n.host));
   const firewall = resolveFirewall(spec.firewall);
   // Partition handling means something only on Mnesia; where it pauses the node, no majority check is needed.
   const partitionHandlingHonoured = metadataStore === 'mnesia';

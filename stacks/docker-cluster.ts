@@ -125,21 +125,22 @@ const RENDERED_NOW: ReadonlySet<FileContent> = new Set(['rabbitmq-conf', 'enable
  * Each content the compose files hold, rendered by the same function; those that need secret values inside
  * the secret values (password hashes and the stats password's crypt hash stay secret), once each.
  */
-function fileContentsOf(cluster: ResolvedCluster, values: pulumi.Output<SecretValues>): (content: FileContent) => pulumi.Input<string> {
-  const rendered = new Map<FileContent, pulumi.Input<string>>();
-  return (content) => {
-    if (!rendered.has(content)) {
-      const text = RENDERED_NOW.has(content) ? serviceFileContent(cluster, content, {}) : values.apply((v) => serviceFileContent(cluster, content, v));
-      rendered.set(content, SECRET_CONTENTS.has(content) ? pulumi.secret(text) : text);
+function fileContentsOf(cluster: ResolvedCluster, values: pulumi.Output<SecretValues>): (content: FileContent, node: string | undefined) => pulumi.Input<string> {
+  const rendered = new Map<string, pulumi.Input<string>>();
+  return (content, node) => {
+    const key = `${content}/${node ?? ''}`;
+    if (!rendered.has(key)) {
+      const text = RENDERED_NOW.has(content) ? serviceFileContent(cluster, content, {}) : values.apply((v) => serviceFileContent(cluster, content, v, node));
+      rendered.set(key, SECRET_CONTENTS.has(content) ? pulumi.secret(text) : text);
     }
-    return rendered.get(content)!;
+    return rendered.get(key)!;
   };
 }
 
-function uploadsOf(container: ContainerPlan, contentOf: (content: FileContent) => pulumi.Input<string>): docker.types.input.ContainerUpload[] {
+function uploadsOf(container: ContainerPlan, contentOf: (content: FileContent, node: string | undefined) => pulumi.Input<string>): docker.types.input.ContainerUpload[] {
   return container.uploads.map((upload) => ({
     file: upload.file,
-    content: contentOf(upload.content),
+    content: contentOf(upload.content, upload.node),
     permissions: upload.permissions,
     ...(upload.owner !== undefined && { owner: upload.owner }),
     ...(upload.group !== undefined && { group: upload.group }),

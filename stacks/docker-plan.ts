@@ -25,6 +25,8 @@ export interface UploadPlan {
   /** Absolute path in the container. */
   readonly file: string;
   readonly content: FileContent;
+  /** The node whose own TLS certificate or key it is (ServiceFile.node). @default - the material every node shares */
+  readonly node?: string;
   readonly permissions: '0644' | '0444' | '0400';
   readonly owner?: string;
   readonly group?: string;
@@ -73,7 +75,7 @@ function uploadOf(file: ServiceFile): UploadPlan {
     case 'bind':
       return { file: file.target, content: file.content, permissions: '0644' };
     case 'secret':
-      return { file: file.target, content: file.content, permissions: file.delivery.mode, owner: RABBITMQ_UID, group: RABBITMQ_UID };
+      return { file: file.target, content: file.content, ...(file.node !== undefined && { node: file.node }), permissions: file.delivery.mode, owner: RABBITMQ_UID, group: RABBITMQ_UID };
     default: {
       const unknown: never = file.delivery;
       throw new Error(`unknown file delivery ${JSON.stringify(unknown)}`);

@@ -18,6 +18,7 @@ import {
   INTER_NODE_ENV,
   INTER_NODE_TLS_FILE,
   interNodeEnvironment,
+  nodeTlsOf,
   pemFileContent,
   renderDefinitions,
   renderInterNodeTlsConfig,
@@ -75,14 +76,18 @@ function hostsEntries(cluster: ResolvedCluster): InstallPlan['hostsEntries'] {
   ];
 }
 
-/** The TLS files of a node with their owners and modes: the certificates are public, the key is the rabbitmq user's alone. */
-function tlsFiles(cluster: ResolvedCluster, secrets: SecretValues): { path: string; content: string; kind: GeneratedFile['kind']; mode: InstalledFile['mode']; owner: string }[] {
+/**
+ * The TLS files of a node with their owners and modes: the certificates are public, the key is the rabbitmq user's
+ * alone. A node's own certificate and key when warren generates them: a host's bundle carries no other host's key.
+ */
+function tlsFiles(cluster: ResolvedCluster, secrets: SecretValues, node: ResolvedNode): { path: string; content: string; kind: GeneratedFile['kind']; mode: InstalledFile['mode']; owner: string }[] {
   const { tls } = cluster;
   if (!tls) return [];
   const paths = tlsPathsIn(VM_PATHS.tls);
+  const own = nodeTlsOf(tls, node.host);
   return [
-    { path: paths.certificate, content: pemFileContent(secrets, tls.certificate), kind: 'plain', mode: '0644', owner: 'root' },
-    { path: paths.privateKey, content: pemFileContent(secrets, tls.privateKey), kind: 'secret', mode: '0400', owner: 'rabbitmq' },
+    { path: paths.certificate, content: pemFileContent(secrets, own.certificate), kind: 'plain', mode: '0644', owner: 'root' },
+    { path: paths.privateKey, content: pemFileContent(secrets, own.privateKey), kind: 'secret', mode: '0400', owner: 'rabbitmq' },
     ...(tls.caCertificate
       ? [{ path: paths.caCertificate, content: pemFileContent(secrets, tls.caCertificate), kind: 'plain' as const, mode: '0644' as const, owner: 'root' }]
       : []),
@@ -92,8 +97,11 @@ function tlsFiles(cluster: ResolvedCluster, secrets: SecretValues): { path: stri
 type BundleFile = [path: string, content: string, kind: GeneratedFile['kind']];
 
 interface SharedNodeFiles {
+  /** rabbitmq.conf first, then the files before the node's TLS files. */
   readonly files: readonly BundleFile[];
-  readonly tls: ReturnType<typeof tlsFiles>;
+  /** The files after the node's TLS files. */
+  readonly afterTls: readonly BundleFile[];
+  readonly secrets: SecretValues;
 }
 
 /**
@@ -115,17 +123,15 @@ function rabbitmqEnvFile(cluster: ResolvedCluster, node: ResolvedNode): string {
 /** The files every RabbitMQ host gets alike, rendered once for the whole cluster. */
 function sharedNodeFiles(cluster: ResolvedCluster, secrets: SecretValues): SharedNodeFiles {
   const conf = renderRabbitmqConf(cluster, { peerDiscovery: { backend: 'classic_config' }, definitionsPath: VM_PATHS.definitions, tlsPaths: tlsPathsIn(VM_PATHS.tls) });
-  const tls = tlsFiles(cluster, secrets);
   return {
     files: [
       [VM_PATHS.rabbitmqConf, conf, 'plain'],
       [VM_PATHS.enabledPlugins, renderEnabledPlugins(cluster), 'plain'],
       [VM_PATHS.definitions, renderDefinitions(cluster, secrets), 'secret'],
       [VM_PATHS.cookie, secretValue(secrets, cluster.erlangCookie), 'secret'],
-      ...tls.map((f): BundleFile => [f.path, f.content, f.kind]),
-      ...(cluster.tls?.interNode ? ([[VM_PATHS.interNodeTls, renderInterNodeTlsConfig(cluster, tlsPathsIn(VM_PATHS.tls)), 'plain']] as BundleFile[]) : []),
     ],
-    tls,
+    afterTls: cluster.tls?.interNode ? [[VM_PATHS.interNodeTls, renderInterNodeTlsConfig(cluster, tlsPathsIn(VM_PATHS.tls)), 'plain']] : [],
+    secrets,
   };
 }
 
@@ -191,12 +197,23 @@ function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: Shared
     service: 'rabbitmq-server',
   });
   const [conf, ...rest] = shared.files;
+  const tls = tlsFiles(cluster, shared.secrets, node);
   const agent = majorityAgentFiles(cluster);
   const members = quorumMembersFiles(cluster);
   const expiry = tlsExpiryFiles(cluster, node);
   const firewall = firewallBundle(cluster, firewalls.find((f) => f.host === node.host));
   return {
-    files: [conf!, [VM_PATHS.rabbitmqEnv, rabbitmqEnvFile(cluster, node), 'plain'], ...rest, ...agent.files, ...members.files, ...expiry.files, ...firewall.files],
+    files: [
+      conf!,
+      [VM_PATHS.rabbitmqEnv, rabbitmqEnvFile(cluster, node), 'plain'],
+      ...rest,
+      ...tls.map((f): BundleFile => [f.path, f.content, f.kind]),
+      ...shared.afterTls,
+      ...agent.files,
+      ...members.files,
+      ...expiry.files,
+      ...firewall.files,
+    ],
     plan: {
       host: node.host,
       description: `RabbitMQ node ${node.nodeName} of cluster "${cluster.name}" (RabbitMQ ${cluster.version.text})`,
@@ -213,7 +230,7 @@ function nodeBundle(cluster: ResolvedCluster, node: ResolvedNode, shared: Shared
         file(VM_PATHS.definitions, '0640'),
         // Erlang refuses a cookie that others can read.
         file(VM_PATHS.cookie, '0400', 'rabbitmq', 'rabbitmq'),
-        ...shared.tls.map((f) => file(f.path, f.mode, f.owner, 'rabbitmq')),
+        ...tls.map((f) => file(f.path, f.mode, f.owner, 'rabbitmq')),
         ...(cluster.tls?.interNode ? [file(VM_PATHS.interNodeTls, '0644')] : []),
         ...agent.installed,
         ...members.installed,

@@ -17,10 +17,14 @@ export const TARGET_PROGRAMS: Readonly<Record<SecretTarget, readonly SecretConsu
 
 /**
  * The secrets a target needs values for; none on Kubernetes when the user manages the Secret (kubernetes.existingSecret),
- * and no certificate material there when cert-manager issues the certificate (tls.certManager).
+ * and no certificate material there when cert-manager issues the certificate (tls.certManager). With generated TLS,
+ * compose and VMs install each node's own certificate and key, Kubernetes the one its pods share.
  */
 export function secretsOfTarget(cluster: ResolvedCluster, target: SecretTarget): readonly SecretRef[] {
   if (target === 'kubernetes' && cluster.kubernetes.existingSecret) return [];
-  const issuedElsewhere = target === 'kubernetes' && cluster.tls?.certManager ? tlsSecretRefs(cluster.tls) : [];
-  return cluster.secrets.filter((ref) => TARGET_PROGRAMS[target].includes(ref.consumer) && !issuedElsewhere.includes(ref));
+  const { tls } = cluster;
+  const perNode = (tls?.nodes ?? []).flatMap((n) => [n.certificate, n.privateKey]);
+  const issuedElsewhere = target === 'kubernetes' && tls?.certManager ? tlsSecretRefs(tls) : [];
+  const unused = new Set<SecretRef>(target === 'kubernetes' ? [...perNode, ...issuedElsewhere] : tls?.nodes ? [tls.certificate, tls.privateKey] : []);
+  return cluster.secrets.filter((ref) => TARGET_PROGRAMS[target].includes(ref.consumer) && !unused.has(ref));
 }

@@ -27,6 +27,19 @@ export interface ResolvedTls {
   readonly certManager?: ResolvedCertManager;
   /** Days before a certificate's notAfter that the expiry alert fires. */
   readonly expiryWarningDays: number;
+  /**
+   * `generate` only: each node's own certificate and key, which compose and the VM bundles install in place of
+   * `certificate`/`privateKey` (those stay for Kubernetes, whose pods share one Secret). @default - none: every node
+   * presents the certificate the spec gives
+   */
+  readonly nodes?: readonly ResolvedNodeTls[];
+}
+
+/** One node's own certificate and key (`tls: generate`), issued by the same CA as every other node's. */
+export interface ResolvedNodeTls {
+  readonly host: string;
+  readonly certificate: SecretRef;
+  readonly privateKey: SecretRef;
 }
 
 export interface ResolvedCertManager {
@@ -71,31 +84,52 @@ export function tlsPathsIn(folder: string): TlsPaths {
 /** Ids of the material `generate` makes, as secret ids and file names in the secrets store. */
 export const TLS_IDS = { certificate: 'tls-certificate', privateKey: 'tls-private-key', caCertificate: 'tls-ca-certificate', caPrivateKey: 'tls-ca-private-key' } as const;
 
-/** Whether warren makes this TLS material itself (a CA and a certificate, not a random string). */
-export function isGeneratedTlsMaterial(ref: SecretRef): boolean {
-  return ref.source.kind === 'generate' && Object.values(TLS_IDS).includes(ref.id as never);
+/** Ids of a node's own certificate and key (`generate`), as secret ids and file names in the secrets store. */
+export function tlsNodeIds(host: string): { readonly certificate: string; readonly privateKey: string } {
+  return { certificate: `${TLS_IDS.certificate}-${host}`, privateKey: `${TLS_IDS.privateKey}-${host}` };
 }
 
-export function resolveTls(tls: NonNullable<ParsedSpec['tls']>): ResolvedTls {
+/** Whether warren makes this TLS material itself (a CA and certificates, not a random string). */
+export function isGeneratedTlsMaterial(ref: SecretRef): boolean {
+  if (ref.source.kind !== 'generate') return false;
+  return Object.values(TLS_IDS).includes(ref.id as never) || ref.id.startsWith(`${TLS_IDS.certificate}-`) || ref.id.startsWith(`${TLS_IDS.privateKey}-`);
+}
+
+/** The certificate and key `host` presents: its own when warren generates them, else the one every node shares. */
+export function nodeTlsOf(tls: ResolvedTls, host: string): { readonly certificate: SecretRef; readonly privateKey: SecretRef } {
+  const own = tls.nodes?.find((n) => n.host === host);
+  return own ?? { certificate: tls.certificate, privateKey: tls.privateKey };
+}
+
+/** `hosts`: the nodes' host names, each of which gets a certificate of its own when the material is generated. */
+export function resolveTls(tls: NonNullable<ParsedSpec['tls']>, hosts: readonly string[]): ResolvedTls {
   // Certificate material is either all generated or all read (rules.ts); a generated certificate brings its CA.
   // Not "generatable": a message about an unreadable certificate file should not suggest a self-made CA.
   const ref = (id: string, description: string, path: string, text: string): SecretRef => ({ id, description, path, source: parseSecretSource(text, 0), generatable: false, consumer: 'rabbitmq', carrier: 'own-file' });
-  const caCertificate = tls.certificate === 'generate' ? 'generate' : tls.caCertificate;
+  const generated = tls.certificate === 'generate';
+  const caCertificate = generated ? 'generate' : tls.caCertificate;
+  const nodes = hosts.map((host) => ({
+    host,
+    certificate: ref(tlsNodeIds(host).certificate, `TLS certificate of node ${host} (PEM)`, 'tls.certificate', tls.certificate),
+    privateKey: ref(tlsNodeIds(host).privateKey, `private key of node ${host}'s TLS certificate (PEM)`, 'tls.privateKey', tls.privateKey),
+  }));
   return {
-    certificate: ref(TLS_IDS.certificate, 'TLS certificate of the nodes (PEM)', 'tls.certificate', tls.certificate),
-    privateKey: ref(TLS_IDS.privateKey, 'private key of the nodes\' TLS certificate (PEM)', 'tls.privateKey', tls.privateKey),
+    certificate: ref(TLS_IDS.certificate, generated ? 'TLS certificate of the Kubernetes pods (PEM)' : 'TLS certificate of the nodes (PEM)', 'tls.certificate', tls.certificate),
+    privateKey: ref(TLS_IDS.privateKey, generated ? 'private key of the Kubernetes pods\' TLS certificate (PEM)' : 'private key of the nodes\' TLS certificate (PEM)', 'tls.privateKey', tls.privateKey),
     ...(caCertificate !== undefined && { caCertificate: ref(TLS_IDS.caCertificate, 'TLS CA certificate (PEM)', 'tls.caCertificate', caCertificate) }),
     verifyPeer: tls.verifyPeer,
     listeners: tlsListenersOf(tls),
     interNode: tls.interNode,
     expiryWarningDays: tls.expiryWarningDays,
     ...(tls.certManager && { certManager: { issuer: { name: tls.certManager.issuer.name, kind: tls.certManager.issuer.kind } } }),
+    ...(generated && { nodes }),
   };
 }
 
-/** The TLS secret references in a fixed order: certificate, private key, CA. */
+/** The TLS secret references in a fixed order: certificate, private key, each node's certificate and key, CA. */
 export function tlsSecretRefs(tls: ResolvedTls | undefined): SecretRef[] {
-  return tls ? [tls.certificate, tls.privateKey, ...(tls.caCertificate ? [tls.caCertificate] : [])] : [];
+  if (!tls) return [];
+  return [tls.certificate, tls.privateKey, ...(tls.nodes ?? []).flatMap((n) => [n.certificate, n.privateKey]), ...(tls.caCertificate ? [tls.caCertificate] : [])];
 }
 
 /** The content of a PEM file as a node reads it: the material, ending with a newline. */

@@ -1,6 +1,6 @@
 /**
  * The `tls` section of the spec: AMQP over TLS from certificate material the user brings (a file or a variable),
- * or, for local and test clusters, `generate`: a CA and a node certificate warren makes once and keeps in the
+ * or, for local and test clusters, `generate`: a CA and per-node certificates warren makes once and keeps in the
  * secrets store (a self-made CA is trusted by nobody else, so never for production).
  */
 import * as z from 'zod';
@@ -53,7 +53,7 @@ const certManagerSchema = z
 export const tlsSchema = z
   .strictObject({
     certificate: pemSource('the server certificate (PEM)', 'file:tls/server_certificate.pem').describe(
-      'The nodes\' certificate chain (PEM): "file:<path>" (relative to the spec) or "env:<VARIABLE>". Every node presents it, so it must name every host clients use (the load balancer\'s address or name included); synth checks it. "generate" (with privateKey "generate"): warren makes a CA and a certificate naming every node, load balancer, virtual IP, Kubernetes name and localhost once, keeps them in the secrets store and reuses them (reissued from the same CA when a name is added or 30 days before expiry); for local and test clusters only.',
+      'The nodes\' certificate chain (PEM): "file:<path>" (relative to the spec) or "env:<VARIABLE>". Every node presents it, so it must name every host clients use (the load balancer\'s address or name included); synth checks it. "generate" (with privateKey "generate"): warren makes a CA and, from it, one certificate with its own key per compose and VM node (naming that node\'s host, address and node name, the load balancers, the virtual IP and localhost: a host\'s bundle and a compose service carry only their own key), plus one certificate the Kubernetes pods share (a StatefulSet\'s pods mount one Secret; it names every pod through the headless Service, the client Service and localhost). It makes them once, keeps them in the secrets store and reuses them (each reissued from the same CA when a name is added or 30 days before expiry); for local and test clusters only.',
     ),
     privateKey: pemSource('the server private key (PEM)', 'file:tls/server_key.pem').describe(
       'The certificate\'s private key (PEM, unencrypted): "file:<path>" or "env:<VARIABLE>", or "generate" with the certificate. A secret: installed 0400 for the rabbitmq user, never in a ConfigMap or an environment.',

@@ -1,6 +1,7 @@
 /**
- * Real, per TLS example: examples/tls-3.10.yaml and tls-4.3.yaml (TLS only, HAProxy passing TLS through) with a
- * throwaway CA made by openssl. `warren synth --target vm` writes the bundles; each node's own install.sh places
+ * Real, per TLS example: examples/tls-3.10.yaml and tls-4.3.yaml (TLS only, HAProxy passing TLS through) with the
+ * certificate material switched to `generate`: warren's CA and one certificate and key per node, from the secrets
+ * store. `warren synth --target vm` writes the bundles; each node's own install.sh places
  * its files (modes and owners included) under a root folder; real RabbitMQ nodes of the line the example names
  * (3.10.8 from this machine, 4.3 from the forky root) boot from those folders in lab hosts with
  * the example's addresses; a real HAProxy runs the generated config on the load-balancer host (logging to
@@ -9,11 +10,11 @@
  * every plain port refused.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { runCli } from '../../cli/main';
 import { materialiseSecrets } from '../../io/secrets-store';
 import { haproxyConfigFromCluster, renderHaproxyConfig } from '../../haproxy';
@@ -21,7 +22,6 @@ import { resolveCluster, secretsFolderFor, type ClusterSpec, type ResolvedCluste
 import { createLab, haproxyRunMount, rabbitmqctl, startBundleMajorityAgent, startRabbitmqNode, waitForClusterSize, type Lab, type RabbitmqNode } from '../lab';
 import { ROOT } from '../support/fixtures';
 import { configKeyComplaints, runtimeOf } from '../support/real-rabbitmq';
-import { createTestCertificates, type TestCertificates } from './certificates';
 
 const CLIENT_SCRIPT = join(__dirname, 'clients', 'amqps-client.cjs');
 /** Each example's version picks the line the nodes run. */
@@ -29,12 +29,19 @@ const EXAMPLES = ['tls-3.10.yaml', 'tls-4.3.yaml'];
 
 describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behind a real HAProxy', (example) => {
   const work = mkdtempSync(join(tmpdir(), 'warren-tls-real-'));
-  const spec = parse(readFileSync(join(ROOT, 'examples', example), 'utf8')) as ClusterSpec;
+  const given = parse(readFileSync(join(ROOT, 'examples', example), 'utf8')) as ClusterSpec;
+  const { caCertificate: _fromFile, ...givenTls } = given.tls!;
+  // The example's listeners and options, with material warren generates: a certificate and key per node.
+  const spec = { ...given, tls: { ...givenTls, certificate: 'generate', privateKey: 'generate' } } as ClusterSpec;
   const cluster: ResolvedCluster = resolveCluster(spec);
+  const store = secretsFolderFor(join(work, 'dist'), cluster.name);
+  const caCertificate = join(store, 'tls-ca-certificate');
+  const nodeCertificate = (host: string) => join(store, `tls-certificate-${host}`);
+  /** SHA-256 fingerprint (AA:BB:...) and serial of each node's stored certificate, by host. */
+  const stored: Record<string, { fingerprint256: string; serial: string }> = {};
   const runtime = runtimeOf(cluster);
   let lab: Lab | undefined;
   let secrets: SecretValues;
-  let certificates: TestCertificates;
   let nodes: RabbitmqNode[] = [];
   let lbHost = '';
   let formationMs = 0;
@@ -73,7 +80,7 @@ describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behin
     const password = secrets[cluster.defaultUser.password.id]!;
     const url = `amqps://${encodeURIComponent(cluster.defaultUser.name)}:${encodeURIComponent(password)}@${lbHost}:${cluster.ports.amqps}/`;
     const result = await lab!.run('client', ['node', CLIENT_SCRIPT], {
-      env: { AMQPS_URL: url, CA_FILE: certificates.caCertificate, SERVER_NAME: lbHost, QUEUE: queue, COUNT: String(count) },
+      env: { AMQPS_URL: url, CA_FILE: caCertificate, SERVER_NAME: lbHost, QUEUE: queue, COUNT: String(count) },
       timeoutMs: 60_000,
     });
     if (result.code !== 0) throw new Error(`client failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
@@ -82,12 +89,7 @@ describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behin
 
   beforeAll(async () => {
     lbHost = cluster.loadBalancer!.hosts[0]!.host;
-    certificates = createTestCertificates(join(work, 'tls'), {
-      names: [lbHost, ...cluster.nodes.map((n) => n.host)],
-      addresses: [cluster.loadBalancer!.hosts[0]!.address, ...cluster.nodes.map((n) => n.address!)],
-    });
-    // The spec's file: sources are relative to the spec file, so the spec sits beside the tls/ folder.
-    copyFileSync(join(ROOT, 'examples', example), join(work, example));
+    writeFileSync(join(work, example), stringify(spec));
     const log: string[] = [];
     const code = runCli(['synth', '--spec', join(work, example), '--out', join(work, 'dist'), '--target', 'vm'], {
       stdout: (t) => log.push(t),
@@ -96,7 +98,11 @@ describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behin
       cwd: work,
     });
     if (code !== 0) throw new Error(`warren synth failed:\n${log.join('')}`);
-    secrets = materialiseSecrets(cluster, { folder: secretsFolderFor(join(work, 'dist'), cluster.name), baseDir: work, env: {} });
+    secrets = materialiseSecrets(cluster, { folder: store, baseDir: work, env: {} });
+    for (const node of cluster.nodes) {
+      const x509 = (...flags: string[]) => execFileSync('openssl', ['x509', '-in', nodeCertificate(node.host), '-noout', ...flags], { encoding: 'utf8' }).trim().replace(/^.*=/, '');
+      stored[node.host] = { fingerprint256: x509('-fingerprint', '-sha256'), serial: x509('-serial') };
+    }
 
     // Each node's bundle, installed by its own install.sh (real run) under a root folder of its own.
     for (const node of cluster.nodes) {
@@ -148,7 +154,14 @@ describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behin
     expect(tested.length).toBe(bundle.length);
   });
 
-  it('install.sh placed the key 0400 for the rabbitmq user and the certificates 0644, with the material read from the spec\'s files', () => {
+  it('install.sh placed each node\'s own key 0400 for the rabbitmq user and its certificate and the CA 0644, as the secrets store holds them', () => {
+    for (const node of cluster.nodes) {
+      const dir = join(rootOf(node.host), 'etc', 'rabbitmq', 'tls');
+      expect(readFileSync(join(dir, 'server_key.pem'), 'utf8'), node.host).toBe(readFileSync(join(store, `tls-private-key-${node.host}`), 'utf8'));
+      expect(readFileSync(join(dir, 'server_certificate.pem'), 'utf8'), node.host).toBe(readFileSync(nodeCertificate(node.host), 'utf8'));
+      expect(readFileSync(join(dir, 'ca_certificate.pem'), 'utf8'), node.host).toBe(readFileSync(caCertificate, 'utf8'));
+    }
+    expect(new Set(cluster.nodes.map((n) => readFileSync(join(rootOf(n.host), 'etc', 'rabbitmq', 'tls', 'server_key.pem'), 'utf8'))).size).toBe(cluster.nodes.length);
     const tlsDir = join(rootOf(cluster.nodes[0]!.host), 'etc', 'rabbitmq', 'tls');
     const uid = Number(execFileSync('id', ['-u', 'rabbitmq'], { encoding: 'utf8' }));
     const key = statSync(join(tlsDir, 'server_key.pem'));
@@ -157,8 +170,6 @@ describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behin
       const s = statSync(join(tlsDir, file));
       expect([(s.mode & 0o777).toString(8), s.uid]).toEqual(['644', 0]);
     }
-    expect(readFileSync(join(tlsDir, 'server_key.pem'), 'utf8')).toBe(readFileSync(certificates.privateKey, 'utf8'));
-    expect(readFileSync(join(tlsDir, 'server_certificate.pem'), 'utf8')).toBe(readFileSync(certificates.certificate, 'utf8'));
     // The rabbitmq user reads the key; anyone else is refused (real permission checks, not mode arithmetic).
     for (let dir = tlsDir; dir.startsWith(work); dir = join(dir, '..')) chmodSync(dir, statSync(dir).mode | 0o011);
     expect(spawnSync('runuser', ['-u', 'rabbitmq', '--', 'head', '-c', '27', join(tlsDir, 'server_key.pem')], { encoding: 'utf8' }).stdout).toBe('-----BEGIN PRIVATE KEY-----');
@@ -184,7 +195,7 @@ describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behin
 
   it('every node itself presents the certificate over TLS and completes an AMQP handshake (no load balancer)', async () => {
     for (const node of cluster.nodes) {
-      const command = `printf 'AMQP\\0\\0\\11\\1' | timeout 5 openssl s_client -quiet -connect ${node.host}:${cluster.ports.amqps} -servername ${node.host} -CAfile ${certificates.caCertificate} 2>/dev/null | head -c 11 | od -An -tx1`;
+      const command = `printf 'AMQP\\0\\0\\11\\1' | timeout 5 openssl s_client -quiet -connect ${node.host}:${cluster.ports.amqps} -servername ${node.host} -CAfile ${caCertificate} 2>/dev/null | head -c 11 | od -An -tx1`;
       const reply = await lab!.run('client', ['sh', '-c', command], { timeoutMs: 15_000 });
       // Connection.Start: frame type 1, channel 0, then class 10 method 10 after the 4-byte size.
       expect(reply.stdout.replace(/\s+/g, ''), node.host).toMatch(/^010000[0-9a-f]{8}000a000a$/);
@@ -202,22 +213,26 @@ describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behin
     const started = Date.now();
     const result = await runClient('tls.orders', 200);
     console.log(`amqps client: ${JSON.stringify({ ...result, ms: Date.now() - started })}`);
-    expect(result).toMatchObject({ authorized: true, published: 200, consumed: 200, inOrder: true, peerSubject: lbHost });
-    expect(result.peerFingerprint256).toBe(certificates.fingerprint256);
+    expect(result).toMatchObject({ authorized: true, published: 200, consumed: 200, inOrder: true });
+    // Passthrough: the node HAProxy chose presents its own certificate, which names the load balancer too.
+    expect(cluster.nodes.map((n) => n.host)).toContain(result.peerSubject);
+    expect(result.peerFingerprint256).toBe(stored[result.peerSubject]!.fingerprint256);
   });
 
   it('openssl s_client through HAProxy sees the broker\'s own certificate (passthrough) and verifies it', async () => {
-    const command = `openssl s_client -connect ${lbHost}:${cluster.ports.amqps} -servername ${lbHost} -CAfile ${certificates.caCertificate} </dev/null 2>/dev/null`;
+    const command = `openssl s_client -connect ${lbHost}:${cluster.ports.amqps} -servername ${lbHost} -CAfile ${caCertificate} </dev/null 2>/dev/null`;
     const handshake = await lab!.run('client', ['sh', '-c', command]);
     expect(handshake.stdout).toContain('Verify return code: 0 (ok)');
-    expect(handshake.stdout).toMatch(new RegExp(`subject=CN ?= ?${lbHost}\n`));
+    const subject = new RegExp(`subject=CN ?= ?(${cluster.nodes.map((n) => n.host).join('|')})\n`).exec(handshake.stdout)?.[1];
+    expect(subject, handshake.stdout).toBeDefined();
     const fingerprint = await lab!.run('client', ['sh', '-c', `${command} | openssl x509 -noout -fingerprint -sha256`]);
-    expect(fingerprint.stdout.trim().replace(/^.*=/, '')).toBe(certificates.fingerprint256);
+    // The certificate seen through HAProxy is one node's own (the connection may land on another node than the first handshake's).
+    expect(Object.values(stored).map((s) => s.fingerprint256)).toContain(fingerprint.stdout.trim().replace(/^.*=/, ''));
   });
 
   /** `openssl s_client -verify_return_error` against host:port from the client host: its exit code and verify line. */
   async function verifiedHandshake(host: string, port: number) {
-    const command = `openssl s_client -verify_return_error -connect ${host}:${port} -servername ${host} -CAfile ${certificates.caCertificate} </dev/null 2>&1`;
+    const command = `openssl s_client -verify_return_error -connect ${host}:${port} -servername ${host} -CAfile ${caCertificate} </dev/null 2>&1`;
     const result = await lab!.run('client', ['sh', '-c', command], { timeoutMs: 15_000 });
     return { code: result.code, verify: /Verify return code: .*/.exec(result.stdout)?.[0] ?? result.stdout.slice(-300) };
   }
@@ -237,18 +252,35 @@ describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behin
     expect(seen).toEqual(cluster.nodes.flatMap((n) => cluster.listeners.map((l) => `${n.host}:${l.port} 0 Verify return code: 0 (ok)`)));
   });
 
+  it('each node presents a certificate of its own (its serial, its key), every one chained to the one CA under openssl s_client -verify_return_error', async () => {
+    const seen: string[] = [];
+    for (const node of cluster.nodes) {
+      const command =
+        `openssl s_client -verify_return_error -connect ${node.host}:${cluster.ports.amqps} -servername ${node.host} -CAfile ${caCertificate} </dev/null 2>/dev/null` +
+        ' | openssl x509 -noout -serial -issuer';
+      const result = await lab!.run('client', ['bash', '-c', `set -o pipefail; ${command}`], { timeoutMs: 15_000 });
+      expect(result.code, `${node.host}: ${result.stderr}`).toBe(0);
+      const serial = /serial=(\w+)/.exec(result.stdout)?.[1];
+      const issuer = /issuer=(.*)/.exec(result.stdout)?.[1]?.trim();
+      seen.push(`${node.host} ${serial} ${issuer}`);
+    }
+    const issuer = execFileSync('openssl', ['x509', '-in', caCertificate, '-noout', '-subject'], { encoding: 'utf8' }).trim().replace(/^subject=/, '');
+    expect(seen).toEqual(cluster.nodes.map((n) => `${n.host} ${stored[n.host]!.serial} ${issuer}`));
+    expect(new Set(cluster.nodes.map((n) => stored[n.host]!.serial)).size).toBe(cluster.nodes.length);
+  });
+
   it('HAProxy passes AMQP and the management API over TLS through, and openssl verifies the nodes\' certificate there', async () => {
     await waitForStates(Object.fromEntries(cluster.nodes.map((n) => [`management-tls/${n.host}`, 'UP'])), 60_000);
     const balanced = cluster.listeners.filter((l) => l.access === 'balanced').map((l) => l.port);
     expect(balanced).toEqual([cluster.ports.amqps, cluster.ports.managementTls]);
     for (const port of balanced) expect(await verifiedHandshake(lbHost, port), `${lbHost}:${port}`).toEqual({ code: 0, verify: 'Verify return code: 0 (ok)' });
     // The API itself answers through HAProxy over TLS (its health endpoint needs no credentials).
-    const health = await lab!.run('client', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', '--cacert', certificates.caCertificate, `https://${lbHost}:${cluster.ports.managementTls}/api/overview`]);
+    const health = await lab!.run('client', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', '--cacert', caCertificate, `https://${lbHost}:${cluster.ports.managementTls}/api/overview`]);
     expect(health.stdout).toBe('401');
   });
 
   it('the nodes serve Prometheus metrics over TLS, verified against the CA', async () => {
-    const metrics = await lab!.run('client', ['curl', '-sf', '--max-time', '5', '--cacert', certificates.caCertificate, `https://${cluster.nodes[0]!.host}:${cluster.ports.prometheusTls}/metrics`]);
+    const metrics = await lab!.run('client', ['curl', '-sf', '--max-time', '5', '--cacert', caCertificate, `https://${cluster.nodes[0]!.host}:${cluster.ports.prometheusTls}/metrics`]);
     expect(metrics.code).toBe(0);
     expect(metrics.stdout).toMatch(/^rabbitmq_build_info\{/m);
   });
