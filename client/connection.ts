@@ -26,12 +26,43 @@ export interface ReliableConnectionOptions {
    * two missed heartbeats: 20 s at 10, against 2 to 3 minutes at the broker's default of 60. @default 10
    */
   readonly heartbeatSeconds?: number;
+  /**
+   * Longest wait for the registered setups (channels, basic.qos, basic.consume) after a connection opened. An AMQP
+   * RPC has no timeout of its own, and one the broker never answers (basic.consume on a quorum queue whose leader is
+   * across a partition) kept the connection open, its heartbeats flowing, and nothing consuming. After this the
+   * connection is closed and the backoff takes over. @default 15000
+   */
+  readonly setupTimeoutMs?: number;
 }
 
 /** `url` with `heartbeat=<seconds>` added unless it already names one. */
 export function withHeartbeat(url: string, seconds: number): string {
   if (/[?&]heartbeat=/.test(url)) return url;
   return `${url}${url.includes('?') ? '&' : '?'}heartbeat=${seconds}`;
+}
+
+/** A setup RPC the broker never answered: the connection is closed and opened again. */
+export class SetupTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the connection's setups (channels, basic.qos, basic.consume) did not finish within ${timeoutMs} ms: the broker left an RPC unanswered (a quorum queue whose leader is unreachable, say); closing the connection and connecting again (raise setupTimeoutMs if setups are slow but healthy)`);
+    this.name = 'SetupTimeoutError';
+  }
+}
+
+/** How long a connection being abandoned may take to answer connection.close before its socket is destroyed. */
+const CLOSE_TIMEOUT_MS = 2000;
+
+/**
+ * Closes `connection`, and destroys its socket if the broker has not answered connection.close within `timeoutMs`:
+ * a broker whose channel is stuck in an RPC may be slow to close it, and the retry must not wait on it.
+ */
+async function closeWithin(connection: amqp.ChannelModel, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = connection.close().then(() => true, () => true);
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  const inTime = await Promise.race([closed, late]);
+  clearTimeout(timer);
+  if (!inTime) (connection.connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
 }
 
 export type Setup = (connection: amqp.ChannelModel) => Promise<void>;
@@ -125,7 +156,7 @@ export class ReliableConnection extends EventEmitter {
         if (this.current === opened) this.lost(opened, why);
         else closedDuringSetup ??= why;
       });
-      for (const setup of this.setups) await setup(opened);
+      await this.runSetups(opened);
       if (closedDuringSetup !== undefined) throw new Error(`the connection closed while its channels were being opened: ${closedDuringSetup}`);
       this.current = connection;
       this.attempt = 0;
@@ -133,13 +164,32 @@ export class ReliableConnection extends EventEmitter {
       this.emit('connected');
     } catch (error) {
       // A setup failed half-way: its connection is not the current one, close it rather than leak it.
-      await connection?.close().catch(() => undefined);
+      if (connection) await closeWithin(connection, CLOSE_TIMEOUT_MS);
       if (error instanceof WarrenUserError) {
         this.closing = true;
         this.emit('failed', error);
         return;
       }
       this.retryLater(String((error as Error).message ?? error));
+    }
+  }
+
+  /** Runs every setup in turn, or throws once they took longer than setupTimeoutMs. */
+  private async runSetups(connection: amqp.ChannelModel): Promise<void> {
+    const timeoutMs = this.options.setupTimeoutMs ?? 15_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SetupTimeoutError(timeoutMs)), timeoutMs);
+    });
+    const setups = (async () => {
+      for (const setup of this.setups) await setup(connection);
+    })();
+    // The abandoned setup's RPC rejects once its connection is closed: nobody awaits it any more.
+    setups.catch(() => undefined);
+    try {
+      await Promise.race([setups, timedOut]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -10,10 +10,11 @@ import type { FaultKind } from './schedule';
  * One line of a client's log. Producers: `write` (the row and its outbox message committed), `attempt` (the
  * relay hands it to the publisher), `confirm` (the broker confirmed it and a queue took it), `fail` (nack,
  * return, timeout or a lost channel; the outbox retries it). Consumers: `deliver` (the handler runs), `handled`
- * (its transaction committed, with the id in the inbox). Both: `connected` / `disconnected` (id: the client's name).
+ * (its transaction committed, with the id in the inbox). Both: `connected` / `disconnected` / `retrying` (id: the
+ * client's name; `retrying` carries the reason the attempt before it failed, and its backoff).
  */
 export interface ClientEvent {
-  readonly e: 'write' | 'attempt' | 'confirm' | 'fail' | 'deliver' | 'handled' | 'connected' | 'disconnected';
+  readonly e: 'write' | 'attempt' | 'confirm' | 'fail' | 'deliver' | 'handled' | 'connected' | 'disconnected' | 'retrying';
   readonly id: string;
   /** Epoch ms. */
   readonly t: number;

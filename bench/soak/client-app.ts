@@ -38,6 +38,7 @@ function connect(): ReliableConnection {
   const connection = new ReliableConnection({ urls: [env('URL')], name: NAME });
   connection.on('connected', () => log('connected', NAME));
   connection.on('disconnected', (reason: string) => log('disconnected', NAME, { error: reason }));
+  connection.on('retrying', ({ attempt, delayMs, reason }: { attempt: number; delayMs: number; reason: string }) => log('retrying', NAME, { attempt, delayMs, error: reason }));
   return connection;
 }
 
