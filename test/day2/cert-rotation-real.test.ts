@@ -17,7 +17,7 @@ import { runCli } from '../../cli/main';
 import { materialiseSecrets } from '../../io/secrets-store';
 import { resolveCluster, secretsFolderFor, type ClusterSpec, type ResolvedCluster, type SecretValues } from '../../model/internal';
 import { CERT_ROTATION_SCRIPT } from '../../vm/cert-rotation';
-import { createLab, rabbitmqctl, startRabbitmqNode, waitForClusterSize, type Lab, type LabProcess, type RabbitmqNode } from '../lab';
+import { createLab, installedNodeOptions, rabbitmqctl, startRabbitmqNode, waitForClusterSize, type Lab, type LabProcess, type RabbitmqNode } from '../lab';
 import { ROOT } from '../support/fixtures';
 import { runtimeOf } from '../support/real-rabbitmq';
 import { createTestCertificates, issueTestCertificate, type TestCertificates, type TestSubject } from '../tls/certificates';
@@ -73,15 +73,7 @@ describe.each(['tls-4.3.yaml', 'tls-3.10.yaml'])('%s: warren-rotate-certs.sh on 
     lab = await createLab({ hosts: [...cluster.nodes.map((n) => ({ name: n.host, address: n.address! })), { name: 'client', address: cluster.nodes[0]!.address!.replace(/\.\d+$/, '.30') }] });
     const started = Date.now();
     nodes = await Promise.all(
-      cluster.nodes.map((node) =>
-        startRabbitmqNode(lab!, node.host, {
-          nodeName: node.nodeName,
-          etcDir: join(rootOf(node.host), 'etc', 'rabbitmq'),
-          dataDir: join(rootOf(node.host), 'var', 'lib', 'rabbitmq'),
-          logDir: join(rootOf(node.host), 'var', 'log', 'rabbitmq'),
-          root: runtime.root,
-        }),
-      ),
+      cluster.nodes.map((node) => startRabbitmqNode(lab!, node.host, installedNodeOptions(rootOf(node.host), node.nodeName, runtime.root))),
     );
     await waitForClusterSize(lab, nodes[0]!, nodes.length, 150_000);
     console.log(`${example}: 3 nodes formed in ${Date.now() - started} ms`);

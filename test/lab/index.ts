@@ -4,6 +4,7 @@ export type { BindMount } from './host-namespaces';
 export { haproxyRunMount } from './haproxy-run';
 export type { CommandResult } from './commands';
 export {
+  installedNodeOptions,
   rabbitmqCli,
   rabbitmqctl,
   startRabbitmqNode,

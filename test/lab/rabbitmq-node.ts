@@ -57,6 +57,17 @@ export function writeErlangCookie(dataDir: string, cookie: string): void {
   chmodSync(path, 0o400);
 }
 
+/** The node installed under `root` by a VM bundle's `install.sh --root ROOT`: its etc, data and log folders there. */
+export function installedNodeOptions(root: string, nodeName: string, runtimeRoot: string | undefined): RabbitmqNodeOptions {
+  return {
+    nodeName,
+    etcDir: join(root, 'etc', 'rabbitmq'),
+    dataDir: join(root, 'var', 'lib', 'rabbitmq'),
+    logDir: join(root, 'var', 'log', 'rabbitmq'),
+    root: runtimeRoot,
+  };
+}
+
 export async function startRabbitmqNode(lab: Lab, host: string, options: RabbitmqNodeOptions): Promise<RabbitmqNode> {
   const cookie = join(options.dataDir, '.erlang.cookie');
   let mode: number;

@@ -19,7 +19,7 @@ import { runCli } from '../../cli/main';
 import { materialiseSecrets } from '../../io/secrets-store';
 import { haproxyConfigFromCluster, renderHaproxyConfig } from '../../haproxy';
 import { resolveCluster, secretsFolderFor, type ClusterSpec, type ResolvedCluster, type SecretValues } from '../../model/internal';
-import { createLab, haproxyRunMount, rabbitmqctl, startBundleMajorityAgent, startRabbitmqNode, waitForClusterSize, type Lab, type RabbitmqNode } from '../lab';
+import { createLab, haproxyRunMount, installedNodeOptions, rabbitmqctl, startBundleMajorityAgent, startRabbitmqNode, waitForClusterSize, type Lab, type RabbitmqNode } from '../lab';
 import { ROOT } from '../support/fixtures';
 import { configKeyComplaints, runtimeOf } from '../support/real-rabbitmq';
 
@@ -125,15 +125,7 @@ describe.each(EXAMPLES)('TLS example %s on real RabbitMQ nodes of its line behin
     });
     const started = Date.now();
     nodes = await Promise.all(
-      cluster.nodes.map((node) =>
-        startRabbitmqNode(lab!, node.host, {
-          nodeName: node.nodeName,
-          etcDir: join(rootOf(node.host), 'etc', 'rabbitmq'),
-          dataDir: join(rootOf(node.host), 'var', 'lib', 'rabbitmq'),
-          logDir: join(rootOf(node.host), 'var', 'log', 'rabbitmq'),
-          root: runtime.root,
-        }),
-      ),
+      cluster.nodes.map((node) => startRabbitmqNode(lab!, node.host, installedNodeOptions(rootOf(node.host), node.nodeName, runtime.root))),
     );
     for (const node of cluster.nodes) startMajorityAgent(node.host);
     lab.spawn(lbHost, ['haproxy', '-db', '-f', join(haproxyDir, 'haproxy.cfg')], { bindMounts: [haproxyRunMount(lab, lbHost)] });
