@@ -27,10 +27,12 @@ export function reliableQueueOf(cluster: ResolvedCluster, queue: string, vhost =
 
 /**
  * AMQP URLs of the cluster for a client: the virtual IP when the spec has one (HAProxy spreads and fails over),
- * else every node, tried in turn.
+ * else every node, tried in turn. They name no heartbeat: the broker offers the spec's heartbeatSeconds and the
+ * client proposes its own (ReliableConnection: 10 s), the lower applies. A URL naming the spec's 60 s overrode the
+ * client's 10 s, so a connection left half-open behind a load balancer held its prefetched messages for 2 minutes.
  */
 export function amqpUrlsOf(cluster: ResolvedCluster, credentials: { readonly user: string; readonly password: string }, vhost = '/'): string[] {
   const auth = `${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}`;
   const hosts = cluster.loadBalancer?.virtualIp ? [cluster.loadBalancer.virtualIp.address] : cluster.nodes.map((n) => n.address ?? n.host);
-  return hosts.map((host) => `amqp://${auth}@${host}:${cluster.ports.amqp}/${encodeURIComponent(vhost)}?heartbeat=${cluster.heartbeatSeconds}`);
+  return hosts.map((host) => `amqp://${auth}@${host}:${cluster.ports.amqp}/${encodeURIComponent(vhost)}`);
 }

@@ -4,10 +4,12 @@
  * WATCH_MS passed. Prints one JSON line: its start (epoch ms), each `retrying` event's time since start and reason, each `connected`
  * event's time, when the message was handled and the connections made.
  * PUBLISH=<id>: instead, publishes one message with that id to `events` (routing key order.created), confirmed, and exits.
+ * HEARTBEAT_OF_SPEC_URL=1: instead, connects a ReliableConnection to the spec's own URL (amqpUrlsOf, as USER with
+ * PASSWORD) and prints the heartbeat it sent the broker in connection.tune-ok (seconds; the broker uses that one).
  */
 import * as amqp from 'amqplib';
 import { resolveCluster, type ClusterSpec } from '../../model';
-import { openSqliteDatabase, ReliableConnection, ReliableConsumer, reliableQueueOf, SqliteStore } from '../../client';
+import { amqpUrlsOf, openSqliteDatabase, ReliableConnection, ReliableConsumer, reliableQueueOf, SqliteStore } from '../../client';
 import { env } from './app-env';
 
 async function publishOne(id: string): Promise<void> {
@@ -18,7 +20,17 @@ async function publishOne(id: string): Promise<void> {
   await connection.close();
 }
 
-if (process.env.PUBLISH) void publishOne(process.env.PUBLISH).then(() => process.exit(0), (error) => (console.error(error), process.exit(1)));
+async function heartbeatOfSpecUrl(): Promise<void> {
+  const urls = amqpUrlsOf(resolveCluster(JSON.parse(env('SPEC')) as ClusterSpec), { user: env('USER'), password: env('PASSWORD') });
+  const connection = new ReliableConnection({ urls, name: 'heartbeat-of-spec-url' });
+  await connection.start();
+  const { heartbeat } = connection.connection!.connection as unknown as { heartbeat: number };
+  console.log(JSON.stringify({ urls: urls.map((u) => u.replace(/\/\/[^@]*@/, '//')), heartbeat }));
+  await connection.close();
+}
+
+if (process.env.HEARTBEAT_OF_SPEC_URL) void heartbeatOfSpecUrl().then(() => process.exit(0), (error) => (console.error(error), process.exit(1)));
+else if (process.env.PUBLISH) void publishOne(process.env.PUBLISH).then(() => process.exit(0), (error) => (console.error(error), process.exit(1)));
 else consumeOne();
 
 function consumeOne(): void {

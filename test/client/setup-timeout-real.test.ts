@@ -87,4 +87,16 @@ describe('a connection setup the broker never answers (a real RabbitMQ 4.3 node)
     expect(run.startedAt + run.handledAtMs! - resumedAt).toBeLessThan(SETUP_TIMEOUT_MS + 2000 + 5000 + 3000);
     expect(run.connects).toBe(1);
   }, 240_000);
+
+  // The soak's 3.10 run: after a Keepalived restart, connections through the old holder stayed open on the broker side
+  // (HAProxy kept the backend connection), their consumers holding 21 prefetched messages until the broker closed
+  // them for "missed heartbeats from client, timeout: 60s", 136 s after their confirm. The spec's URL named
+  // heartbeat=60, which overrode the client's 10 s.
+  it('proposes the client\'s 10 s heartbeat on the spec\'s own URL (amqpUrlsOf), not the spec\'s 60 s', async () => {
+    const run = await app({ HEARTBEAT_OF_SPEC_URL: '1', USER: cluster.defaultUser.name, PASSWORD: secrets['default-user-password']! });
+    console.log(`${run.urls.join(', ')}: heartbeat ${run.heartbeat} s (the spec's heartbeatSeconds: ${cluster.heartbeatSeconds})`);
+    expect(cluster.heartbeatSeconds).toBe(60);
+    expect(run.heartbeat).toBe(10);
+    expect(run.urls).toEqual([`amqp://${cluster.nodes[0]!.host}:${cluster.ports.amqp}/%2F`]);
+  }, 120_000);
 });
