@@ -58,8 +58,8 @@ export function rabbitmqConfEntries(cluster: ResolvedCluster): Record<string, st
 }
 
 export function planSnapshotOf(cluster: ResolvedCluster): PlanSnapshot {
-  // Derived from other fields, or facts about this run rather than the cluster.
-  const { features: _features, listeners: _listeners, majorityCheck: _majority, secrets: _secrets, notices: _notices, warnings: _warnings, ...kept } = cluster;
+  // Derived from other fields (quorumMembers from the version; its keys are in rabbitmqConf), or facts about this run rather than the cluster.
+  const { features: _features, quorumMembers: _quorumMembers, listeners: _listeners, majorityCheck: _majority, secrets: _secrets, notices: _notices, warnings: _warnings, ...kept } = cluster;
   const { reliableQueues: _reliable, deadLetterQueues: _deadLetters, secrets: _topologySecrets, ...topology } = cluster.topology;
   const { cliRange: _cliRange, ...ports } = cluster.ports;
   return toPlain({

@@ -192,7 +192,7 @@ for (const line of ['4.3', '3.10'] as const) {
       console.log(run.stdout);
       expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
       expect(run.stdout).toContain('warren-leaders: skewed: 4/4/2 2\n');
-      const moves = Number(/after (\d+) moves/.exec(run.stdout)?.[1]);
+      const moves = Number(/leaders moved: (\d+)/.exec(run.stdout)?.[1]);
       expect(moves).toBeGreaterThanOrEqual(1);
       const perNode = HOSTS.map(() => 0);
       for (const q of await leaders()) perNode[HOSTS.indexOf(q.leader.replace('rabbit@', ''))]! += 1;

@@ -137,6 +137,8 @@ describe('tls validation', () => {
       // Today's behaviour when listeners is not given: AMQP over TLS beside plain AMQP, every other family plain.
       listeners: { amqp: 'tls+plain', management: 'plain', prometheus: 'plain', stream: 'plain' },
       interNode: false,
+      // The expiry alert's default lead time.
+      expiryWarningDays: 30,
     });
     expect(cluster.secrets.map((s) => s.id)).toEqual(['erlang-cookie', 'default-user-password', 'tls-certificate', 'tls-private-key', 'tls-ca-certificate']);
     expect(resolveCluster({ name: 'plain' }).tls).toBeUndefined();

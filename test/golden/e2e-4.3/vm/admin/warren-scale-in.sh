@@ -193,7 +193,7 @@ rebalance_leaders() {
       say "$host: quorum leaders per node $(echo "$spread" | head -n 1 | cut -d " " -f 1) (${rabbitmq_nodes[*]}); leaders moved: $moves"
       return 0
     fi
-    [ -n "$target" ] && [ "$moves" -lt 10 ] || break
+    if [ -z "$target" ] || [ "$moves" -ge 10 ]; then break; fi
     say "$host: quorum leaders per node $(echo "$spread" | head -n 1 | cut -d " " -f 1): moving the leader of $(echo "$target" | cut -f 1,2 --output-delimiter=/) to $(echo "$target" | cut -f 3)"
     transfer_leadership "$host" "$(echo "$target" | cut -f 1)" "$(echo "$target" | cut -f 2)" "$(echo "$target" | cut -f 3)" >/dev/null || say "$host: the move failed; trying the next"
     sleep 1
