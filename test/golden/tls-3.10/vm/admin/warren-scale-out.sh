@@ -188,22 +188,23 @@ transfer_leadership() {
 # differ by at most one. rebalance alone stops once no node leads more than its rounded-up share: 4/2/4 over 10
 # queues passes (ceil(10/3) = 4). Queues whose members are not on every node may keep it wider: then it says so.
 rebalance_leaders() {
-  local host=$1 node moves spread target
+  local host=$1 node moves spread counts width vhost queue to
   node=$(node_of "$host")
   gate "$host" "rebalance quorum" "rabbitmq-queues -q -n $node rebalance quorum"
   for moves in 0 1 2 3 4 5 6 7 8 9 10; do
     spread=$(quorum_queues "$host" | leader_spread) || fail "$host" "leaders spread" "list_queues: $spread"
-    target=$(echo "$spread" | sed -n 2p)
-    if [ "$(echo "$spread" | head -n 1 | cut -d " " -f 2)" -le 1 ]; then
-      say "$host: quorum leaders per node $(echo "$spread" | head -n 1 | cut -d " " -f 1) (${rabbitmq_nodes[*]}); leaders moved: $moves"
+    read -r counts width <<< "$(echo "$spread" | head -n 1)"
+    IFS=$'\t' read -r vhost queue to <<< "$(echo "$spread" | sed -n 2p)"
+    if [ "$width" -le 1 ]; then
+      say "$host: quorum leaders per node $counts (${rabbitmq_nodes[*]}); leaders moved: $moves"
       return 0
     fi
-    if [ -z "$target" ] || [ "$moves" -ge 10 ]; then break; fi
-    say "$host: quorum leaders per node $(echo "$spread" | head -n 1 | cut -d " " -f 1): moving the leader of $(echo "$target" | cut -f 1,2 --output-delimiter=/) to $(echo "$target" | cut -f 3)"
-    transfer_leadership "$host" "$(echo "$target" | cut -f 1)" "$(echo "$target" | cut -f 2)" "$(echo "$target" | cut -f 3)" >/dev/null || say "$host: the move failed; trying the next"
+    if [ -z "$to" ] || [ "$moves" -ge 10 ]; then break; fi
+    say "$host: quorum leaders per node $counts: moving the leader of $vhost/$queue to $to"
+    transfer_leadership "$host" "$vhost" "$queue" "$to" >/dev/null || say "$host: the move failed; looking again"
     sleep 1
   done
-  say "$host: WARNING: quorum leaders per node still $(echo "$spread" | head -n 1 | cut -d " " -f 1) (queues whose members are not on every node cannot move further); move leaders with rabbitmq-queues transfer_leadership or run this again later"
+  say "$host: WARNING: quorum leaders per node still $counts (queues whose members are not on every node cannot move further); move leaders with rabbitmq-queues transfer_leadership or run this again later"
 }
 
 # await_members HOST MIN GONE WANTED: until every quorum queue has at least MIN members, none on node GONE
