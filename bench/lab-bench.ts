@@ -50,6 +50,23 @@ export interface LabBenchOptions {
   readonly onPlot?: (name: string, plot: TimelinePlot) => void;
 }
 
+/** The lab booted as for measureLab, then only the throughput pairs (`BENCH_ONLY=throughput`). */
+export async function measureLabThroughput(options: Pick<LabBenchOptions, 'example' | 'loadBalancer' | 'throughputPairs'>): Promise<ThroughputFigures> {
+  const work = mkdtempSync(join(tmpdir(), 'warren-bench-'));
+  const bundles = synthVmBundles(join(REPO_ROOT, 'examples', options.example), join(work, 'warren'));
+  const warren = await WarrenLab.create(bundles, { loadBalancer: options.loadBalancer });
+  try {
+    await warren.startHaproxy('lb-1');
+    warren.watchHaproxy('lb-1');
+    await warren.startCluster();
+    for (const node of bundles.cluster.nodes) await warren.waitForHaproxyStatus('lb-1', node.host, 'UP', 0, 60_000);
+    return await measureThroughput(warren, bundles.cluster.loadBalancer!.hosts[0]!.address, options.throughputPairs);
+  } finally {
+    await warren.destroy();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 export async function measureLab(options: LabBenchOptions): Promise<LabFigures> {
   const work = mkdtempSync(join(tmpdir(), 'warren-bench-'));
   const spec = join(REPO_ROOT, 'examples', options.example);

@@ -13,7 +13,7 @@ import { log } from './figures';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../test/e2e/bundles';
-import { measureLab, type LabFigures } from './lab-bench';
+import { measureLab, measureLabThroughput, type LabFigures } from './lab-bench';
 import { updateReadme } from './readme-table';
 import { measureSynth } from './synth-timing';
 import { measureGraph } from './graph-timing';
@@ -69,6 +69,19 @@ async function main(): Promise<void> {
     const synth = measureSynth(runs('BENCH_SYNTH_IN_PROCESS_RUNS', 5), runs('BENCH_SYNTH_COMMAND_RUNS', 7));
     const targets = { synth100NodesMaxMs: TARGETS.synth100NodesMaxMs, synthDefaultCommandMaxMs: TARGETS.synthDefaultCommandMaxMs, ...synthTargetsMet(synth) };
     process.stdout.write(`${JSON.stringify({ startedAt: new Date().toISOString(), machine: { cpus: cpus().length }, synthWallMs: synth, targets }, null, 2)}\n`);
+    return;
+  }
+  if (process.env.BENCH_ONLY === 'throughput') {
+    ensurePackages();
+    const print = console.log;
+    console.log = console.error;
+    const throughput: Record<string, unknown> = {};
+    try {
+      for (const { line, example, loadBalancer } of LINES.filter((l) => !only || only.includes(l.line))) throughput[line] = await measureLabThroughput({ example, loadBalancer, throughputPairs: runs('BENCH_THROUGHPUT_PAIRS', 60) });
+    } finally {
+      console.log = print;
+    }
+    process.stdout.write(`${JSON.stringify({ startedAt: new Date().toISOString(), machine: { cpus: cpus().length }, throughput }, null, 2)}\n`);
     return;
   }
   if (process.env.BENCH_ONLY === 'reliability-figures') return runReliabilityFiguresOnly(LINES.map((l) => l.line).filter((l) => !only || only.includes(l)));

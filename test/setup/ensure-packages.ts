@@ -32,10 +32,13 @@ const PACKAGES: Record<string, string> = {
   openssl: '/usr/bin/openssl',
 };
 
+/** Progress goes to stderr: `npm run bench` keeps its stdout for the JSON it prints. */
+const PROGRESS: ['ignore', number, number] = ['ignore', 2, 2];
+
 export default function ensurePackages(): void {
   installDebianPackages();
-  execFileSync(join(__dirname, '../roots/roots.sh'), ['build'], { stdio: 'inherit' });
-  execFileSync(join(__dirname, '../roots/roots.sh'), ['versions'], { stdio: 'inherit' });
+  execFileSync(join(__dirname, '../roots/roots.sh'), ['build'], { stdio: PROGRESS });
+  execFileSync(join(__dirname, '../roots/roots.sh'), ['versions'], { stdio: PROGRESS });
 }
 
 function installDebianPackages(): void {
@@ -51,9 +54,9 @@ function installDebianPackages(): void {
   // Keep the packages' own services from starting: the tests start exactly what they need.
   if (!hadPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
   try {
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['update', '-qq'], { stdio: PROGRESS });
     execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
-      stdio: 'inherit',
+      stdio: PROGRESS,
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
   } finally {
