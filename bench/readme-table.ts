@@ -3,8 +3,9 @@
  * figures by hand. `npm run bench -- --readme` measures, writes bench/results.json and replaces the table between
  * the README's bench-table markers.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import type { Figure } from './figures';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ratioText, type Figure } from './figures';
 import type { GraphFigures } from './graph-timing';
 import type { LabFigures } from './lab-bench';
 import { reliabilityRows, type ReliabilityResult } from './reliability-table';
@@ -31,9 +32,10 @@ const END = '<!-- bench-table:end -->';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-/** "1.16 s ± 0.10 (n 4, max 1.57)": median, half the interquartile range, runs, worst. */
+/** "1.16 s ± 0.10 (n 4, max 1.57; probe 55 ms)": median, half the interquartile range, runs, worst, the probe's resolution. */
 function timing(f: Figure): string {
-  return `${seconds(f.median)} ± ${(f.spread / 1000).toFixed(2)} (n ${f.runs.length}, max ${(f.max / 1000).toFixed(2)})`;
+  const probe = f.resolutionMs === undefined ? '' : `; probe ${f.resolutionMs} ms`;
+  return `${seconds(f.median)} ± ${(f.spread / 1000).toFixed(2)} (n ${f.runs.length}, max ${(f.max / 1000).toFixed(2)}${probe})`;
 }
 
 function met(ok: boolean | undefined): string {
@@ -56,7 +58,7 @@ export function renderBenchTable(result: BenchResult): string {
       `| VIP failover, HAProxy hung (SIGSTOP) | ${vip.warren!.haproxyHung ? timing(vip.warren!.haproxyHung) : '-'} | ${vip.guide!.haproxyHung ? timing(vip.guide!.haproxyHung) : '-'} | (same target) |`,
       `| VIP failover, holder's link cut | ${timing(vip.warren!.linkCut)} | ${timing(vip.guide!.linkCut)} | median <= ${seconds(Number(result.targets.vipFailoverLinkCutMaxMs))}: ${met(lab.met.vipFailoverLinkCut)} |`,
       `| VIP failover, sub-second option (${vip.subSecond!.settings}) | ${timing(vip.subSecond!.haproxyStopped)} stopped / ${timing(vip.subSecond!.linkCut)} cut | - | medians <= ${seconds(Number(result.targets.vipFailoverSubSecondMaxMs))}: ${met(lab.met.vipFailoverSubSecond)} |`,
-      `| publish throughput through HAProxy / direct (${t.pairs} interleaved pairs) | ${t.ratio.median.toFixed(3)} ± ${t.ratio.spread.toFixed(3)} (median's 95 % interval ${t.ratioMedianInterval95.map((r) => r.toFixed(2)).join(' to ')}; pairs ${t.ratio.min.toFixed(2)} to ${t.ratio.max.toFixed(2)}; ${t.throughHaproxyPerSecond.median} / ${t.directPerSecond.median} msg/s) | - | >= ${result.targets.throughputRatioMin}: ${met(lab.met.throughputRatio)} |`,
+      `| publish throughput through HAProxy / direct (interleaved pairs; ${t.placement}${t.measuredAt ? `; run of ${t.measuredAt.slice(0, 10)}` : ''}) | ${ratioText(t.ratio)}; ${t.throughHaproxyPerSecond.median} / ${t.directPerSecond.median} msg/s | - | >= ${result.targets.throughputRatioMin}: ${met(lab.met.throughputRatio)} |`,
     );
   }
   rows.push(...reliabilityRows(result.reliability));
@@ -120,4 +122,17 @@ export function updateReadme(readmePath: string, result: BenchResult): void {
   const end = text.indexOf(END);
   if (start < 0 || end < 0) throw new Error(`${readmePath} has no bench-table markers; add "${START}" and "${END}" where the table goes`);
   writeFileSync(readmePath, `${text.slice(0, start)}${renderBenchTable(result)}${text.slice(end + END.length)}`);
+}
+
+/**
+ * A partial run (`BENCH_ONLY=...  -- --readme`): `merge` puts its figures into bench/results.json in place of the
+ * last full run's (the rest stays), then the README's table is regenerated from the result.
+ */
+export function mergeIntoResults(repoRoot: string, merge: (figures: BenchResult) => void): void {
+  const file = join(repoRoot, 'bench', 'results.json');
+  if (!existsSync(file)) throw new Error(`${file} is missing: run the whole bench with -- --readme once first`);
+  const figures = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
+  merge(figures);
+  writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
+  updateReadme(join(repoRoot, 'README.md'), figures);
 }

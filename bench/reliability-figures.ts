@@ -8,14 +8,16 @@
  *   per interleaved pair;
  * - publishing: warren's Publisher against a raw amqplib confirm channel at the same window of in-flight
  *   messages, per interleaved pair; the outbox (SQLite, PostgreSQL) timed in the same runs, reported apart.
- * The applications run in a client host of the lab, the node in another (test/reliability/broker-lab.ts).
+ * The applications run in a client host of the lab, the node in another (test/reliability/broker-lab.ts), each
+ * pinned to its own CPU (bench/placement.ts).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterSpec } from '../model';
 import { startBrokerLab, TSX, type BrokerLab } from '../test/reliability/broker-lab';
 import { startPostgres } from '../test/support/postgres';
-import { figure, log, type Figure } from './figures';
-import { medianInterval95 } from './throughput';
+import { figure, log, medianInterval95, ratioText, type Figure } from './figures';
+import { placement, type Placement } from './placement';
 import type { PoisonRun } from '../test/client/bench-poison';
 
 const BENCH_APP = join(__dirname, '..', 'test', 'client', 'bench-app.ts');
@@ -26,10 +28,16 @@ const POISON_RETRY = { attempts: 3, delayMs: 500, maxDelayMs: 1000 };
 const POISON_WINDOW_MS = 4000;
 const PREFETCH = 20;
 /** Publishing: messages per window and how many await their confirm at once (as bench/throughput.ts). */
-const PUBLISH_COUNT = 5000;
+const PUBLISH_COUNT = 2000;
 const PUBLISH_WINDOW = 256;
-/** The outbox commits twice per message (insert, delete after the confirm): far slower, so fewer per window. */
+/** The outbox commits twice per message (insert, delete after the confirm): far slower, so fewer per window, in the first pairs only. */
 const OUTBOX_COUNT = 300;
+const OUTBOX_PAIRS = 10;
+/**
+ * The poison runs' SQLite store (inbox and effects) lives in tmpfs: on this machine's disk one fsync per message
+ * made the clean rate alone vary 44 to 145 msg/s between windows, drowning the ratio; both sides use the same store.
+ */
+const POISON_STORE_PARENT = '/dev/shm';
 
 export const reliabilitySpec = (version: string): ClusterSpec => {
   const retryQueues = RETRY_LEVELS_MS.map((delayMs) => ({ name: `retry.${delayMs / 1000}s`, type: 'quorum' as const, retry: { attempts: 2, delayMs } }));
@@ -116,8 +124,8 @@ export function percentileOf(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-async function app(broker: BrokerLab, spec: ClusterSpec, env: Record<string, string>, timeoutMs: number): Promise<any> {
-  const result = await broker.lab.run('client', [TSX, BENCH_APP], { env: { URL: broker.url, SPEC: JSON.stringify(spec), STORE_DIR: broker.lab.tempDir, ...env }, timeoutMs });
+async function app(broker: BrokerLab, place: Placement, spec: ClusterSpec, env: Record<string, string>, timeoutMs: number): Promise<any> {
+  const result = await broker.lab.run('client', place.client([TSX, BENCH_APP]), { env: { URL: broker.url, SPEC: JSON.stringify(spec), STORE_DIR: broker.lab.tempDir, ...env }, timeoutMs });
   if (result.code !== 0) throw new Error(`bench-app ${env.MODE} exited ${result.code}:\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`);
   return JSON.parse(result.stdout.trim().split('\n').pop()!);
 }
@@ -126,11 +134,15 @@ export async function measureReliability(line: string, options: { retryPerLevel:
   const spec = reliabilitySpec(line);
   const postgres = startPostgres();
   const broker = await startBrokerLab(spec);
+  const place = placement();
+  const poisonStore = mkdtempSync(join(POISON_STORE_PARENT, 'warren-bench-poison-'));
   try {
+    await place.pinServers(broker.lab, [broker.cluster.nodes[0]!.host]);
+    log(`${line}: ${place.description}`);
     const versions = (await broker.api('/overview')) as { rabbitmq_version: string; erlang_version: string };
     log(`${line}: retry delays, ${options.retryPerLevel} messages per level (${RETRY_LEVELS_MS.join(' / ')} ms)`);
     const levels = RETRY_LEVELS_MS.map((delayMs) => ({ queue: `retry.${delayMs / 1000}s`, delayMs }));
-    const retry = await app(broker, spec, { MODE: 'retry-delays', LEVELS: JSON.stringify(levels), N: String(options.retryPerLevel), SPACING_MS: '50' }, 600_000);
+    const retry = await app(broker, place, spec, { MODE: 'retry-delays', LEVELS: JSON.stringify(levels), N: String(options.retryPerLevel), SPACING_MS: '50' }, 600_000);
     const retryLatenessMs = Object.fromEntries(
       levels.map(({ queue, delayMs }) => {
         const samples = retry.lateness[queue] as number[];
@@ -141,7 +153,7 @@ export async function measureReliability(line: string, options: { retryPerLevel:
     );
 
     log(`${line}: poison message, ${options.poisonPairs} pairs per mechanism of ${POISON_WINDOW_MS} ms windows`);
-    const poisonRuns = (await app(broker, spec, { MODE: 'poison-pairs', QUEUE: 'orders', GUIDE_QUEUE: 'guide.orders', GUIDE_DEAD_QUEUE: 'guide.orders.dead', PAIRS: String(options.poisonPairs), WARMUP: '1', WINDOW_MS: String(POISON_WINDOW_MS), PREFETCH: String(PREFETCH) }, 1_800_000)).runs as PoisonRun[];
+    const poisonRuns = (await app(broker, place, spec, { STORE_DIR: poisonStore, MODE: 'poison-pairs', QUEUE: 'orders', GUIDE_QUEUE: 'guide.orders', GUIDE_DEAD_QUEUE: 'guide.orders.dead', PAIRS: String(options.poisonPairs), WARMUP: '2', WINDOW_MS: String(POISON_WINDOW_MS), PREFETCH: String(PREFETCH) }, 1_800_000)).runs as PoisonRun[];
     const reliable = broker.cluster.topology.reliableQueues.find((q) => q.name === 'orders')!;
     const poisonOf = (mechanism: PoisonRun['mechanism']): PoisonFigures => {
       const measured = poisonRuns.filter((r) => !r.warmup && r.mechanism === mechanism);
@@ -160,36 +172,40 @@ export async function measureReliability(line: string, options: { retryPerLevel:
         poisonDeliveries: pairs.map((p) => p.poison.poisonDeliveries!),
         deadLetterHeaders: pairs[0]!.poison.deadLetters![0]!.headers,
       };
-      log(`${line}: poison, ${mechanism}: ratio ${f.ratio.median} ± ${f.ratio.spread} (${f.poisonPerSecond.median} / ${f.cleanPerSecond.median} msg/s); dead-lettered after ${f.deadLetteredAfterMs.median} ms, deliveries ${f.poisonDeliveries.join(',')}`);
+      log(`${line}: poison, ${mechanism}: ratio ${ratioText(f.ratio)} (${f.poisonPerSecond.median} / ${f.cleanPerSecond.median} msg/s); dead-lettered after ${f.deadLetteredAfterMs.median} ms, deliveries ${f.poisonDeliveries.join(',')}`);
       return f;
     };
     const poison = {
-      method: `${PREFETCH} prefetch, one message processed at a time, per healthy message an inbox look-up, one SQLite transaction and an ack; healthy messages committed in ${POISON_WINDOW_MS} ms from a backlog (1.6 × the warm-up's count), with the poison message at its head or not; one warm-up pair discarded`,
+      method: `${PREFETCH} prefetch, one message processed at a time, per healthy message an inbox look-up, one SQLite transaction (in tmpfs) and an ack; healthy messages committed in ${POISON_WINDOW_MS} ms from a backlog (1.6 × the warm-up's count), with the poison message at its head or not; two warm-up pairs discarded`,
       warren: poisonOf('warren'),
       guide: poisonOf('guide'),
     };
 
     log(`${line}: publishing, ${options.publishPairs} pairs of ${PUBLISH_COUNT} messages, ${PUBLISH_WINDOW} in flight`);
     postgres.createDatabase('outbox');
-    const published = await app(broker, spec, { MODE: 'publish-pairs', QUEUE: 'publish', PAIRS: String(options.publishPairs), WARMUP: '2', COUNT: String(PUBLISH_COUNT), OUTBOX_COUNT: String(OUTBOX_COUNT), WINDOW: String(PUBLISH_WINDOW), POSTGRES_URL: postgres.url('outbox') }, 1_800_000);
+    const published = await app(broker, place, spec, { MODE: 'publish-pairs', QUEUE: 'publish', PAIRS: String(options.publishPairs), WARMUP: '2', COUNT: String(PUBLISH_COUNT), OUTBOX_COUNT: String(OUTBOX_COUNT), OUTBOX_PAIRS: String(OUTBOX_PAIRS), WINDOW: String(PUBLISH_WINDOW), POSTGRES_URL: postgres.url('outbox') }, 1_800_000);
     const windows = (published.windows as { pair: number; side: string; ms: number; count: number; warmup: boolean }[]).filter((w) => !w.warmup);
     const pairs = [...new Set(windows.map((w) => w.pair))];
     const msPerMessage = (pair: number, side: string) => {
       const w = windows.find((w) => w.pair === pair && w.side === side)!;
       return w.ms / w.count;
     };
-    const rate = (side: string) => figure(pairs.map((p) => 1000 / msPerMessage(p, side)));
+    const pairsWith = (side: string) => pairs.filter((p) => windows.some((w) => w.pair === p && w.side === side));
+    const rate = (side: string) => figure(pairsWith(side).map((p) => 1000 / msPerMessage(p, side)));
     const ratio = figure(pairs.map((p) => msPerMessage(p, 'raw') / msPerMessage(p, 'warren')), { digits: 3 });
     const outbox = Object.fromEntries(
-      ['sqlite', 'postgres'].map((store) => [store, { perSecond: rate(`outbox-${store}`), costRatio: figure(pairs.map((p) => msPerMessage(p, `outbox-${store}`) / msPerMessage(p, 'warren')), { digits: 1 }) }]),
+      ['sqlite', 'postgres'].map((store) => {
+        const side = `outbox-${store}`;
+        return [store, { perSecond: rate(side), costRatio: figure(pairsWith(side).map((p) => msPerMessage(p, side) / msPerMessage(p, 'warren')), { digits: 1 }) }];
+      }),
     );
-    log(`${line}: publish ratio warren / raw ${ratio.median} ± ${ratio.spread}; outbox sqlite ${outbox.sqlite!.perSecond.median} msg/s, postgres ${outbox.postgres!.perSecond.median} msg/s`);
+    log(`${line}: publish ratio warren / raw ${ratioText(ratio)}; outbox sqlite ${outbox.sqlite!.perSecond.median} msg/s, postgres ${outbox.postgres!.perSecond.median} msg/s`);
     return {
       versions: { 'rabbitmq-server': versions.rabbitmq_version, erlang: versions.erlang_version },
       retryLatenessMs,
       poison,
       publish: {
-        method: `one client process, a raw amqplib confirm channel and warren's Publisher on two connections to the node, one quorum queue purged before each window; ${PUBLISH_COUNT} messages of 1 KiB per window, ${PUBLISH_WINDOW} in flight, persistent + mandatory on both; raw and warren alternate order per pair, 2 warm-up pairs discarded; the outbox: ${OUTBOX_COUNT} messages per window, one transaction each, relayed with the same window, timed until drained (its store polled every 50 ms); SQLite synchronous=FULL, PostgreSQL (fsync off) on a unix socket`,
+        method: `one client process, a raw amqplib confirm channel and warren's Publisher on two connections to the node, one quorum queue purged before each window; ${PUBLISH_COUNT} messages of 1 KiB per window, ${PUBLISH_WINDOW} in flight, persistent + mandatory on both; raw and warren alternate order per pair, 2 warm-up pairs discarded; the outbox in the first ${OUTBOX_PAIRS} measured pairs: ${OUTBOX_COUNT} messages per window, one transaction each, relayed with the same window, timed until drained (its store polled every 50 ms); SQLite synchronous=FULL, PostgreSQL (fsync off) on a unix socket`,
         pairs: pairs.length,
         rawPerSecond: rate('raw'),
         warrenPerSecond: rate('warren'),
@@ -201,16 +217,17 @@ export async function measureReliability(line: string, options: { retryPerLevel:
   } finally {
     await broker.lab.destroy();
     postgres.stop();
+    rmSync(poisonStore, { recursive: true, force: true });
   }
 }
 
-/** Env overrides of the run counts: BENCH_RETRY_PER_LEVEL (100), BENCH_POISON_PAIRS (8), BENCH_PUBLISH_PAIRS (20). */
+/** Env overrides of the run counts: BENCH_RETRY_PER_LEVEL (100), BENCH_POISON_PAIRS (8), BENCH_PUBLISH_PAIRS (400). */
 export async function measureReliabilityLines(lines: readonly string[]): Promise<Record<string, ReliabilityFigures>> {
   const runs = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
   const figures: Record<string, ReliabilityFigures> = {};
   for (const line of lines) {
     log(`reliability figures for RabbitMQ ${line} (one node; about 7 minutes)`);
-    figures[line] = await measureReliability(line, { retryPerLevel: runs('BENCH_RETRY_PER_LEVEL', 100), poisonPairs: runs('BENCH_POISON_PAIRS', 8), publishPairs: runs('BENCH_PUBLISH_PAIRS', 20) });
+    figures[line] = await measureReliability(line, { retryPerLevel: runs('BENCH_RETRY_PER_LEVEL', 100), poisonPairs: runs('BENCH_POISON_PAIRS', 8), publishPairs: runs('BENCH_PUBLISH_PAIRS', 400) });
   }
   return figures;
 }

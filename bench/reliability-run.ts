@@ -4,12 +4,10 @@
  * bench/results.json (the other figures stay those of the last full run) and the README's table is regenerated.
  * Needs root, the roots (test/roots) and Debian's postgresql, as the e2e suite; a missing one is named when it is used.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { REPO_ROOT } from '../test/e2e/bundles';
 import { log } from './figures';
-import { updateReadme, type BenchResult } from './readme-table';
+import { mergeIntoResults } from './readme-table';
 import { measureReliabilityLines, reliabilityMet, RELIABILITY_TARGETS } from './reliability-figures';
 
 export async function runReliabilityFiguresOnly(lines: readonly string[]): Promise<void> {
@@ -21,10 +19,6 @@ export async function runReliabilityFiguresOnly(lines: readonly string[]): Promi
   const met = Object.fromEntries(Object.entries(reliability).map(([line, f]) => [line, reliabilityMet(f)]));
   process.stdout.write(`${JSON.stringify({ startedAt, machine: { cpus: cpus().length }, reliability, targets: RELIABILITY_TARGETS, met }, null, 2)}\n`);
   if (!process.argv.includes('--readme')) return;
-  const file = join(REPO_ROOT, 'bench', 'results.json');
-  if (!existsSync(file)) throw new Error(`${file} is missing: run the whole bench with -- --readme once first`);
-  const result = { ...(JSON.parse(readFileSync(file, 'utf8')) as BenchResult), reliability: { startedAt, lines: reliability } };
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  updateReadme(join(REPO_ROOT, 'README.md'), result);
+  mergeIntoResults(REPO_ROOT, (figures) => Object.assign(figures, { reliability: { startedAt, lines: reliability } }));
   log('wrote the reliability figures into bench/results.json and the README table');
 }

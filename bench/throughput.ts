@@ -9,15 +9,12 @@
  * and are discarded, and the figure is the median of the per-pair ratios with half their interquartile range.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { WarrenLab } from '../test/e2e/warren-lab';
 import { CLIENT_HOST } from '../test/e2e/warren-lab';
-import { runCommand } from '../test/lab/commands';
-import { figure, log, type Figure } from './figures';
+import { figure, log, medianInterval95, ratioText, type Figure } from './figures';
+import { placement } from './placement';
 
-/** The CPU the load generator gets; brokers, HAProxy and the rest of their hosts get the other one(s). */
-const CLIENT_CPU = 1;
 /** Messages per window: 0.3 to 1 s at this machine's 1000 to 3000 msg/s; short, so both sides of a pair see the same load. */
 const MESSAGES_PER_WINDOW = 1000;
 /** Pairs run first and discarded (JIT, the queue's first segments, Erlang's allocators). */
@@ -35,6 +32,8 @@ export interface ThroughputFigures {
   readonly ratio: Figure;
   /** Where the median ratio lies with 95 % confidence (order statistics of the pairs, no distribution assumed). */
   readonly ratioMedianInterval95: readonly [number, number];
+  /** Set when a `BENCH_ONLY=throughput` run replaced the figures of a full run in bench/results.json. */
+  readonly measuredAt?: string;
 }
 
 interface Window {
@@ -43,26 +42,6 @@ interface Window {
   readonly ms: number;
   readonly perSecond: number;
   readonly warmup: boolean;
-}
-
-/**
- * The distribution-free 95 % confidence interval of a median: the k-th smallest and k-th largest of n runs, with
- * k the largest rank such that P(Binomial(n, 1/2) < k) <= 2.5 %. Too few runs (n < 6) give the whole range.
- */
-export function medianInterval95(runs: readonly number[]): [number, number] {
-  const sorted = [...runs].sort((a, b) => a - b);
-  const n = sorted.length;
-  let k = 0;
-  let below = 0; // P(X < k+1) as k grows
-  let term = 0.5 ** n; // P(X = k)
-  for (let i = 0; i < n; i++) {
-    below += term;
-    if (below > 0.025) break;
-    k = i + 1;
-    term = (term * (n - i)) / (i + 1);
-  }
-  const rank = Math.max(k, 1);
-  return [sorted[rank - 1]!, sorted[n - rank]!];
 }
 
 /** Per-pair rates and ratios (HAProxy / direct) of the measured (not warm-up) pairs, in pair order. */
@@ -81,17 +60,15 @@ export function pairRatios(windows: readonly Window[]): { direct: number[]; hapr
 }
 
 export async function measureThroughput(warren: WarrenLab, lbAddress: string, pairs: number): Promise<ThroughputFigures> {
-  const cpus = availableParallelism();
-  const clientCpu = cpus > 1 ? CLIENT_CPU : 0;
-  const clusterCpus = cpus > 1 ? [...Array(cpus).keys()].filter((cpu) => cpu !== CLIENT_CPU).join(',') : '0';
+  const place = placement();
   const servers = [...warren.cluster.nodes.map((n) => n.host), 'lb-1'];
   const name = `bench-throughput-${Date.now()}`;
   const controlFile = join(warren.lab.tempDir, `${name}.host`);
   const resultFile = join(warren.lab.tempDir, `${name}.json`);
   const nodeUrls = Object.fromEntries(warren.cluster.nodes.map((n) => [n.host, warren.amqpUrl(n.address!)]));
-  await pinHosts(warren, servers, clusterCpus);
+  const unpin = await place.pinServers(warren.lab, servers);
   try {
-    const client = warren.lab.spawn(CLIENT_HOST, ['taskset', '-c', String(clientCpu), 'node', join(__dirname, '..', 'test', 'e2e', 'clients', 'throughput.cjs')], {
+    const client = warren.lab.spawn(CLIENT_HOST, place.client(['node', join(__dirname, '..', 'test', 'e2e', 'clients', 'throughput.cjs')]), {
       env: {
         HAPROXY_URL: warren.amqpUrl(lbAddress),
         NODE_URLS: JSON.stringify(nodeUrls),
@@ -110,15 +87,15 @@ export async function measureThroughput(warren: WarrenLab, lbAddress: string, pa
     const code = await client.exited();
     if (code !== 0) throw new Error(`throughput client exited with ${code}: ${readFileSync(client.logFile, 'utf8').slice(-1500)}`);
   } finally {
-    await pinHosts(warren, servers, `0-${cpus - 1}`);
+    await unpin();
   }
   const { windows } = JSON.parse(readFileSync(resultFile, 'utf8')) as { windows: Window[] };
   const { direct, haproxy, ratios } = pairRatios(windows);
   const ratio = figure(ratios, { digits: 3 });
   const interval = medianInterval95(ratio.runs);
-  log(`throughput: ratio ${ratio.median} ± ${ratio.spread} over ${ratios.length} pairs (per pair ${ratio.min} to ${ratio.max}; median's 95 % interval ${interval.join(' to ')})`);
+  log(`throughput: ratio ${ratioText(ratio)}`);
   return {
-    placement: `load generator pinned to CPU ${clientCpu}; brokers, HAProxy and their hosts' other processes to CPU ${clusterCpus} (taskset)`,
+    placement: place.description,
     method: `one client process, both connections to the same node and quorum queue (purged before each window); ${MESSAGES_PER_WINDOW} messages of 1 KiB per window, confirms, 256 in flight; ${WARMUP_PAIRS} warm-up pairs discarded; ratio per pair of direct time / HAProxy time`,
     pairs,
     directPerSecond: figure(direct),
@@ -126,12 +103,4 @@ export async function measureThroughput(warren: WarrenLab, lbAddress: string, pa
     ratio,
     ratioMedianInterval95: interval,
   };
-}
-
-/** Sets the CPU affinity of every thread of every process in these hosts' network namespaces. */
-async function pinHosts(warren: WarrenLab, hosts: readonly string[], cpuList: string): Promise<void> {
-  for (const host of hosts) {
-    const pids = (await runCommand(['ip', 'netns', 'pids', warren.lab.netnsOf(host)])).stdout.split('\n').filter((p) => p.trim() !== '');
-    for (const pid of pids) await runCommand(['taskset', '-a', '-p', '-c', cpuList, pid]);
-  }
 }

@@ -52,9 +52,9 @@ describe('the README benchmark table', () => {
     const table = renderBenchTable(result);
     expect(table).toContain('Run of 2026-12-01 on 2 shared cores');
     expect(table).toContain('| **4.3 (RabbitMQ 4.3.6-1, HAProxy 3.2.26-1, keepalived 1:2.3.4-1+b2)** |');
-    expect(table).toContain('| node-death detection in HAProxy | 1.00 s ± 0.15 (n 4, max 1.30) | 12.50 s ± 0.88 (n 4, max 14.00) | median <= 0.80 s, worst <= 1.20 s: NOT met |');
+    expect(table).toContain('| node-death detection in HAProxy | 1.00 s ± 0.15 (n 4, max 1.30; probe 100 ms) | 12.50 s ± 0.88 (n 4, max 14.00; probe 100 ms) | median <= 0.80 s, worst <= 1.20 s: NOT met |');
     expect(table).toMatch(/\| VIP failover, holder's link cut \| 1\.50 s [^|]+\| [^|]+\| median <= 1\.50 s: met \|/);
-    expect(table).toContain("| publish throughput through HAProxy / direct (8 interleaved pairs) | 0.950 ± 0.005 (median's 95 % interval 0.94 to 0.96; pairs 0.94 to 0.96; 4850 / 5050 msg/s) | - | >= 0.9: met |");
+    expect(table).toContain("| publish throughput through HAProxy / direct (interleaved pairs; pinned) | 0.950 (median of 2 pairs, its 95 % interval 0.940 to 0.960; per pair ± 0.005, 0.94 to 0.96); 4850 / 5050 msg/s | - | >= 0.9: met |");
     expect(table).toContain('medians <= 0.50 s: NOT met');
     expect(table).toContain('| `warren synth` of the default spec, command | 0.41 s ± 0.05 (n 4, max 0.70) | - | < 0.50 s: met |');
     expect(table).toContain('| `warren synth` of 3 / 100 nodes, command | 1.30 s / 1.80 s (n 1) |');

@@ -38,10 +38,10 @@ describe("the README's reliable-messaging rows", () => {
     expect(late).toContain('| retry after 60 s: delivered - due (n 100) | p50 40 ms, p99 700 ms, max 710 ms (min 2) | - | p99 <= 500 ms: NOT met |');
     expect(late).toContain('| retry after 10 s: delivered - due (n 100) | p50 40 ms, p99 80 ms, max 90 ms (min 2) | - | p99 <= 500 ms: met |');
     expect(rows).toContain(
-      '| healthy messages with a poison message / without (3 interleaved pairs) | 1.000 ± 0.010 (pairs 0.98 to 1.02); 410 / 410 msg/s; dead letter after 1.60 s, 3 deliveries | ' +
-        '0.600 ± 0.050 (pairs 0.50 to 0.70); 246 / 410 msg/s; dead letter after 1.60 s, 3 deliveries | warren >= 0.9: met; dead letter after 3 attempts with error and origin: met |',
+      '| healthy messages with a poison message / without (interleaved pairs) | 1.000 (median of 3 pairs, its 95 % interval 0.980 to 1.020; per pair ± 0.010, 0.98 to 1.02); 410 / 410 msg/s; dead letter after 1.60 s, 3 deliveries | ' +
+        '0.600 (median of 3 pairs, its 95 % interval 0.500 to 0.700; per pair ± 0.050, 0.50 to 0.70); 246 / 410 msg/s; dead letter after 1.60 s, 3 deliveries | warren >= 0.9: met; dead letter after 3 attempts with error and origin: met |',
     );
-    expect(rows).toContain("| Publisher / raw amqplib confirm channel, same window (3 interleaved pairs) | 1.000 ± 0.015 (pairs 0.97 to 1.03); median's 95 % interval 0.90 to 1.10; 6000 / 6100 msg/s | - | >= 0.9: met |");
+    expect(rows).toContain("| Publisher / raw amqplib confirm channel, same window (interleaved pairs) | 1.000 (median of 3 pairs, its 95 % interval 0.970 to 1.030; per pair ± 0.015, 0.97 to 1.03); 6000 / 6100 msg/s | - | >= 0.9: met |");
     expect(rows).toContain("| outbox (a transaction per message, relayed): sqlite | 125 msg/s (48.0 × the Publisher's time) | - | - |");
     expect(reliabilityRows(undefined)).toEqual([]);
   });

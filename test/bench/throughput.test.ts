@@ -1,6 +1,7 @@
 /** The throughput figure's arithmetic: per-pair ratios without the warm-up, and the median's 95 % interval. */
 import { describe, expect, it } from 'vitest';
-import { medianInterval95, pairRatios } from '../../bench/throughput';
+import { figure, medianInterval95, ratioText } from '../../bench/figures';
+import { pairRatios } from '../../bench/throughput';
 
 describe('bench throughput figures', () => {
   it('pairs each direct window with the HAProxy window of the same pair, after dropping the warm-up', () => {
@@ -22,5 +23,10 @@ describe('bench throughput figures', () => {
     expect(medianInterval95(ranks(30))).toEqual([10, 21]);
     expect(medianInterval95(ranks(10))).toEqual([2, 9]);
     expect(medianInterval95(ranks(8))).toEqual([1, 8]);
+  });
+
+  it("reports a paired ratio as its median with that interval, then the pairs' own spread and range", () => {
+    const ratios = Array.from({ length: 30 }, (_, i) => 0.8 + i / 100);
+    expect(ratioText(figure(ratios, { digits: 3 }))).toBe('0.945 (median of 30 pairs, its 95 % interval 0.890 to 1.000; per pair ± 0.073, 0.80 to 1.09)');
   });
 });

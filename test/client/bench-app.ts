@@ -7,8 +7,9 @@
  * - poison-pairs: see bench-poison.ts.
  * - publish-pairs: PAIRS interleaved windows of COUNT messages with WINDOW in flight, a raw amqplib confirm
  *   channel against warren's Publisher (same connection options, queue, properties and driver loop), then the
- *   outbox (SQLite in STORE_DIR, and PostgreSQL when POSTGRES_URL is set): OUTBOX_COUNT rows each written in its
- *   own transaction while the relay sends them with WINDOW in flight, timed until the outbox is drained.
+ *   outbox (SQLite in STORE_DIR, and PostgreSQL when POSTGRES_URL is set) in the warm-up pairs and the first OUTBOX_PAIRS
+ *   measured ones: OUTBOX_COUNT rows each written in its own transaction while the relay sends them with WINDOW in
+ *   flight, timed until the outbox is drained.
  * - publish-timeout (for test/client/publisher-timeout-real.test.ts): connects, writes READY_FILE, waits for GO_FILE
  *   (the test has frozen the broker meanwhile), then publishes one message every GAP_MS, COUNT in all, with
  *   TIMEOUT_MS; prints each one's outcome and how long after its own publish it settled.
@@ -75,7 +76,7 @@ async function windowed(count: number, window: number, send: (i: number) => Prom
 
 async function publishPairs(): Promise<void> {
   const queue = env('QUEUE');
-  const [pairs, warmup, count, window, outboxCount] = [num('PAIRS'), num('WARMUP'), num('COUNT'), num('WINDOW'), num('OUTBOX_COUNT')];
+  const [pairs, warmup, count, window, outboxCount, outboxPairs] = [num('PAIRS'), num('WARMUP'), num('COUNT'), num('WINDOW'), num('OUTBOX_COUNT'), num('OUTBOX_PAIRS')];
   const body = Buffer.alloc(Number(env('BODY_BYTES', '1024')), 'x');
   const message = (side: string, pair: number, i: number): OutgoingMessage => ({ exchange: 'events', routingKey: queue, messageId: `${side}-${pair}-${i}`, body });
   const rawConnection = await amqp.connect(env('URL'));
@@ -116,7 +117,8 @@ async function publishPairs(): Promise<void> {
   const windows: { pair: number; side: string; ms: number; count: number; warmup: boolean }[] = [];
   for (let pair = 0; pair < warmup + pairs; pair++) {
     const sides = pair % 2 === 0 ? ['raw', 'warren'] : ['warren', 'raw'];
-    for (const side of [...sides, ...outboxes.map((o) => `outbox-${o.name}`)]) {
+    const withOutbox = pair < warmup + outboxPairs;
+    for (const side of [...sides, ...(withOutbox ? outboxes.map((o) => `outbox-${o.name}`) : [])]) {
       await admin.purgeQueue(queue);
       const ms =
         side === 'raw'

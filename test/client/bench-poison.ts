@@ -8,7 +8,7 @@
  * head, in a poison run), and consumed for WINDOW_MS; the figure is the healthy messages committed in that
  * window. A poison run then goes on until the poison message was dead-lettered, and its dead letter is read
  * back. Runs go in interleaved pairs (clean, poison; the order flips every pair, so does the mechanism's);
- * WARMUP pairs are discarded and size the backlog (1.6 × the clean rate × the window) so that no run drains it.
+ * WARMUP pairs are discarded and size the backlog (1.6 × the highest rate seen × the window) so that no run drains it.
  * Both consumers do the same work per healthy message: inbox look-up, one SQLite transaction (effect + inbox), ack.
  */
 import { join } from 'node:path';
@@ -181,8 +181,8 @@ export async function poisonPairs(): Promise<void> {
     for (const mechanism of mechanisms) {
       for (const poison of pair % 2 === 0 ? [false, true] : [true, false]) {
         const run = await oneRun(pair, mechanism, poison, backlog[mechanism]);
-        // A warm-up run that drained its backlog says only that the rate is higher: triple it and measure again.
-        if (run.warmup && !poison) backlog[mechanism] = run.healthy >= run.backlog ? run.backlog * 3 : Math.max(backlog[mechanism], Math.ceil(run.healthy * 1.6));
+        // A warm-up run (clean or poison) that drained its backlog says only that the rate is higher: triple it and measure again.
+        if (run.warmup) backlog[mechanism] = run.healthy >= run.backlog ? run.backlog * 3 : Math.max(backlog[mechanism], Math.ceil(run.healthy * 1.6));
         console.error(`poison-pairs: ${JSON.stringify({ ...run, deadLetters: undefined })}`);
         runs.push(run);
       }
