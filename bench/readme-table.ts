@@ -85,7 +85,7 @@ export function renderBenchTable(result: BenchResult): string {
   }
   return [
     START,
-    `Run of ${result.startedAt.slice(0, 10)} on ${result.machine.cpus} shared cores: median ± half the interquartile range (n runs, worst).`,
+    `Run of ${result.startedAt.slice(0, 10)} on ${result.machine.cpus} shared cores (a part measured on its own names its date): timings are median ± half the interquartile range (n runs, worst; the probe's resolution), ratios the median of the interleaved pairs with its 95 % interval.`,
     '',
     "| figure | warren | guide's settings | target |",
     '| --- | --- | --- | --- |',

@@ -26,6 +26,12 @@ const RETRY_LEVELS_MS = [1000, 10_000, 60_000];
 /** The poison message's policy: 3 deliveries, waiting 0.5 s then 1 s (the guide's loop sleeps the same). */
 const POISON_RETRY = { attempts: 3, delayMs: 500, maxDelayMs: 1000 };
 const POISON_WINDOW_MS = 4000;
+/**
+ * The handler's own work per healthy message, in ms of CPU (the client has its CPU to itself): with none, the
+ * consumer ran at the node's limit (about 8,500 msg/s on one CPU) and the figure measured the node, not whether a
+ * poison message holds the consumer up; with 1 ms the consumer sets the rate, as an application's work does.
+ */
+const POISON_WORK_MS = 1;
 const PREFETCH = 20;
 /** Publishing: messages per window and how many await their confirm at once (as bench/throughput.ts). */
 const PUBLISH_COUNT = 2000;
@@ -153,7 +159,7 @@ export async function measureReliability(line: string, options: { retryPerLevel:
     );
 
     log(`${line}: poison message, ${options.poisonPairs} pairs per mechanism of ${POISON_WINDOW_MS} ms windows`);
-    const poisonRuns = (await app(broker, place, spec, { STORE_DIR: poisonStore, MODE: 'poison-pairs', QUEUE: 'orders', GUIDE_QUEUE: 'guide.orders', GUIDE_DEAD_QUEUE: 'guide.orders.dead', PAIRS: String(options.poisonPairs), WARMUP: '2', WINDOW_MS: String(POISON_WINDOW_MS), PREFETCH: String(PREFETCH) }, 1_800_000)).runs as PoisonRun[];
+    const poisonRuns = (await app(broker, place, spec, { STORE_DIR: poisonStore, MODE: 'poison-pairs', QUEUE: 'orders', GUIDE_QUEUE: 'guide.orders', GUIDE_DEAD_QUEUE: 'guide.orders.dead', PAIRS: String(options.poisonPairs), WARMUP: '2', WINDOW_MS: String(POISON_WINDOW_MS), PREFETCH: String(PREFETCH), WORK_MS: String(POISON_WORK_MS) }, 1_800_000)).runs as PoisonRun[];
     const reliable = broker.cluster.topology.reliableQueues.find((q) => q.name === 'orders')!;
     const poisonOf = (mechanism: PoisonRun['mechanism']): PoisonFigures => {
       const measured = poisonRuns.filter((r) => !r.warmup && r.mechanism === mechanism);
@@ -176,7 +182,7 @@ export async function measureReliability(line: string, options: { retryPerLevel:
       return f;
     };
     const poison = {
-      method: `${PREFETCH} prefetch, one message processed at a time, per healthy message an inbox look-up, one SQLite transaction (in tmpfs) and an ack; healthy messages committed in ${POISON_WINDOW_MS} ms from a backlog (1.6 × the warm-up's count), with the poison message at its head or not; two warm-up pairs discarded`,
+      method: `${PREFETCH} prefetch, one message processed at a time, per healthy message ${POISON_WORK_MS} ms of the handler's own CPU work, an inbox look-up, one SQLite transaction (in tmpfs) and an ack; healthy messages committed in ${POISON_WINDOW_MS} ms from a backlog (1.6 × the warm-up's count), with the poison message at its head or not; two warm-up pairs discarded`,
       warren: poisonOf('warren'),
       guide: poisonOf('guide'),
     };

@@ -19,6 +19,8 @@ export interface ReliabilityKillFigures {
   readonly faults: Readonly<Record<Fault, FaultFigures>>;
   /** Every fault lost 0 messages and handled none twice. */
   readonly met: boolean;
+  /** Set when a `BENCH_ONLY=reliability-kills` run replaced a full run's figures in bench/results.json. */
+  readonly measuredAt?: string;
 }
 
 /** The issue's load: 10,000 messages at 1,000/s; 200 unconfirmed in flight (research/reliability.md, goal 1). */
@@ -72,7 +74,7 @@ export function reliabilityKillRows(lines: Readonly<Record<string, ReliabilityKi
   return Object.entries(lines).flatMap(([line, figures]) => {
     const { run, versions } = figures;
     return [
-      `| **reliable messaging on ${line}** (RabbitMQ ${versions['rabbitmq-server']}; 3 nodes, 2 load balancers, VIP): ${run.total.toLocaleString('en')} messages paced at up to ${run.ratePerSecond.toLocaleString('en')}/s (achieved rates per row) through the VIP, outbox + inbox${run.storeDir ? ` (SQLite on ${run.storeDir})` : ''}, window ${run.window} | | | |`,
+      `| **reliable messaging on ${line}** (RabbitMQ ${versions['rabbitmq-server']}; 3 nodes, 2 load balancers, VIP): ${run.total.toLocaleString('en')} messages paced at up to ${run.ratePerSecond.toLocaleString('en')}/s (achieved rates per row) through the VIP, outbox + inbox${run.storeDir ? ` (SQLite on ${run.storeDir})` : ''}, window ${run.window}${figures.measuredAt ? `; run of ${figures.measuredAt.slice(0, 10)}` : ''} | | | |`,
       ...FAULTS.map((fault) => {
         const f = figures.faults[fault];
         const ok = f.lost === 0 && f.handledTwice === 0 && f.sent === run.total;

@@ -106,7 +106,8 @@ async function main(): Promise<void> {
     const reliabilityKills = await reliabilityKillsOf(only).finally(() => (console.log = print));
     process.stdout.write(`${JSON.stringify({ startedAt: new Date().toISOString(), machine: { cpus: cpus().length }, reliabilityKills }, null, 2)}\n`);
     if (process.argv.includes('--readme')) mergeIntoResults(REPO_ROOT, (figures) => {
-      Object.assign(figures, { reliabilityKills });
+      const measuredAt = new Date().toISOString();
+      Object.assign(figures, { reliabilityKills: Object.fromEntries(Object.entries(reliabilityKills).map(([line, f]) => [line, { ...f, measuredAt }])) });
       log('merged the reliability kills into bench/results.json and regenerated the README table');
     });
     return;

@@ -9,7 +9,8 @@
  * window. A poison run then goes on until the poison message was dead-lettered, and its dead letter is read
  * back. Runs go in interleaved pairs (clean, poison; the order flips every pair, so does the mechanism's);
  * WARMUP pairs are discarded and size the backlog (1.6 × the highest rate seen × the window) so that no run drains it.
- * Both consumers do the same work per healthy message: inbox look-up, one SQLite transaction (effect + inbox), ack.
+ * Both consumers do the same work per healthy message: WORK_MS of the handler's own CPU work (a busy wait; 0 by
+ * default), inbox look-up, one SQLite transaction (effect + inbox), ack.
  */
 import { join } from 'node:path';
 import * as amqp from 'amqplib';
@@ -56,6 +57,12 @@ export async function poisonPairs(): Promise<void> {
   const admin = await amqp.connect(url);
   const channel = await admin.createConfirmChannel();
   const isPoison = (body: Buffer) => body.toString().startsWith('poison');
+  const workMs = Number(env('WORK_MS', '0'));
+  /** The application's own work per healthy message: synchronous, as a SQLite handler must be. */
+  const work = () => {
+    const until = performance.now() + workMs;
+    while (performance.now() < until);
+  };
 
   const fill = async (queue: string, tag: string, poison: boolean, backlog: number) => {
     if (poison) channel.publish('events', queue, Buffer.from(`poison ${tag}`), { persistent: true, messageId: `${tag}-poison` });
@@ -78,6 +85,7 @@ export async function poisonPairs(): Promise<void> {
           state.poisonDeliveries.push(Date.now());
           throw new Error(`cannot parse ${message.body.toString()}`);
         }
+        work();
         insertEffect.run(message.messageId, Date.now());
       },
       { prefetch, onCommitted: () => state.commits.push(Date.now()) },
@@ -119,6 +127,7 @@ export async function poisonPairs(): Promise<void> {
         return;
       }
       if (store.processed('guide', id)) return ch.ack(message);
+      work();
       store.transaction(() => {
         insertEffect.run(id, Date.now());
         store.markProcessed('guide', id, Date.now());
