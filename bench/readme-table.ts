@@ -34,7 +34,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** "1.16 s ± 0.10 (n 4, max 1.57; probe 55 ms)": median, half the interquartile range, runs, worst, the probe's resolution. */
 function timing(f: Figure): string {
-  const probe = f.resolutionMs === undefined ? '' : `; probe ${f.resolutionMs} ms`;
+  const r = f.resolutionMs;
+  const probe = r === undefined ? '' : `; probe ${r >= 1 ? `${r} ms` : `${Math.round(r * 1000)} µs`}`;
   return `${seconds(f.median)} ± ${(f.spread / 1000).toFixed(2)} (n ${f.runs.length}, max ${(f.max / 1000).toFixed(2)}${probe})`;
 }
 
@@ -66,7 +67,7 @@ export function renderBenchTable(result: BenchResult): string {
   const { default: defaultSpec, ...sized } = result.synthWallMs;
   const synth = Object.entries(sized);
   rows.push(
-    `| **warren synth** (the installed command: the bundle the package's bin runs) | | | |`,
+    `| **warren synth** (the installed command: the bundle the package's bin runs; wall clock by performance.now(), 1 µs) | | | |`,
     ...(defaultSpec
       ? [
           `| \`warren synth\` of the default spec, command | ${timing(defaultSpec.cliMs)} | - | < ${seconds(Number(result.targets.synthDefaultCommandMaxMs))}: ${met(result.targets.synthDefaultCommandMet === true)} |`,
@@ -78,7 +79,7 @@ export function renderBenchTable(result: BenchResult): string {
   const graph = result.graph;
   if (graph) {
     rows.push(
-      `| **warren graph** of ${graph.queues} queues (${graph.nodes} nodes, ${graph.edges} edges), CPU time | | | |`,
+      `| **warren graph** of ${graph.queues} queues (${graph.nodes} nodes, ${graph.edges} edges), CPU time by process.cpuUsage(), 1 µs | | | |`,
       `| as SVG | ${timing(graph.svgCpuMs)} | - | < ${seconds(Number(result.targets.graphSvg1000QueuesMaxCpuMs))}: ${met(result.targets.graphSvg1000QueuesMet === true)} |`,
       `| as Mermaid and DOT | ${timing(graph.textCpuMs)} | - | - |`,
     );

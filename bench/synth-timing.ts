@@ -56,7 +56,8 @@ export function measureSynth(inProcessRuns: number, cliRuns: number): Record<str
         cli.push(performance.now() - started);
         if (run.status !== 0) throw new Error(`warren synth (process) of ${nodes} nodes failed: ${run.stderr}`);
       }
-      result[String(nodes)] = { inProcessMs: figure(inProcess), cliMs: figure(cli) };
+      // performance.now() reads in microseconds.
+      result[String(nodes)] = { inProcessMs: figure(inProcess, { resolutionMs: 0.001 }), cliMs: figure(cli, { resolutionMs: 0.001 }) };
       log(`synth ${nodes} nodes: in-process median ${result[String(nodes)]!.inProcessMs.median} ms, command median ${result[String(nodes)]!.cliMs.median} ms`);
     }
     return result;
