@@ -36,7 +36,7 @@ function quantile(sorted: readonly number[], q: number): number {
 
 /**
  * The distribution-free 95 % confidence interval of a median: the k-th smallest and k-th largest of n runs, with
- * k the largest rank such that P(Binomial(n, 1/2) < k) <= 2.5 %. Too few runs (n < 6) give the whole range.
+ * k the largest rank such that P(Binomial(n, 1/2) < k) <= 2.5 %. Too few runs (n < 9) give the whole range.
  */
 export function medianInterval95(runs: readonly number[]): [number, number] {
   const sorted = [...runs].sort((a, b) => a - b);
