@@ -7,7 +7,7 @@
  * BENCH_ONLY=synth only the synth timings (no root, no roots; a minute or two).
  * BENCH_ONLY=throughput only the throughput pairs through HAProxy / direct (root and roots; about 4 minutes a line); with
  * `-- --readme` they replace those in bench/results.json, and the README's table is regenerated.
- * BENCH_ONLY=reliability-kills only issue 13's kill proofs (root and roots; about 10 minutes a line); with `-- --readme`
+ * BENCH_ONLY=reliability-kills only issue 13's kill proofs (root and roots; 2 minutes a line on a quiet machine, 10 under load); with `-- --readme`
  * its figures replace those in bench/results.json, and the README's table is regenerated from it.
  */
 import { cpus } from 'node:os';
